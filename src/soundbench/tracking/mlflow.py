@@ -1,0 +1,62 @@
+"""What every MLflow run records beyond Lightning's per-epoch metrics: the resolved
+config, provenance tags, test results and artifacts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from lightning.pytorch.loggers import MLFlowLogger
+from omegaconf import DictConfig, OmegaConf
+
+from soundbench.report.plots import plot_confusion_matrix
+from soundbench.training.evaluation import ClipResults
+
+
+def git_commit(cwd: Path) -> str:
+    """HEAD commit, suffixed '-dirty' when the work tree has uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                               capture_output=True, text=True, check=True).stdout.strip()
+        return commit + ("-dirty" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], hydra_dir: Path | None) -> None:
+    """Config as flattened params, the resolved yaml (and Hydra's .hydra/ folder), tags."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    logger.log_hyperparams(resolved)  # Lightning flattens nested keys to "model/filters" style
+    client, run_id = logger.experiment, logger.run_id
+    for key, value in tags.items():
+        client.set_tag(run_id, key, value)
+    client.log_text(run_id, OmegaConf.to_yaml(cfg, resolve=True), "config/resolved.yaml")
+    if hydra_dir is not None and hydra_dir.is_dir():
+        client.log_artifacts(run_id, str(hydra_dir), ".hydra")
+
+
+def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,
+                     best_checkpoint: str | None, title: str) -> None:
+    client, run_id = logger.experiment, logger.run_id
+    for name, acc in results.per_class_accuracy().items():
+        client.log_metric(run_id, f"test/class_acc/{_metric_safe(name)}", acc)
+    if salience is not None:  # UrbanSound8K: 1 = foreground, 2 = background
+        for value, label in ((1, "foreground"), (2, "background")):
+            client.log_metric(run_id, f"test/clip_acc_{label}", results.accuracy_where(salience.to_numpy() == value))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        plot_confusion_matrix(results.confusion(), results.class_names, tmp / "confusion_matrix.png", title)
+        pd.DataFrame(results.confusion(), index=results.class_names, columns=results.class_names).to_csv(tmp / "confusion_matrix.csv")
+        (tmp / "per_class_accuracy.json").write_text(json.dumps(results.per_class_accuracy(), indent=2))
+        client.log_artifacts(run_id, str(tmp), "test")
+    if best_checkpoint:
+        client.log_artifact(run_id, best_checkpoint, "checkpoints")
+
+
+def _metric_safe(name: str) -> str:
+    # MLflow metric names allow alphanumerics, _ - . space / only
+    return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in name).strip("_") or "class"

@@ -1,0 +1,78 @@
+"""The LightningModule: front end → model → loss, and clip-level validation/test."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import lightning as L
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from soundbench.training.evaluation import ClipResults, evaluate_windows
+
+
+class AudioClassifier(L.LightningModule):
+    def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
+                 class_names: tuple[str, ...], voting: str = "mean"):
+        super().__init__()
+        self.frontend, self.model = frontend, model
+        self.optimizer_factory = optimizer
+        self.class_names, self.voting = tuple(class_names), voting
+        self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        self.test_results: ClipResults | None = None
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        """Waveform windows ``(batch, samples)`` → class logits."""
+        return self.model(self.frontend(windows))
+
+    def training_step(self, batch, batch_idx):
+        windows, labels = batch
+        logits = self(windows)
+        loss = F.cross_entropy(logits, labels)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True)
+        return loss
+
+    def on_train_epoch_start(self) -> None:
+        datamodule = getattr(self.trainer, "datamodule", None)
+        if datamodule is not None and hasattr(datamodule, "set_epoch"):
+            datamodule.set_epoch(self.current_epoch)
+
+    # validation and test share one path: collect window logits, vote per clip at epoch end
+    def validation_step(self, batch, batch_idx):
+        self._collect(batch)
+
+    def test_step(self, batch, batch_idx):
+        self._collect(batch)
+
+    def on_validation_epoch_end(self) -> None:
+        self._log_clip_metrics("val")
+
+    def on_test_epoch_end(self) -> None:
+        self.test_results = self._log_clip_metrics("test")
+
+    def _collect(self, batch) -> None:
+        windows, labels, clip_ids = batch
+        self._outputs.append((self(windows).detach(), labels, clip_ids))
+
+    def _log_clip_metrics(self, stage: str) -> ClipResults | None:
+        if not self._outputs:
+            return None
+        logits, labels, clip_ids = (torch.cat(parts) for parts in zip(*self._outputs))
+        self._outputs.clear()
+        results = evaluate_windows(logits, labels, clip_ids, self.class_names, self.voting)
+        self.log(f"{stage}/loss", F.cross_entropy(logits, labels), prog_bar=False)
+        self.log(f"{stage}/clip_acc", results.accuracy, prog_bar=True)
+        self.log(f"{stage}/window_acc", results.window_accuracy)
+        return results
+
+    def configure_optimizers(self):
+        # L2 applies only where a model asks for it (SB-CNN: its dense layers), as in the paper.
+        l2_params = list(getattr(self.model, "l2_parameters", lambda: [])())
+        l2_ids = {id(p) for p in l2_params}
+        rest = [p for p in self.parameters() if id(p) not in l2_ids]
+        groups = [{"params": rest, "weight_decay": 0.0}]
+        if l2_params:
+            groups.append({"params": l2_params, "weight_decay": getattr(self.model, "l2", 0.0)})
+        return self.optimizer_factory(groups)

@@ -1,0 +1,116 @@
+"""One training run from a composed config: build data, front end, model, trainer and
+logger from their config groups, fit, test the best checkpoint, record everything."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig, open_dict
+
+from soundbench.data.datamodule import AudioDataModule
+from soundbench.tracking.mlflow import git_commit, log_run_setup, log_test_results
+from soundbench.training.module import AudioClassifier
+
+log = logging.getLogger(__name__)
+
+
+def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
+    """Train and test one configuration; returns the headline numbers (and the MLflow run id)."""
+    started = time.perf_counter()
+    output_dir = Path(output_dir)
+    L.seed_everything(cfg.seed, workers=True)
+
+    frontend = instantiate(cfg.features)
+    corpus = instantiate(cfg.dataset)
+    datamodule = AudioDataModule(
+        corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
+        seed=cfg.seed, **cfg.data,
+    )
+    splits = datamodule.prepare_index()
+    class_names = datamodule.class_names
+    model = instantiate(cfg.model)(input_shape=frontend.output_shape(), n_classes=len(class_names))
+    module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting)
+    n_parameters = sum(p.numel() for p in model.parameters())
+
+    run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
+    logger = _make_logger(cfg, corpus.name, run_name)
+    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, output_dir),
+                          default_root_dir=str(output_dir))
+    if logger:
+        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={
+            "git_commit": git_commit(Path(cfg.paths.root_dir)),
+            "dataset": corpus.name,
+            "dataset_fingerprint": datamodule.index.fingerprint(),
+            "model": cfg.model.name,
+            "features": frontend.name,
+        })
+        logger.log_metrics({"model/n_parameters": n_parameters})
+
+    print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
+          + f"; {n_parameters:,} parameters; input {frontend.output_shape()}")
+    trainer.fit(module, datamodule=datamodule)
+    if trainer.interrupted:
+        return _interrupted(trainer, logger)
+
+    best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+    results = module.test_results
+    salience = splits.test.table["salience"] if "salience" in splits.test.table else None
+    if logger:
+        log_test_results(logger, results, salience, best, title=f"{run_name} (test, clip level)")
+        logger.finalize("success")
+
+    summary = {
+        "test/clip_acc": results.accuracy,
+        "test/window_acc": results.window_accuracy,
+        "chance": 1.0 / len(class_names),
+        "run_id": logger.run_id if logger else "",
+        "seconds": time.perf_counter() - started,
+    }
+    _print_summary(summary, cfg, logger, best)
+    return summary
+
+
+def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str):
+    if not cfg.get("logger"):
+        return None
+    with open_dict(cfg.logger):
+        cfg.logger.experiment_name = cfg.logger.experiment_name or dataset_name
+        cfg.logger.run_name = cfg.logger.run_name or run_name
+    return instantiate(cfg.logger)
+
+
+def _make_callbacks(cfg: DictConfig, output_dir: Path) -> list:
+    callbacks = []
+    for name, callback_cfg in (cfg.get("callbacks") or {}).items():
+        if callback_cfg is None:
+            continue
+        if "dirpath" in callback_cfg and callback_cfg.dirpath is None:
+            callbacks.append(instantiate(callback_cfg, dirpath=str(output_dir / "checkpoints")))
+        else:
+            callbacks.append(instantiate(callback_cfg))
+    return callbacks
+
+
+def _interrupted(trainer: L.Trainer, logger) -> dict[str, float | str]:
+    if logger:
+        logger.finalize("killed")
+    last = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    print(f"Training was interrupted at epoch {trainer.current_epoch}. "
+          + (f"Best checkpoint so far: {last}" if last else "No checkpoint was saved yet."))
+    return {"interrupted": 1.0, "run_id": logger.run_id if logger else ""}
+
+
+def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:
+    print(
+        f"\nTest clip accuracy {summary['test/clip_acc']:.3f} (window {summary['test/window_acc']:.3f}, "
+        f"chance {summary['chance']:.3f}, voting={cfg.eval.voting}) in {summary['seconds']:.0f} s"
+    )
+    if best:
+        print(f"Best checkpoint: {best}")
+    if logger:
+        print(f"MLflow run {logger.run_id}; browse with:\n  mlflow ui --backend-store-uri {cfg.logger.tracking_uri}")

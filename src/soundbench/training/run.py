@@ -24,15 +24,15 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
 
-    frontend = instantiate(cfg.features)
-    corpus = instantiate(cfg.dataset)
+    frontend = instantiate(cfg.features, _convert_="all")
+    corpus = instantiate(cfg.dataset, _convert_="all")
     datamodule = AudioDataModule(
         corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
         seed=cfg.seed, **cfg.data,
     )
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
-    model = instantiate(cfg.model)(input_shape=frontend.output_shape(), n_classes=len(class_names))
+    model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting)
     n_parameters = sum(p.numel() for p in model.parameters())
 

@@ -1,0 +1,53 @@
+"""Shared fixtures. Real-data tests read ../shared/data (never copied into the repo) and
+skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+
+
+def shared_dataset(name: str) -> Path:
+    path = SHARED / name
+    if not path.is_dir():
+        pytest.skip(f"real-data subset {path} is absent (it lives beside the repo in shared/data)")
+    return path
+
+
+@pytest.fixture
+def urbansound8k() -> Path:
+    return shared_dataset("urbansound8k")
+
+
+@pytest.fixture
+def esc50() -> Path:
+    return shared_dataset("esc50")
+
+
+@pytest.fixture
+def speechcommands() -> Path:
+    return shared_dataset("speechcommands")
+
+
+@pytest.fixture(scope="session")
+def demo_root(tmp_path_factory) -> Path:
+    """The demo dataset, generated once per test session."""
+    from soundbench.data.demo import generate_demo
+
+    return generate_demo(tmp_path_factory.mktemp("data") / "demo")
+
+
+def write_tone(path: Path, seconds: float = 1.0, sr: int = 16000, channels: int = 1,
+               subtype: str = "PCM_16", freq: float = 440.0) -> Path:
+    t = np.arange(int(seconds * sr)) / sr
+    tone = 0.5 * np.sin(2 * np.pi * freq * t)
+    data = np.stack([tone] * channels, axis=1) if channels > 1 else tone
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, data, sr, subtype=subtype)
+    return path

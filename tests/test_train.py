@@ -1,0 +1,84 @@
+"""End to end: `python train.py` on the demo data and a short run on real Speech Commands,
+both tracked in MLflow."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import mlflow
+import pytest
+from hydra import compose, initialize_config_dir
+from mlflow.tracking import MlflowClient
+
+from soundbench.training import run
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def compose_config(overrides: list[str]):
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def the_only_run(tracking_uri: str):
+    client = MlflowClient(tracking_uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) == 1
+    return client, runs[0]
+
+
+def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
+    tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
+    command = [
+        sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
+        "trainer.max_epochs=6", f"logger.tracking_uri={tracking_uri}",
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Test clip accuracy" in done.stdout
+
+    client, run_ = the_only_run(tracking_uri)
+    assert run_.info.status == "FINISHED"
+    params, metrics, tags = run_.data.params, run_.data.metrics, run_.data.tags
+    assert params["model/name"] == "sbcnn" and params["features/n_mels"] == "60"
+    assert metrics["test/clip_acc"] > 0.4  # chance is 1/8; ~0.9 after the default 30 epochs
+    assert {"val/clip_acc", "train/loss", "test/window_acc", "model/n_parameters"} <= set(metrics)
+    assert len(client.get_metric_history(run_.info.run_id, "val/clip_acc")) == 6  # per epoch
+    assert any(k.startswith("test/class_acc/") for k in metrics)
+    assert tags["dataset"] == "demo" and len(tags["dataset_fingerprint"]) == 16 and tags["git_commit"]
+    artifacts = {a.path for a in client.list_artifacts(run_.info.run_id, "test")}
+    assert "test/confusion_matrix.png" in artifacts
+    assert {a.path for a in client.list_artifacts(run_.info.run_id, ".hydra")} >= {".hydra/config.yaml"}
+    assert client.list_artifacts(run_.info.run_id, "checkpoints")
+
+
+def test_short_run_on_real_speech_commands(tmp_path, speechcommands):
+    cfg = compose_config([
+        "dataset=speechcommands", f"dataset.root={speechcommands}", "dataset.version=1",
+        "dataset.allow_partial=true", "features.sample_rate=16000", "features.hop_length=256",
+        "trainer.max_epochs=3", f"paths.root_dir={tmp_path}",
+        f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+    ])
+    summary = run(cfg, output_dir=tmp_path / "run")
+    assert 0.0 <= summary["test/clip_acc"] <= 1.0 and summary["chance"] == pytest.approx(1 / 3)
+    _, run_ = the_only_run(f"sqlite:///{tmp_path}/mlflow.db")
+    assert run_.data.params["dataset/task"] == "words"
+    assert run_.data.metrics["test/clip_acc"] == pytest.approx(summary["test/clip_acc"])
+
+
+def test_unknown_config_key_is_refused_before_training():
+    done = subprocess.run([sys.executable, "train.py", "dataset.flod=3"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "flod" in done.stderr
+
+
+def test_every_dataset_config_composes():
+    for name in ["demo", "esc50", "esc10", "urbansound8k", "speechcommands", "speechcommands12"]:
+        cfg = compose_config([f"dataset={name}"])
+        assert cfg.dataset._target_.startswith("soundbench.data.datasets.")
+    assert compose_config(["dataset=speechcommands12"]).dataset.task == "12class"

@@ -1,0 +1,1 @@
+"""The data path: corpus → clip index → protocol split → audio → analysis windows."""

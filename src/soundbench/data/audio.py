@@ -1,0 +1,71 @@
+"""Reading audio files into mono float tensors at the feature sample rate.
+
+soundfile (libsndfile) reads 8/16/24/32-bit integer PCM, float, and WAVE_FORMAT_EXTENSIBLE
+files; torchaudio resamples. torchaudio.load is deliberately not used: since 2.9 it needs
+torchcodec and FFmpeg, which this project must not require.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import torch
+import torchaudio
+
+
+class AudioReadError(RuntimeError):
+    """A file could not be turned into usable audio; the message names the file and the fix."""
+
+
+def read_audio(
+    path: str | Path,
+    sample_rate: int,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> torch.Tensor:
+    """Read ``path`` (optionally the segment ``start``..``start+duration`` seconds),
+    downmix to mono and resample to ``sample_rate``. Returns a 1-D float32 tensor."""
+    path = Path(path)
+    samples, file_rate = _decode(path, start, duration)
+    mono = samples.mean(axis=1, dtype=np.float32)
+    if not np.isfinite(mono).all():
+        raise AudioReadError(
+            f"{path}: contains NaN or infinite samples. The file is damaged; "
+            "re-download it or remove its row from the metadata."
+        )
+    waveform = torch.from_numpy(mono)
+    if file_rate != sample_rate:
+        waveform = _resampler(file_rate, sample_rate)(waveform)
+    return waveform
+
+
+def _decode(path: Path, start: float, duration: float | None) -> tuple[np.ndarray, int]:
+    if not path.is_file():
+        raise AudioReadError(f"{path}: file not found.")
+    try:
+        with sf.SoundFile(path) as f:
+            first = int(round(start * f.samplerate))
+            frames = -1 if duration is None else int(round(duration * f.samplerate))
+            f.seek(min(first, f.frames))
+            samples = f.read(frames, dtype="float32", always_2d=True)
+            file_rate = f.samplerate
+    except (sf.LibsndfileError, RuntimeError, ValueError) as err:
+        raise AudioReadError(
+            f"{path}: cannot be decoded as audio ({err}). The file is corrupt or not an "
+            "audio file; re-download it or remove its row from the metadata."
+        ) from err
+    if samples.shape[0] == 0:
+        raise AudioReadError(
+            f"{path}: contains no audio samples (empty file or segment). "
+            "Re-download it or remove its row from the metadata."
+        )
+    return samples, file_rate
+
+
+@lru_cache(maxsize=16)
+def _resampler(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
+    # The sinc kernel is built once per rate pair; datasets mix only a few rates.
+    return torchaudio.transforms.Resample(orig_rate, new_rate)

@@ -1,0 +1,140 @@
+"""LightningDataModule: corpus → index → protocol split → decoded clips → windows.
+
+Clips are decoded once (soundfile + resample, in a thread pool with a progress bar) and
+kept in memory; the DataLoaders then only slice windows. Features are *not* computed
+here: the front end runs inside the model step, on whatever device trains.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+from tqdm import tqdm
+
+from soundbench.data.audio import read_audio
+from soundbench.data.datasets.base import AudioCorpus
+from soundbench.data.index import ClipIndex
+from soundbench.data.protocols import Splits
+from soundbench.data.windows import pad_to, window_starts
+
+log = logging.getLogger(__name__)
+
+
+def load_clips(index: ClipIndex, sample_rate: int, min_samples: int, desc: str, threads: int = 4) -> list[torch.Tensor]:
+    """Decode every clip of ``index`` to mono at ``sample_rate``, zero-padded to ``min_samples``."""
+    t = index.table
+
+    def load(row) -> torch.Tensor:
+        path, start, duration = row
+        duration = None if np.isnan(duration) else duration
+        return pad_to(read_audio(path, sample_rate, start, duration), min_samples)
+
+    rows = list(zip(t["path"], t["start"], t["duration"]))
+    with ThreadPoolExecutor(threads) as pool:  # libsndfile and torch release the GIL
+        return list(tqdm(pool.map(load, rows), total=len(rows), desc=f"Decoding {desc} audio",
+                         unit="clip", leave=False, disable=len(rows) < 50))
+
+
+class RandomWindows(Dataset):
+    """Training set: ``windows_per_clip`` windows per clip per epoch, each at a random offset.
+    Offsets come from (seed, epoch, item), so they do not depend on workers or batch order."""
+
+    def __init__(self, clips: list[torch.Tensor], labels: np.ndarray, window: int,
+                 windows_per_clip: int, seed: int):
+        self.clips, self.labels, self.window = clips, labels, window
+        self.windows_per_clip, self.seed, self.epoch = windows_per_clip, seed, 0
+
+    def __len__(self) -> int:
+        return len(self.clips) * self.windows_per_clip
+
+    def __getitem__(self, item: int):
+        clip_id = item // self.windows_per_clip
+        clip = self.clips[clip_id]
+        rng = np.random.default_rng([self.seed, self.epoch, item])
+        start = int(rng.integers(0, max(1, clip.shape[0] - self.window + 1)))
+        return pad_to(clip[start:start + self.window], self.window), int(self.labels[clip_id])
+
+
+class AllWindows(Dataset):
+    """Evaluation set: every window of every clip, tagged with its clip for voting."""
+
+    def __init__(self, clips: list[torch.Tensor], labels: np.ndarray, window: int, hop: int):
+        self.clips, self.labels, self.window = clips, labels, window
+        self.items = [(c, s) for c, clip in enumerate(clips) for s in window_starts(clip.shape[0], window, hop)]
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, item: int):
+        clip_id, start = self.items[item]
+        window = pad_to(self.clips[clip_id][start:start + self.window], self.window)
+        return window, int(self.labels[clip_id]), clip_id
+
+
+class AudioDataModule(L.LightningDataModule):
+    def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
+                 batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
+                 eval_batch_size: int | None = None, seed: int = 0):
+        super().__init__()
+        self.corpus = corpus
+        self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or 4 * batch_size
+        self.num_workers, self.windows_per_clip, self.seed = num_workers, windows_per_clip, seed
+        self.index: ClipIndex | None = None
+        self.splits: Splits | None = None
+        self.datasets: dict[str, Dataset] = {}
+
+    def prepare_index(self) -> Splits:
+        """Build the index and split it (cheap; no audio decoded). Idempotent."""
+        if self.splits is None:
+            self.index = self.corpus.load_index()
+            self.splits = self.corpus.splits(self.index)
+            log.info("%s: %s", self.corpus.name, ", ".join(f"{n} {len(p)} clips" for n, p in self.splits.items()))
+        return self.splits
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.prepare_index().train.class_names
+
+    def setup(self, stage: str | None = None) -> None:
+        splits = self.prepare_index()
+        min_samples = int(round(self.corpus.min_clip_seconds * self.sample_rate))
+        wanted = ("train", "validation") if stage == "fit" else ("test",) if stage == "test" else ("train", "validation", "test")
+        for name in wanted:
+            if name in self.datasets:
+                continue
+            part = getattr(splits, name)
+            if len(part) == 0:
+                raise RuntimeError(f"{self.corpus.name}: the {name} split is empty for this fold; "
+                                   "check dataset.fold and, with allow_partial, which files are present")
+            clips = load_clips(part, self.sample_rate, min_samples, name)
+            labels = part.table["label"].to_numpy()
+            self.datasets[name] = (
+                RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed)
+                if name == "train" else AllWindows(clips, labels, self.window, self.hop)
+            )
+
+    def set_epoch(self, epoch: int) -> None:
+        if "train" in self.datasets:
+            self.datasets["train"].epoch = epoch
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", shuffle=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("validation", shuffle=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", shuffle=False)
+
+    def _loader(self, name: str, shuffle: bool) -> DataLoader:
+        return DataLoader(
+            self.datasets[name], batch_size=self.batch_size if shuffle else self.eval_batch_size,
+            shuffle=shuffle, num_workers=self.num_workers, persistent_workers=False,
+            drop_last=False,
+        )

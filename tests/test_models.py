@@ -1,15 +1,45 @@
-"""The model registry and SB-CNN."""
+"""The model zoo: shapes, cost, ONNX parity, and MobileNet's weight loading."""
+
+import hashlib
 
 import pytest
 import torch
+import torchvision
 
-from soundbench.models import create_model, list_models
+from soundbench.deploy.export import export_onnx, onnx_parity
+from soundbench.features import MFCC, LogMel, Waveform
+from soundbench.models import create_model, list_models, model_cost
+from soundbench.models.mobilenet import WeightsError
+
+CASES = {  # model -> the front end it is used with
+    "sbcnn": LogMel(), "cnn1d": Waveform(), "crnn": LogMel(), "strided_ds": LogMel(),
+    "dscnn": MFCC(n_mfcc=10), "mobilenet": LogMel(),
+}
 
 
-def test_sbcnn_follows_the_front_end_shape():
-    for shape in [(1, 60, 31), (1, 128, 128), (1, 20, 31)]:
-        model = create_model("sbcnn", shape, 10)
-        assert model(torch.randn(2, *shape)).shape == (2, 10)
+def test_every_registered_model_is_covered():
+    assert sorted(CASES) == list_models()
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_forward_shape_and_cost(name):
+    shape = CASES[name].output_shape()
+    model = create_model(name, shape, 7)
+    assert model(torch.randn(3, *shape)).shape == (3, 7)
+    cost = model_cost(model, shape)
+    assert cost["n_parameters"] == sum(p.numel() for p in model.parameters())
+    assert cost["macc_per_window"] > cost["n_parameters"] // 10 > 0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_onnx_export_matches_pytorch(name, tmp_path):
+    shape = CASES[name].output_shape()
+    torch.manual_seed(0)
+    model = create_model(name, shape, 5).eval()
+    path = export_onnx(model, shape, tmp_path / f"{name}.onnx")
+    assert not list(tmp_path.glob("*.data"))  # self-contained: no external weights file
+    parity = onnx_parity(model, path, torch.randn(3, *shape))
+    assert parity["max_abs_diff"] < 1e-4 and parity["argmax_agreement"] == 1.0
 
 
 def test_sbcnn_layout_matches_the_paper():
@@ -21,12 +51,56 @@ def test_sbcnn_layout_matches_the_paper():
     assert model.l2_parameters() == [d.weight for d in dense]
 
 
-def test_sbcnn_refuses_waveform_input():
-    with pytest.raises(ValueError, match="features=mel"):
-        create_model("sbcnn", (1, 15360), 10)
+def test_strided_ds_downsamples_with_strides_not_pooling():
+    model = create_model("strided_ds", (1, 60, 31), 10, filters=16, n_stages=4)
+    assert not any(isinstance(m, torch.nn.MaxPool2d) for m in model.modules())
+    assert sum(isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2) for m in model.modules()) == 4
+
+
+@pytest.mark.parametrize("name, shape", [("sbcnn", (1, 15360)), ("crnn", (1, 15360)), ("cnn1d", (1, 60, 31))])
+def test_wrong_front_end_is_explained(name, shape):
+    with pytest.raises(ValueError, match="features="):
+        create_model(name, shape, 10)
 
 
 def test_unknown_model_lists_the_available_ones():
     with pytest.raises(KeyError, match="sbcnn"):
         create_model("resnet9000", (1, 60, 31), 10)
-    assert "sbcnn" in list_models()
+
+
+@pytest.fixture
+def imagenet_checkpoint(tmp_path):
+    """A stand-in for downloaded ImageNet weights: a torchvision state dict saved by the test."""
+    torch.manual_seed(1)
+    state = torchvision.models.mobilenet_v3_small(weights=None).state_dict()
+    path = tmp_path / "mobilenet_v3_small-imagenet.pth"
+    torch.save(state, path)
+    return path, state, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_mobilenet_loads_local_weights_and_verifies_sha256(imagenet_checkpoint):
+    path, state, sha = imagenet_checkpoint
+    model = create_model("mobilenet", (1, 60, 31), 10, weights=str(path), weights_sha256=sha)
+    first_conv = model.net.features[0][0].weight
+    assert torch.equal(first_conv, state["features.0.0.weight"])
+    assert model.net.classifier[-1].out_features == 10
+    with pytest.raises(WeightsError, match="does not match"):
+        create_model("mobilenet", (1, 60, 31), 10, weights=str(path), weights_sha256="0" * 64)
+
+
+@pytest.mark.parametrize("finetune, trainable", [
+    ("all", {"features.0", "features.5", "classifier"}),
+    ("head", {"classifier"}),
+    ("first_and_last", {"features.0", "classifier"}),
+])
+def test_mobilenet_finetune_modes(imagenet_checkpoint, finetune, trainable):
+    path, _, _ = imagenet_checkpoint
+    model = create_model("mobilenet", (1, 60, 31), 10, weights=str(path), finetune=finetune)
+    trains = {n for n, p in model.net.named_parameters() if p.requires_grad}
+    for prefix in ["features.0", "features.5", "classifier"]:
+        assert any(n.startswith(prefix) for n in trains) == (prefix in trainable), prefix
+
+
+def test_mobilenet_resizes_to_the_configured_input():
+    model = create_model("mobilenet", (1, 60, 31), 4, input_size=(96, 96))
+    assert model(torch.randn(2, 1, 60, 31)).shape == (2, 4)

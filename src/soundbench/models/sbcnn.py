@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from soundbench.models.layers import require_spectrogram
 from soundbench.models.registry import register_model
 
 
@@ -19,11 +20,7 @@ class SBCNN(nn.Module):
                  pool_size: tuple[int, int] = (3, 3), dense_units: int = 64,
                  dropout: float = 0.5, l2: float = 0.001):
         super().__init__()
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"sbcnn needs spectrogram input (channels, bands, frames), got {input_shape}; "
-                "use features=mel, logmel or mfcc"
-            )
+        require_spectrogram("sbcnn", input_shape)
         f1, f2, f3 = filters
         pad = kernel_size // 2
         self.features = nn.Sequential(

@@ -12,6 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from soundbench.data.datamodule import AudioDataModule
+from soundbench.models import model_cost
 from soundbench.tracking.mlflow import git_commit, log_run_setup, log_test_results
 from soundbench.training.module import AudioClassifier
 
@@ -34,7 +35,7 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
     class_names = datamodule.class_names
     model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting)
-    n_parameters = sum(p.numel() for p in model.parameters())
+    cost = model_cost(model, frontend.output_shape())
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     logger = _make_logger(cfg, corpus.name, run_name)
@@ -48,10 +49,10 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
             "model": cfg.model.name,
             "features": frontend.name,
         })
-        logger.log_metrics({"model/n_parameters": n_parameters})
+        logger.log_metrics({f"model/{k}": v for k, v in cost.items()})
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
-          + f"; {n_parameters:,} parameters; input {frontend.output_shape()}")
+          + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {frontend.output_shape()}")
     trainer.fit(module, datamodule=datamodule)
     if trainer.interrupted:
         return _interrupted(trainer, logger)

@@ -1,0 +1,1 @@
+"""Getting trained models onto devices: ONNX export (and, later, quantization and fit checks)."""

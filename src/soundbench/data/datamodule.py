@@ -16,6 +16,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from soundbench.augment.waveform import WaveformAugment
 from soundbench.data.audio import read_audio
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import ClipIndex
@@ -45,9 +46,10 @@ class RandomWindows(Dataset):
     Offsets come from (seed, epoch, item), so they do not depend on workers or batch order."""
 
     def __init__(self, clips: list[torch.Tensor], labels: np.ndarray, window: int,
-                 windows_per_clip: int, seed: int):
+                 windows_per_clip: int, seed: int, augment: WaveformAugment | None = None, sample_rate: int = 0):
         self.clips, self.labels, self.window = clips, labels, window
         self.windows_per_clip, self.seed, self.epoch = windows_per_clip, seed, 0
+        self.augment, self.sample_rate = augment, sample_rate
 
     def __len__(self) -> int:
         return len(self.clips) * self.windows_per_clip
@@ -57,7 +59,10 @@ class RandomWindows(Dataset):
         clip = self.clips[clip_id]
         rng = np.random.default_rng([self.seed, self.epoch, item])
         start = int(rng.integers(0, max(1, clip.shape[0] - self.window + 1)))
-        return pad_to(clip[start:start + self.window], self.window), int(self.labels[clip_id])
+        window = pad_to(clip[start:start + self.window], self.window)
+        if self.augment is not None:
+            window = torch.from_numpy(self.augment(window.numpy(), self.sample_rate, [self.seed, self.epoch, item]))
+        return window, int(self.labels[clip_id])
 
 
 class AllWindows(Dataset):
@@ -79,12 +84,13 @@ class AllWindows(Dataset):
 class AudioDataModule(L.LightningDataModule):
     def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
                  batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
-                 eval_batch_size: int | None = None, seed: int = 0):
+                 eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None):
         super().__init__()
         self.corpus = corpus
         self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or 4 * batch_size
         self.num_workers, self.windows_per_clip, self.seed = num_workers, windows_per_clip, seed
+        self.waveform_augment = waveform_augment  # training windows only
         self.index: ClipIndex | None = None
         self.splits: Splits | None = None
         self.datasets: dict[str, Dataset] = {}
@@ -115,7 +121,8 @@ class AudioDataModule(L.LightningDataModule):
             clips = load_clips(part, self.sample_rate, min_samples, name)
             labels = part.table["label"].to_numpy()
             self.datasets[name] = (
-                RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed)
+                RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed,
+                              self.waveform_augment, self.sample_rate)
                 if name == "train" else AllWindows(clips, labels, self.window, self.hop)
             )
 

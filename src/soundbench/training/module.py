@@ -9,14 +9,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from soundbench.augment.batch import Mixup
 from soundbench.training.evaluation import ClipResults, evaluate_windows
 
 
 class AudioClassifier(L.LightningModule):
     def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
-                 class_names: tuple[str, ...], voting: str = "mean"):
+                 class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
+                 mixup: Mixup | None = None):
         super().__init__()
         self.frontend, self.model = frontend, model
+        self.specaugment, self.mixup = specaugment, mixup
         self.optimizer_factory = optimizer
         self.class_names, self.voting = tuple(class_names), voting
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -28,8 +31,14 @@ class AudioClassifier(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         windows, labels = batch
-        logits = self(windows)
-        loss = F.cross_entropy(logits, labels)
+        features = self.frontend(windows)
+        targets = labels
+        if self.specaugment is not None:
+            features = self.specaugment(features)
+        if self.mixup is not None:
+            features, targets = self.mixup(features, labels, len(self.class_names))
+        logits = self.model(features)
+        loss = F.cross_entropy(logits, targets)  # accepts class indices or mixup's soft targets
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
         self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True)
         return loss

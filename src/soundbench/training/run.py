@@ -27,14 +27,16 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
 
     frontend = instantiate(cfg.features, _convert_="all")
     corpus = instantiate(cfg.dataset, _convert_="all")
+    augment = instantiate(cfg.augment, _convert_="all")
     datamodule = AudioDataModule(
         corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
-        seed=cfg.seed, **cfg.data,
+        seed=cfg.seed, waveform_augment=augment["waveform"], **cfg.data,
     )
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
     model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=len(class_names))
-    module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting)
+    module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
+                             specaugment=augment["specaugment"], mixup=augment["mixup"])
     cost = model_cost(model, frontend.output_shape())
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")

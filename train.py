@@ -1,4 +1,5 @@
-"""Train and test one configuration: `python train.py model=sbcnn features=logmel dataset=esc50`."""
+"""Train and test one configuration: `python train.py model=sbcnn features=logmel dataset=esc50`,
+or every fold of it: `python train.py cv=all`."""
 
 import os
 from pathlib import Path
@@ -12,10 +13,13 @@ os.environ.setdefault("SOUNDBENCH_ROOT", str(Path(__file__).resolve().parent))
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float:
-    from soundbench.training import run  # after Hydra parsed the CLI: --help stays fast
+    # imported after Hydra parsed the command line, so --help and config errors stay fast
+    from soundbench.training import run, run_cv
 
-    summary = run(cfg, output_dir=HydraConfig.get().runtime.output_dir)
-    return summary.get("test/clip_acc", float("nan"))  # the value sweepers optimise
+    output_dir = HydraConfig.get().runtime.output_dir
+    if cfg.cv.folds:
+        return run_cv(cfg, output_dir)["cv/test_clip_acc_mean"]
+    return run(cfg, output_dir).get("test/clip_acc", float("nan"))  # the value sweepers optimise
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ config, provenance tags, test results and artifacts."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import tempfile
@@ -14,6 +15,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from soundbench.report.plots import plot_confusion_matrix
 from soundbench.training.evaluation import ClipResults
+
+
+CONFIG_HASH_TAG = "soundbench.config_hash"
+#: config parts that do not change what is trained or measured
+UNHASHED_KEYS = ("logger", "paths", "cv", "hydra")
+
+
+def config_hash(cfg: DictConfig) -> str:
+    """Hash of the resolved config minus bookkeeping (where things are logged or stored).
+    Two runs with the same hash train the same thing on the same data split."""
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    meaningful = {k: v for k, v in resolved.items() if k not in UNHASHED_KEYS}
+    return hashlib.sha256(json.dumps(meaningful, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def git_commit(cwd: Path) -> str:

@@ -13,14 +13,15 @@ from omegaconf import DictConfig, open_dict
 
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.models import model_cost
-from soundbench.tracking.mlflow import git_commit, log_run_setup, log_test_results
+from soundbench.tracking.mlflow import CONFIG_HASH_TAG, config_hash, git_commit, log_run_setup, log_test_results
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
-    """Train and test one configuration; returns the headline numbers (and the MLflow run id)."""
+def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> dict:
+    """Train and test one configuration; returns the headline numbers, the test confusion
+    matrix and the MLflow run id. ``extra_tags`` go on the MLflow run (e.g. a CV parent)."""
     started = time.perf_counter()
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
@@ -50,6 +51,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
             "dataset_fingerprint": datamodule.index.fingerprint(),
             "model": cfg.model.name,
             "features": frontend.name,
+            CONFIG_HASH_TAG: config_hash(cfg),
+            **(extra_tags or {}),
         })
         logger.log_metrics({f"model/{k}": v for k, v in cost.items()})
 
@@ -71,6 +74,8 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
         "test/clip_acc": results.accuracy,
         "test/window_acc": results.window_accuracy,
         "chance": 1.0 / len(class_names),
+        "confusion": results.confusion(),
+        "class_names": class_names,
         "run_id": logger.run_id if logger else "",
         "seconds": time.perf_counter() - started,
     }
@@ -78,11 +83,15 @@ def run(cfg: DictConfig, output_dir: str | Path) -> dict[str, float | str]:
     return summary
 
 
+def experiment_name(cfg: DictConfig, dataset_name: str) -> str:
+    return cfg.logger.experiment_name or dataset_name
+
+
 def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str):
     if not cfg.get("logger"):
         return None
     with open_dict(cfg.logger):
-        cfg.logger.experiment_name = cfg.logger.experiment_name or dataset_name
+        cfg.logger.experiment_name = experiment_name(cfg, dataset_name)
         cfg.logger.run_name = cfg.logger.run_name or run_name
     return instantiate(cfg.logger)
 

@@ -1,0 +1,126 @@
+"""Cross-validation as one command (`python train.py cv=all`): every fold of the dataset's
+official protocol, one MLflow parent run with a child run per fold, and on the parent the
+mean ± std of test clip accuracy, the per-fold table and the confusion matrix summed over
+folds. A fold whose configuration (config hash) already finished is skipped, so an
+interrupted CV run picks up where it stopped."""
+
+from __future__ import annotations
+
+import copy
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hydra.utils import instantiate
+from mlflow.tracking import MlflowClient
+from omegaconf import DictConfig, open_dict
+
+from soundbench.report.plots import plot_confusion_matrix
+from soundbench.tracking.mlflow import CONFIG_HASH_TAG, config_hash
+from soundbench.training.run import experiment_name, run
+
+CV_HASH_TAG = "soundbench.cv_hash"
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
+    if not cfg.get("logger"):
+        raise ValueError("cv needs MLflow tracking (it resumes from finished fold runs); drop logger=none")
+    corpus = instantiate(cfg.dataset, _convert_="all")
+    if corpus.n_folds is None:
+        raise ValueError(f"{corpus.name} uses official split lists, not folds: cross-validation does not apply")
+    folds = list(range(1, corpus.n_folds + 1)) if cfg.cv.folds == "all" else [int(f) for f in cfg.cv.folds]
+
+    client = MlflowClient(cfg.logger.tracking_uri)
+    experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name), cfg.logger.get("artifact_location"))
+    cv_hash = config_hash(_with_fold(cfg, 0))
+    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{instantiate_name(cfg)}-{corpus.name}")
+    print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
+
+    rows, confusion, class_names = [], None, None
+    try:
+        for fold in folds:
+            fold_cfg = _with_fold(cfg, fold)
+            done = _finished_run(client, experiment_id, config_hash(fold_cfg))
+            if done is not None:
+                print(f"fold {fold}: already finished with this configuration (run {done.info.run_id}); skipping")
+                acc, fold_confusion, names = _results_of(client, done)
+                run_id = done.info.run_id
+            else:
+                summary = run(fold_cfg, Path(output_dir) / f"fold{fold}", extra_tags={PARENT_TAG: parent})
+                if summary.get("interrupted"):
+                    raise KeyboardInterrupt
+                acc, fold_confusion, names = summary["test/clip_acc"], summary["confusion"], summary["class_names"]
+                run_id = summary["run_id"]
+            rows.append({"fold": fold, "test_clip_acc": acc, "run_id": run_id})
+            confusion = fold_confusion if confusion is None else confusion + fold_confusion
+            class_names = names
+    except BaseException:
+        client.set_terminated(parent, "KILLED")
+        raise
+    table = pd.DataFrame(rows)
+    summary = _log_parent(client, parent, table, confusion, class_names, cfg)
+    client.set_terminated(parent, "FINISHED")
+    return summary
+
+
+def instantiate_name(cfg: DictConfig) -> str:
+    return cfg.features._target_.rsplit(".", 1)[-1].lower()
+
+
+def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:
+    fold_cfg = copy.deepcopy(cfg)
+    with open_dict(fold_cfg):
+        fold_cfg.dataset.fold = fold
+    return fold_cfg
+
+
+def _experiment_id(client: MlflowClient, name: str, artifact_location: str | None) -> str:
+    experiment = client.get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else client.create_experiment(name, artifact_location=artifact_location)
+
+
+def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: str) -> str:
+    """Reuse the parent of an earlier, unfinished CV run with the same configuration."""
+    earlier = client.search_runs([experiment_id], filter_string=f"tags.`{CV_HASH_TAG}` = '{cv_hash}'",
+                                 order_by=["attributes.start_time DESC"], max_results=1)
+    if earlier and earlier[0].info.status != "FINISHED":
+        client.update_run(earlier[0].info.run_id, status="RUNNING")
+        return earlier[0].info.run_id
+    return client.create_run(experiment_id, run_name=name, tags={CV_HASH_TAG: cv_hash}).info.run_id
+
+
+def _finished_run(client: MlflowClient, experiment_id: str, fold_hash: str):
+    runs = client.search_runs([experiment_id], filter_string=f"tags.`{CONFIG_HASH_TAG}` = '{fold_hash}' "
+                              "and attributes.status = 'FINISHED'", max_results=1)
+    return runs[0] if runs and "test/clip_acc" in runs[0].data.metrics else None
+
+
+def _results_of(client: MlflowClient, finished) -> tuple[float, np.ndarray, tuple[str, ...]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = client.download_artifacts(finished.info.run_id, "test/confusion_matrix.csv", tmp)
+        frame = pd.read_csv(path, index_col=0)
+    return finished.data.metrics["test/clip_acc"], frame.to_numpy(), tuple(frame.index)
+
+
+def _log_parent(client: MlflowClient, parent: str, table: pd.DataFrame, confusion: np.ndarray,
+                class_names: tuple[str, ...], cfg: DictConfig) -> dict:
+    mean, std = float(table["test_clip_acc"].mean()), float(table["test_clip_acc"].std(ddof=0))
+    client.log_metric(parent, "cv/test_clip_acc_mean", mean)
+    client.log_metric(parent, "cv/test_clip_acc_std", std)
+    for fold, acc in zip(table["fold"], table["test_clip_acc"]):
+        client.log_metric(parent, f"cv/fold{fold}/test_clip_acc", acc)
+    client.log_param(parent, "cv/folds", ",".join(map(str, table["fold"])))
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        table.to_csv(tmp / "folds.csv", index=False)
+        pd.DataFrame(confusion, index=class_names, columns=class_names).to_csv(tmp / "confusion_matrix_summed.csv")
+        plot_confusion_matrix(confusion, class_names, tmp / "confusion_matrix_summed.png",
+                              f"{cfg.model.name}: test clips of {len(table)} folds")
+        client.log_artifacts(parent, str(tmp), "cv")
+    buffer = io.StringIO()
+    table.to_string(buffer, index=False, float_format=lambda x: f"{x:.3f}")
+    print(f"\n{buffer.getvalue()}\nTest clip accuracy over {len(table)} folds: {mean:.3f} ± {std:.3f}")
+    return {"cv/test_clip_acc_mean": mean, "cv/test_clip_acc_std": std, "folds": table, "parent_run_id": parent}

@@ -1,0 +1,50 @@
+"""Cross-validation as one command: parent + child MLflow runs, mean ± std, resume."""
+
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+
+from soundbench.training import run_cv
+from tests.test_train import compose_config
+
+pytestmark = pytest.mark.slow
+
+
+def cv_config(tmp_path, demo_root, folds="[1,2]"):
+    return compose_config([
+        "cv=all", f"cv.folds={folds}", f"dataset.root={demo_root}", "trainer.max_epochs=2",
+        f"paths.root_dir={tmp_path}", f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+    ])
+
+
+def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_folds(tmp_path, demo_root, capsys):
+    summary = run_cv(cv_config(tmp_path, demo_root), tmp_path / "out")
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    parent = client.get_run(summary["parent_run_id"])
+    assert parent.info.status == "FINISHED"
+    metrics = parent.data.metrics
+    accs = [metrics["cv/fold1/test_clip_acc"], metrics["cv/fold2/test_clip_acc"]]
+    assert metrics["cv/test_clip_acc_mean"] == pytest.approx(sum(accs) / 2)
+    assert metrics["cv/test_clip_acc_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2)
+    children = client.search_runs([parent.info.experiment_id],
+                                  filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    assert sorted(c.data.params["dataset/fold"] for c in children) == ["1", "2"]
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "cv")}
+    assert {"cv/folds.csv", "cv/confusion_matrix_summed.png", "cv/confusion_matrix_summed.csv"} <= artifacts
+    summed = pd.read_csv(client.download_artifacts(parent.info.run_id, "cv/confusion_matrix_summed.csv", str(tmp_path)), index_col=0)
+    assert summed.shape == (8, 8) and summed.to_numpy().sum() == 2 * 64  # every test clip of both folds
+
+    capsys.readouterr()
+    again = run_cv(cv_config(tmp_path, demo_root, folds="[1,2,3]"), tmp_path / "out2")
+    printed = capsys.readouterr().out
+    assert "fold 1: already finished" in printed and "fold 2: already finished" in printed
+    assert "fold 3: already finished" not in printed
+    assert list(again["folds"]["fold"]) == [1, 2, 3]
+    assert again["folds"]["test_clip_acc"][:2].tolist() == accs  # reused, not retrained
+
+
+def test_cv_refuses_list_protocol_datasets(tmp_path, speechcommands):
+    cfg = compose_config(["cv=all", "dataset=speechcommands", f"dataset.root={speechcommands}",
+                          f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
+    with pytest.raises(ValueError, match="official split lists"):
+        run_cv(cfg, tmp_path)

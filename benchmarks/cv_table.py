@@ -13,7 +13,6 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from soundbench.models import create_model, model_cost  # noqa: F401
 from soundbench.training import run_cv
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -36,7 +36,7 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name), cfg.logger.get("artifact_location"))
     cv_hash = config_hash(_with_fold(cfg, 0))
-    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{instantiate_name(cfg)}-{corpus.name}")
+    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{_features_name(cfg)}-{corpus.name}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
 
     rows, confusion, class_names = [], None, None
@@ -50,8 +50,6 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
                 run_id = done.info.run_id
             else:
                 summary = run(fold_cfg, Path(output_dir) / f"fold{fold}", extra_tags={PARENT_TAG: parent})
-                if summary.get("interrupted"):
-                    raise KeyboardInterrupt
                 acc, fold_confusion, names = summary["test/clip_acc"], summary["confusion"], summary["class_names"]
                 run_id = summary["run_id"]
             rows.append({"fold": fold, "test_clip_acc": acc, "run_id": run_id})
@@ -66,7 +64,7 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     return summary
 
 
-def instantiate_name(cfg: DictConfig) -> str:
+def _features_name(cfg: DictConfig) -> str:
     return cfg.features._target_.rsplit(".", 1)[-1].lower()
 
 

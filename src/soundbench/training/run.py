@@ -58,9 +58,11 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {frontend.output_shape()}")
-    trainer.fit(module, datamodule=datamodule)
-    if trainer.interrupted:
-        return _interrupted(trainer, logger)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+    except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
+        _explain_interruption(trainer, output_dir)
+        raise
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
@@ -108,13 +110,11 @@ def _make_callbacks(cfg: DictConfig, output_dir: Path) -> list:
     return callbacks
 
 
-def _interrupted(trainer: L.Trainer, logger) -> dict[str, float | str]:
-    if logger:
-        logger.finalize("killed")
-    last = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    print(f"Training was interrupted at epoch {trainer.current_epoch}. "
-          + (f"Best checkpoint so far: {last}" if last else "No checkpoint was saved yet."))
-    return {"interrupted": 1.0, "run_id": logger.run_id if logger else ""}
+def _explain_interruption(trainer: L.Trainer, output_dir: Path) -> None:
+    last = output_dir / "checkpoints" / "last.ckpt"
+    print(f"\nTraining was interrupted in epoch {trainer.current_epoch}. "
+          + (f"Resume with the same command plus ckpt_path={last}" if last.is_file()
+             else "No epoch had finished, so there is no checkpoint to resume from."))
 
 
 def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:

@@ -80,3 +80,23 @@ def test_specaugment_masks_each_example_independently():
     assert (zeros_per_example > 0).any() and len(set(zeros_per_example.tolist())) > 1
     with pytest.raises(ValueError, match="waveform"):
         SpecAugment()(torch.ones(2, 1, 15360))
+
+
+def test_background_noise_is_mixed_from_the_folder(tmp_path):
+    from soundbench.augment.waveform import WaveformAugment
+    from tests.conftest import write_tone
+    write_tone(tmp_path / "noise" / "hum.wav", seconds=3.0, sr=22050, freq=60.0)
+    augment = WaveformAugment([], background_noise_dir=str(tmp_path / "noise"), background_p=1.0)
+    window = np.zeros(15360, dtype=np.float32)
+    window[::100] = 0.5
+    out = augment(window, 22050, [0, 0, 0])
+    assert out.shape == window.shape and not np.allclose(out, window)
+
+
+def test_augmented_windows_do_not_depend_on_the_number_of_workers(demo_root):
+    from torch.utils.data import DataLoader
+    dataset = datamodule(demo_root, "thesis", seed=5).datasets["train"]
+    subset = torch.utils.data.Subset(dataset, range(8))
+    single = torch.cat([b[0] for b in DataLoader(subset, batch_size=4, num_workers=0)])
+    parallel = torch.cat([b[0] for b in DataLoader(subset, batch_size=4, num_workers=2)])
+    assert torch.equal(single, parallel)

@@ -38,7 +38,8 @@ class WeightsError(RuntimeError):
 class MobileNet(nn.Module):
     def __init__(self, input_shape: tuple[int, int, int], n_classes: int, variant: str = "mobilenet_v3_small",
                  pretrained: str | None = None, weights: str | None = None, weights_sha256: str | None = None,
-                 finetune: str = "all", input_size: tuple[int, int] | None = None, dropout: float = 0.2):
+                 finetune: str = "all", input_size: tuple[int, int] | None = None, dropout: float = 0.2,
+                 bn_momentum: float = 0.1):
         super().__init__()
         require_spectrogram("mobilenet", input_shape)
         if variant not in VARIANTS:
@@ -52,6 +53,12 @@ class MobileNet(nn.Module):
         state = _load_state(variant, pretrained, weights, weights_sha256)
         if state is not None:
             self.net.load_state_dict(state)
+        # torchvision's MobileNetV3 uses BN momentum 0.01, tuned for long ImageNet schedules: on
+        # a few hundred steps the running statistics stay near their init and evaluation
+        # collapses to one class. PyTorch's default 0.1 tracks them in time.
+        for module in self.net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = bn_momentum
         last = self.net.classifier[-1]
         self.net.classifier[-1] = nn.Linear(last.in_features, n_classes)
         _freeze(self.net, finetune)

@@ -15,6 +15,7 @@ speaker id, so the protocol check (speakers disjoint) holds on the official list
 from __future__ import annotations
 
 import logging
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,7 @@ class SpeechCommands(AudioCorpus):
         # Rows come from files on disk, so "missing" means list entries without a file.
         on_disk = {f"{Path(p).parent.name}/{Path(p).name}" for p in table["path"]}
         words = {f.split("/")[0] for f in on_disk}
-        absent = sorted(f for f in self._listed_files() if f not in on_disk and f.split("/")[0] in words)
+        absent = sorted(f for f in self._listed_files if f not in on_disk and f.split("/")[0] in words)
         if absent:
             self._refuse_or_warn(f"{len(absent)} files named in the official lists are missing, e.g. {absent[:3]}")
         return table
@@ -120,7 +121,9 @@ class SpeechCommands(AudioCorpus):
             )
         log.warning("%s: %s; continuing (dataset.allow_partial=true)", self.name, problem)
 
+    @cached_property
     def _listed_files(self) -> dict[str, str]:
+        """Official list entries ("word/file.wav") → "validation" or "test"."""
         listed = {}
         for split, list_file in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
             for line in (self.root / list_file).read_text().split():
@@ -128,7 +131,7 @@ class SpeechCommands(AudioCorpus):
         return listed
 
     def _official_split(self, files: list[str]) -> list[str]:
-        listed = self._listed_files()
+        listed = self._listed_files
         return [listed.get(f, "train") for f in files]
 
     def _class_names(self, present_words: list[str]) -> list[str]:

@@ -21,7 +21,7 @@ from soundbench.data.audio import read_audio
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import ClipIndex
 from soundbench.data.protocols import Splits
-from soundbench.data.windows import pad_to, window_starts
+from soundbench.data.windows import pad_to, window_at, window_starts
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ class RandomWindows(Dataset):
         clip = self.clips[clip_id]
         rng = np.random.default_rng([self.seed, self.epoch, item])
         start = int(rng.integers(0, max(1, clip.shape[0] - self.window + 1)))
-        window = pad_to(clip[start:start + self.window], self.window)
+        window = window_at(clip, start, self.window)
         if self.augment is not None:
             window = torch.from_numpy(self.augment(window.numpy(), self.sample_rate, [self.seed, self.epoch, item]))
         return window, int(self.labels[clip_id])
@@ -77,7 +77,7 @@ class AllWindows(Dataset):
 
     def __getitem__(self, item: int):
         clip_id, start = self.items[item]
-        window = pad_to(self.clips[clip_id][start:start + self.window], self.window)
+        window = window_at(self.clips[clip_id], start, self.window)
         return window, int(self.labels[clip_id]), clip_id
 
 

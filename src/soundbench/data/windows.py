@@ -20,7 +20,11 @@ def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
     return list(range(0, n_samples - window + 1, hop))
 
 
+def window_at(waveform: torch.Tensor, start: int, window: int) -> torch.Tensor:
+    """The window starting at ``start``, zero-padded where the clip is shorter."""
+    return pad_to(waveform[start:start + window], window)
+
+
 def cut_windows(waveform: torch.Tensor, window: int, hop: int) -> torch.Tensor:
     """All windows of a clip as a ``(n_windows, window)`` tensor."""
-    waveform = pad_to(waveform, window)
-    return waveform.unfold(0, window, hop)
+    return torch.stack([window_at(waveform, s, window) for s in window_starts(waveform.shape[0], window, hop)])

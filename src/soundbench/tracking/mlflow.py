@@ -56,16 +56,18 @@ def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], h
 def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,
                      best_checkpoint: str | None, title: str) -> None:
     client, run_id = logger.experiment, logger.run_id
-    for name, acc in results.per_class_accuracy().items():
+    per_class = results.per_class_accuracy()
+    for name, acc in per_class.items():
         client.log_metric(run_id, f"test/class_acc/{_metric_safe(name)}", acc)
     if salience is not None:  # UrbanSound8K: 1 = foreground, 2 = background
         for value, label in ((1, "foreground"), (2, "background")):
             client.log_metric(run_id, f"test/clip_acc_{label}", results.accuracy_where(salience.to_numpy() == value))
+    confusion = results.confusion()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        plot_confusion_matrix(results.confusion(), results.class_names, tmp / "confusion_matrix.png", title)
-        pd.DataFrame(results.confusion(), index=results.class_names, columns=results.class_names).to_csv(tmp / "confusion_matrix.csv")
-        (tmp / "per_class_accuracy.json").write_text(json.dumps(results.per_class_accuracy(), indent=2))
+        plot_confusion_matrix(confusion, results.class_names, tmp / "confusion_matrix.png", title)
+        pd.DataFrame(confusion, index=results.class_names, columns=results.class_names).to_csv(tmp / "confusion_matrix.csv")
+        (tmp / "per_class_accuracy.json").write_text(json.dumps(per_class, indent=2))
         client.log_artifacts(run_id, str(tmp), "test")
     if best_checkpoint:
         client.log_artifact(run_id, best_checkpoint, "checkpoints")

@@ -36,7 +36,8 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name), cfg.logger.get("artifact_location"))
     cv_hash = config_hash(_with_fold(cfg, 0))
-    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{_features_name(cfg)}-{corpus.name}")
+    features = instantiate(cfg.features, _convert_="all").name
+    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
 
     rows, confusion, class_names = [], None, None
@@ -62,10 +63,6 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     summary = _log_parent(client, parent, table, confusion, class_names, cfg)
     client.set_terminated(parent, "FINISHED")
     return summary
-
-
-def _features_name(cfg: DictConfig) -> str:
-    return cfg.features._target_.rsplit(".", 1)[-1].lower()
 
 
 def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:

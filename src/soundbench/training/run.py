@@ -35,10 +35,11 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     )
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
-    model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=len(class_names))
+    input_shape = frontend.output_shape()
+    model = instantiate(cfg.model, _convert_="all")(input_shape=input_shape, n_classes=len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
                              specaugment=augment["specaugment"], mixup=augment["mixup"])
-    cost = model_cost(model, frontend.output_shape())
+    cost = model_cost(model, input_shape)
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     logger = _make_logger(cfg, corpus.name, run_name)
@@ -57,7 +58,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         logger.log_metrics({f"model/{k}": v for k, v in cost.items()})
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
-          + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {frontend.output_shape()}")
+          + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
     except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
@@ -100,7 +101,7 @@ def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str):
 
 def _make_callbacks(cfg: DictConfig, output_dir: Path) -> list:
     callbacks = []
-    for name, callback_cfg in (cfg.get("callbacks") or {}).items():
+    for callback_cfg in (cfg.get("callbacks") or {}).values():
         if callback_cfg is None:
             continue
         if "dirpath" in callback_cfg and callback_cfg.dirpath is None:

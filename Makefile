@@ -4,13 +4,23 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 UV     := $(shell command -v uv 2>/dev/null)
 
-.PHONY: setup test train clean
+.PHONY: setup toolchain test train clean
 setup:
 ifndef UV
 	$(PYTHON) -m pip install --quiet "uv>=0.5"
 endif
 	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
 	uv pip install --python $(VENV)/bin/python -e ".[dev]"
+
+# Arm cross compiler, newlib and QEMU for the deploy checks' firmware build and emulator
+# run (Debian packages, ~1 GB; needs root). Skipped when already installed.
+ARM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+toolchain:
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then \
+		echo "toolchain: arm-none-eabi-gcc and qemu-system-arm already installed"; \
+	else \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ARM_PACKAGES); \
+	fi
 
 test:
 	$(VENV)/bin/python -m pytest

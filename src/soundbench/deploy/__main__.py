@@ -1,0 +1,47 @@
+"""``python -m soundbench.deploy run=<MLflow run id | checkpoint.ckpt> target=stm32l476``
+
+Exports, quantizes and checks a trained model against a microcontroller board; prints the
+report, writes it (with the ONNX models, C code and firmware) to the output folder and, for
+an MLflow run, logs it to that run. Options: conf/deploy.yaml; boards: conf/target/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+ROOT = Path(os.environ.get("SOUNDBENCH_ROOT", Path(__file__).resolve().parents[3]))
+
+
+@hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")
+def main(cfg: DictConfig) -> dict:
+    from soundbench.deploy.report import log_to_mlflow, to_markdown
+    from soundbench.deploy.run import DeploySettings, deploy
+    from soundbench.deploy.source import load_trained
+    from soundbench.deploy.targets import target_from_config
+    from soundbench.report.plots import plot_memory_plan
+
+    target = target_from_config(cfg.target)
+    trained = load_trained(str(cfg.run), cfg.tracking_uri)
+    out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
+    settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
+                              cfg.emulator.windows, cfg.latency.cycles_per_macc_m4, cfg.opset)
+    report = deploy(trained, target, out_dir, ROOT, settings)
+    markdown = to_markdown(report)
+    (out_dir / "report.md").write_text(markdown)
+    plot_memory_plan(out_dir / "model_int8.onnx", out_dir / "memory_plan.png")
+    print("\n" + markdown)
+    print(f"Files: {out_dir}")
+    if trained.run_id:
+        log_to_mlflow(report, out_dir, cfg.tracking_uri)
+        print(f"Logged to MLflow run {trained.run_id} (metrics deploy/{target.name}/*, artifacts deploy/{target.name}/)")
+    return report
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("SOUNDBENCH_ROOT", str(ROOT))
+    main()

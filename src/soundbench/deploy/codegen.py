@@ -1,0 +1,188 @@
+"""Portable C for the int8 model, and a Cortex-M4 firmware image whose link proves the fit.
+
+1. ``emx-onnx-cgen`` turns the QOperator ONNX model into C (weights as ``const`` arrays in
+   flash, integer kernels). It declares intermediate tensors as locals; we rewrite each of
+   them into a pointer into one static arena at the offset our memory plan gives it, so
+   the RAM the firmware uses is the RAM the fit report states.
+2. ``arm-none-eabi-gcc`` compiles it with the harness in ``embedded/firmware`` against a
+   linker script whose FLASH and RAM lengths are the target's budget: if the model does not
+   fit, the link fails and we report by how many bytes.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from soundbench.deploy.graph import Graph, UnsupportedModelError
+from soundbench.deploy.memory_plan import MemoryPlan
+from soundbench.deploy.targets import Target
+
+GCC = "arm-none-eabi-gcc"
+TOOLCHAIN_HINT = ("install the Arm toolchain and emulator: apt-get install gcc-arm-none-eabi "
+                  "libnewlib-arm-none-eabi qemu-system-arm (see README, 'Deploying')")
+STACK_BYTES = 4096
+ARENA_SYMBOL = "sb_arena"
+_TEMP_DECLARATION = re.compile(r"^(\s*)(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s+(?P<name>tmp\d+_\w+)(?P<dims>(\[\d+\])+);\s*$")
+
+
+def firmware_dir(root: str | Path) -> Path:
+    return Path(root) / "embedded" / "firmware"
+
+
+def toolchain_missing() -> str | None:
+    """None when the cross compiler is installed, else what to install."""
+    return None if shutil.which(GCC) else f"{GCC} not found; {TOOLCHAIN_HINT}"
+
+
+def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan) -> Path:
+    """``model.c`` (weights, kernels, arena) and ``model_io.h`` (input/output location)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source = out_dir / "model.c"
+    command = [sys.executable, "-m", "emx_onnx_cgen", "compile", str(int8_model), str(source),
+               "--model-name", "model", "--large-weight-threshold", "0", "--large-temp-threshold", "0",
+               "--no-restrict-arrays", "--color", "never"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise UnsupportedModelError(f"emx-onnx-cgen cannot generate C for {int8_model}: "
+                                    + _generator_error(result.stdout + result.stderr, Graph(int8_model)))
+    graph = Graph(int8_model)
+    source.write_text(_place_in_arena(source.read_text(), graph, plan))
+    (out_dir / "model_io.h").write_text(_io_header(graph, plan))
+    return source
+
+
+def _generator_error(output: str, graph: Graph) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    message = next((line for line in reversed(lines) if "rror" in line or "nsupported" in line), lines[-1] if lines else "")
+    for node in graph.nodes:  # name the node when the generator names only the op
+        if node.op_type in message and node.name not in message:
+            return f"{message} (op {node.op_type}, node {node.name!r})"
+    return message
+
+
+def _place_in_arena(code: str, graph: Graph, plan: MemoryPlan) -> str:
+    """Turn ``T tmpK_name[1][a][b];`` locals of ``model()`` into ``T (*tmpK_name)[a][b]`` pointers
+    into the arena, at the planned offset of the ONNX tensor the generator named it after."""
+    by_c_name = {_c_identifier(name): name for name in graph.activations()}
+    out, placed = [], 0
+    for line in code.splitlines():
+        match = _TEMP_DECLARATION.match(line)
+        if match:
+            c_name = match["name"].split("_", 1)[1]
+            if c_name not in by_c_name:
+                raise UnsupportedModelError(f"generated temporary {match['name']} matches no tensor of the model; "
+                                            "the memory plan cannot place it")
+            inner = re.sub(r"^\[1\]", "", match["dims"])  # the generator's arrays carry the batch dim first
+            offset = plan.offset_of(by_c_name[c_name])
+            kind = f"{match['type']} (*){inner}"
+            line = f"{match[1]}{match['type']} (*{match['name']}){inner} = ({kind})({ARENA_SYMBOL} + {offset});"
+            placed += 1
+        out.append(line)
+    if placed == 0 and len(graph.nodes) > 1:
+        raise UnsupportedModelError("found no temporaries to place in the arena: the generator's output format changed")
+    code = "\n".join(out) + "\n"
+    header = f'#include "model_io.h"\n\nuint8_t {ARENA_SYMBOL}[SB_ARENA_BYTES] __attribute__((aligned({plan.alignment})));\n'
+    return header + code + _wrapper(graph, plan)
+
+
+def _c_identifier(name: str) -> str:
+    return re.sub(r"[^0-9a-zA-Z]", "_", name).lower()
+
+
+def _wrapper(graph: Graph, plan: MemoryPlan) -> str:
+    return (
+        "\nfloat *sb_model_input(void) { return (float *)(sb_arena + SB_INPUT_OFFSET); }\n"
+        "float *sb_model_output(void) { return (float *)(sb_arena + SB_OUTPUT_OFFSET); }\n"
+        "void sb_model_run(void) { model((void *)(sb_arena + SB_INPUT_OFFSET), (void *)(sb_arena + SB_OUTPUT_OFFSET)); }\n"
+    )
+
+
+def _io_header(graph: Graph, plan: MemoryPlan) -> str:
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1:
+        raise UnsupportedModelError(f"the firmware harness expects one input and one output, got {graph.inputs} → {graph.outputs}")
+    source, sink = graph.value(graph.inputs[0]), graph.value(graph.outputs[0])
+    return "\n".join([
+        "/* generated by soundbench.deploy.codegen: where the model's input and output live */",
+        "#ifndef SOUNDBENCH_MODEL_IO_H", "#define SOUNDBENCH_MODEL_IO_H", "#include <stdint.h>",
+        f"#define SB_ARENA_BYTES {plan.arena_bytes}",
+        f"#define SB_INPUT_OFFSET {plan.offset_of(source.name)}",
+        f"#define SB_INPUT_BYTES {source.nbytes}",
+        f"#define SB_OUTPUT_OFFSET {plan.offset_of(sink.name)}",
+        f"#define SB_OUTPUT_BYTES {sink.nbytes}",
+        "extern uint8_t sb_arena[SB_ARENA_BYTES];",
+        "float *sb_model_input(void);", "float *sb_model_output(void);", "void sb_model_run(void);",
+        "#endif", "",
+    ])
+
+
+@dataclass
+class LinkResult:
+    elf: Path | None
+    fits: bool
+    message: str                      # the linker's verdict in words
+    sections: dict[str, int]          # .text/.data/.bss bytes (empty when the link failed)
+    flash_overflow: int = 0
+    ram_overflow: int = 0
+
+    @property
+    def flash_bytes(self) -> int:
+        return self.sections.get("text", 0) + self.sections.get("data", 0)
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.sections.get("data", 0) + self.sections.get("bss", 0)  # bss includes the reserved stack
+
+
+def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str | Path,
+                   optimize: str = "-O2") -> LinkResult:
+    """Compile the generated model with the harness and link it into the target's budget."""
+    missing = toolchain_missing()
+    if missing:
+        raise RuntimeError(missing)
+    out_dir, model_c = Path(out_dir).resolve(), Path(model_c).resolve()
+    firmware = firmware_dir(root).resolve()
+    script = out_dir / "link.ld"
+    script.write_text((firmware / "link.ld.in").read_text()
+                      .replace("@FLASH_BYTES@", str(target.flash_budget))
+                      .replace("@RAM_BYTES@", str(target.ram_budget))
+                      .replace("@STACK_BYTES@", str(STACK_BYTES)))
+    elf = out_dir / "firmware.elf"
+    flags = list(target.gcc_flags or ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"))
+    command = [GCC, *flags, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
+               "-I", str(model_c.parent), "-I", str(firmware),
+               str(model_c), *(str(p) for p in sorted(firmware.glob("*.c"))),
+               "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", str(script),
+               "-lm", "-o", str(elf)]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
+    (out_dir / "build.log").write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
+    if result.returncode != 0:
+        flash = _overflow(result.stderr, "FLASH")
+        ram = _overflow(result.stderr, "RAM")
+        if flash or ram:
+            parts = ([f"flash by {flash:,} bytes"] if flash else []) + ([f"RAM by {ram:,} bytes"] if ram else [])
+            return LinkResult(None, False, "does not fit: " + ", ".join(parts), {}, flash, ram)
+        raise RuntimeError(f"firmware build failed (log: {out_dir / 'build.log'}):\n{result.stderr[-2000:]}")
+    sections = elf_sections(elf)
+    link = LinkResult(elf, True, "", sections)
+    link.message = (f"fits: linked into {target.flash_budget:,} B flash / {target.ram_budget:,} B RAM "
+                    f"(.text {sections['text']:,} B, .data {sections['data']:,} B, "
+                    f".bss {sections['bss']:,} B incl. {STACK_BYTES:,} B stack)")
+    return link
+
+
+def _overflow(stderr: str, region: str) -> int:
+    match = re.search(rf"region [`']{region}' overflowed by (\d+) bytes", stderr)
+    return int(match.group(1)) if match else 0
+
+
+def elf_sections(elf: Path) -> dict[str, int]:
+    """Berkeley-format sizes from ``arm-none-eabi-size``: text (code + constants), data, bss."""
+    output = subprocess.run(["arm-none-eabi-size", "-B", str(elf)], capture_output=True, text=True, check=True).stdout
+    text, data, bss = (int(v) for v in output.splitlines()[1].split()[:3])
+    return {"text": text, "data": data, "bss": bss}

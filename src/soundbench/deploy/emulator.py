@@ -1,0 +1,173 @@
+"""Run the firmware in QEMU (netduinoplus2: STM32F405, Cortex-M4F), feed it real test
+windows over semihosting, compare its outputs with onnxruntime's, and count the
+instructions the model executes.
+
+Instruction counts come from a small QEMU plugin (``embedded/qemu/insn_count.c``) that
+counts each instruction executed between the firmware's ``sb_marker_start`` and
+``sb_marker_stop``. Cycles follow from the Cortex-M4 timing of each instruction class
+(Arm Cortex-M4 Technical Reference Manual, "Instruction set summary", cycle counts):
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from soundbench.deploy.codegen import TOOLCHAIN_HINT
+
+QEMU = "qemu-system-arm"
+MACHINE = "netduinoplus2"
+
+#: Cortex-M4 cycles per instruction class (TRM table 3-1). Loads/stores are counted at 2
+#: (the pipelined back-to-back case is 1), taken branches at 1 + 2 for the pipeline refill,
+#: so the estimate leans high. Multi-register transfers add one cycle per register.
+CYCLES = {
+    "alu": 1, "multiply": 1, "mac": 1, "divide": 7, "load": 2, "store": 2, "load_multiple": 1,
+    "store_multiple": 1, "branch": 3, "fp": 1, "fp_mac": 3, "fp_divide": 14, "fp_load": 2, "fp_store": 2,
+    "other": 1,
+}
+
+
+def classify(mnemonic: str) -> str:
+    m = mnemonic.lower().split(".")[0]
+    if m.startswith("v"):
+        if m in ("vdiv", "vsqrt"):
+            return "fp_divide"
+        if m in ("vmla", "vmls", "vfma", "vfms", "vnmla", "vnmls", "vfnma", "vfnms"):
+            return "fp_mac"
+        if m.startswith(("vldr", "vldm", "vpop")):
+            return "fp_load"
+        if m.startswith(("vstr", "vstm", "vpush")):
+            return "fp_store"
+        return "fp"
+    if m in ("sdiv", "udiv"):
+        return "divide"
+    if re.match(r"^(smla|smlal|umlal|smlsd|smlad|smmla|mla|mls|umaal|smlaw)", m):
+        return "mac"
+    if re.match(r"^(mul|smul|umul|smmul|smuad|smusd)", m):
+        return "multiply"
+    if m.startswith(("ldm", "pop")):
+        return "load_multiple"
+    if m.startswith(("stm", "push")):
+        return "store_multiple"
+    if m.startswith("ldr") or m.startswith("ldrex"):
+        return "load"
+    if m.startswith("str"):
+        return "store"
+    if re.match(r"^(b|bl|blx|bx|cbz|cbnz|tbb|tbh)(eq|ne|cs|cc|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|hs|lo|al)?(\.w|\.n)?$", m):
+        return "branch"
+    return "alu"
+
+
+@dataclass
+class EmulatorRun:
+    outputs: np.ndarray               # (windows, classes) as the firmware computed them
+    instructions_per_window: float
+    cycles_per_window: float          # Cortex-M4 timing model
+    class_counts: dict[str, int]      # instructions per class, all windows
+    windows: int
+
+
+def emulator_missing() -> str | None:
+    return None if shutil.which(QEMU) and shutil.which("arm-none-eabi-objdump") else f"{QEMU} not found; {TOOLCHAIN_HINT}"
+
+
+def build_plugin(root: str | Path, out_dir: str | Path) -> Path:
+    plugin = Path(out_dir) / "libinsn_count.so"
+    source = Path(root) / "embedded" / "qemu" / "insn_count.c"
+    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(plugin), str(source)], check=True,
+                   capture_output=True, text=True)
+    return plugin
+
+
+def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Path, work_dir: str | Path,
+                 timeout_s: float = 600) -> EmulatorRun:
+    """Feed ``windows`` (float32, one model input each) through the firmware in QEMU."""
+    missing = emulator_missing()
+    if missing:
+        raise RuntimeError(missing)
+    work_dir = Path(work_dir).resolve()
+    np.ascontiguousarray(windows, dtype="<f4").tofile(work_dir / "windows.bin")
+    (work_dir / "logits.bin").unlink(missing_ok=True)
+    symbols = _symbols(elf)
+    counts_file = work_dir / "insn_counts.txt"
+    plugin = build_plugin(root, work_dir)
+    command = [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-serial", "none",
+               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf.resolve()),
+               "-plugin", f"{plugin},start={symbols['sb_marker_start']:#x},stop={symbols['sb_marker_stop']:#x},out={counts_file}"]
+    result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
+    if result.returncode != 0:
+        raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
+    outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
+    code, executed = _disassembly(elf), _executions(counts_file)
+    per_class = _instruction_classes(code, executed)
+    instructions = sum(per_class.values())
+    cycles = sum(CYCLES[c] * n for c, n in per_class.items()) + _register_transfer_cycles(code, executed)
+    n = len(outputs)
+    return EmulatorRun(outputs, instructions / n, cycles / n, dict(per_class), n)
+
+
+def _symbols(elf: Path) -> dict[str, int]:
+    output = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True, check=True).stdout
+    table = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 3:
+            table[parts[2]] = int(parts[0], 16) & ~1  # Thumb function addresses carry bit 0
+    return table
+
+
+def _disassembly(elf: Path) -> dict[int, tuple[str, str]]:
+    """address → (mnemonic, operands)."""
+    output = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", str(elf)],
+                            capture_output=True, text=True, check=True).stdout
+    table = {}
+    for line in output.splitlines():
+        match = re.match(r"^\s+([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
+        if match:
+            table[int(match.group(1), 16)] = (match.group(2), match.group(3))
+    return table
+
+
+def _executions(counts_file: Path) -> Counter:
+    executed = Counter()
+    for line in counts_file.read_text().splitlines():
+        address, count = line.split()
+        executed[int(address, 16)] += int(count)  # retranslated blocks repeat an address
+    return executed
+
+
+def _instruction_classes(code: dict[int, tuple[str, str]], executed: Counter) -> Counter:
+    per_class = Counter()
+    for address, count in executed.items():
+        mnemonic = code.get(address, ("other", ""))[0]
+        per_class[classify(mnemonic) if address in code else "other"] += count
+    return per_class
+
+
+def _register_transfer_cycles(code: dict[int, tuple[str, str]], executed: Counter) -> int:
+    """Extra cycles of LDM/STM/PUSH/POP/VLDM/VSTM: one per register moved."""
+    extra = 0
+    for address, count in executed.items():
+        mnemonic, operands = code.get(address, ("", ""))
+        if classify(mnemonic) in ("load_multiple", "store_multiple") or mnemonic.startswith(("vpush", "vpop", "vldm", "vstm")):
+            extra += count * _register_count(operands)
+    return extra
+
+
+def _register_count(operands: str) -> int:
+    match = re.search(r"\{([^}]*)\}", operands)
+    if not match:
+        return 1
+    count = 0
+    for part in match.group(1).split(","):
+        part = part.strip()
+        bounds = re.match(r"^[rsd](\d+)-[rsd](\d+)$", part)
+        count += int(bounds.group(2)) - int(bounds.group(1)) + 1 if bounds else 1
+    return count

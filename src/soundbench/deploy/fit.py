@@ -1,0 +1,62 @@
+"""Does a model fit a board? Flash (weights) and RAM (activation arena from the memory
+plan) of the float32 and int8 models against the target's budget, with the margin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.macc import LayerCost, layer_costs
+from soundbench.deploy.memory_plan import MemoryPlan, plan_memory
+from soundbench.deploy.targets import Target
+
+
+@dataclass(frozen=True)
+class Budget:
+    what: str
+    need: int
+    budget: int
+
+    @property
+    def fits(self) -> bool:
+        return self.need <= self.budget
+
+    @property
+    def margin(self) -> int:
+        """Bytes left (positive) or missing (negative)."""
+        return self.budget - self.need
+
+    def verdict(self) -> str:
+        if self.fits:
+            return f"fits, {self.margin:,} B ({self.margin / self.budget:.0%}) to spare"
+        return f"does NOT fit by {-self.margin:,} B"
+
+
+@dataclass
+class ModelFootprint:
+    """Flash and RAM of one ONNX model."""
+
+    precision: str
+    n_parameters: int
+    weight_bytes: int
+    plan: MemoryPlan
+    layers: list[LayerCost]
+
+    @classmethod
+    def of(cls, graph: Graph, precision: str, alignment: int = 16) -> "ModelFootprint":
+        return cls(precision, graph.n_parameters(), graph.weight_bytes(), plan_memory(graph, alignment), layer_costs(graph))
+
+    @property
+    def macc(self) -> int:
+        return sum(layer.macc for layer in self.layers)
+
+    @property
+    def ram_bytes(self) -> int:
+        return self.plan.arena_bytes
+
+    def budgets(self, target: Target) -> list[Budget]:
+        return [Budget(f"flash ({self.precision} weights)", self.weight_bytes, target.flash_budget),
+                Budget(f"RAM ({self.precision} activations)", self.ram_bytes, target.ram_budget)]
+
+    def fits(self, target: Target) -> bool:
+        return all(b.fits for b in self.budgets(target))

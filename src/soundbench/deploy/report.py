@@ -1,0 +1,84 @@
+"""The deploy report in words: a Markdown summary (printed and saved), and the same
+numbers as MLflow metrics and artifacts on the training run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _kib(n: float) -> str:
+    return f"{n / 1024:,.1f} KiB"
+
+
+def to_markdown(r: dict) -> str:
+    fp8, fp32, lat, fw = r["footprint"]["int8"], r["footprint"]["float32"], r["latency"], r["firmware"]
+    acc = r["accuracy"]
+    lines = [
+        f"# Deploy report: {r['model']} on {r['target']} ({r['board']})",
+        "",
+        f"Source: {r['run_id'] or r['checkpoint']}; test split of {r['dataset']}"
+        + (f" fold {r['fold']}" if r.get("fold") else "") + f": {acc['test_clips']} clips, {acc['test_windows']} windows.",
+        "",
+        "| check | result |",
+        "|---|---|",
+        f"| ONNX vs PyTorch | max abs diff {r['onnx_parity']['max_abs_diff']:.2e}, argmax agreement {r['onnx_parity']['argmax_agreement']:.1%} |",
+        f"| clip accuracy float32 / int8 | {acc['float32']:.3f} / {acc['int8']:.3f} ({(acc['int8'] - acc['float32']) * 100:+.1f} points) |",
+        f"| int8 vs float32 windows | argmax agreement {r['int8_vs_float']['argmax_agreement']:.1%} |",
+        f"| parameters | {fp8['n_parameters']:,} |",
+        f"| MACC per window | {fp8['macc']:,} |",
+    ]
+    for name, fp in (("float32", fp32), ("int8", fp8)):
+        for b in fp["budgets"]:
+            lines.append(f"| {b['what']} | {_kib(b['need'])} of {_kib(b['budget'])}: {b['verdict']} |")
+    lines += [
+        f"| latency per window | {lat['window_ms']:,.1f} ms at {lat['cpu_mhz']:g} MHz ({lat['cycles_per_macc']:.1f} cycles/MACC, {lat['cycles_per_macc_source']}) |",
+        f"| latency per clip | {lat['clip_ms']:,.0f} ms ({lat['windows_per_clip']} windows) |",
+        f"| CPU duty cycle | {lat['duty_cycle']:.1%} (one window every {lat['window_hop_ms']:.0f} ms) |",
+    ]
+    if "skipped" in fw:
+        lines.append(f"| firmware / emulator | skipped: {fw['skipped']} |")
+    else:
+        lines.append(f"| linker (budget as FLASH/RAM regions) | {fw['linker_verdict']} |")
+        if "instructions_per_window" in fw:
+            lines += [
+                f"| emulator vs onnxruntime int8 | {fw['windows']} windows, max abs diff {fw['max_abs_diff_vs_onnxruntime']:g}, "
+                f"argmax agreement {fw['argmax_agreement']:.0%}{' (bit-exact)' if fw['bit_exact'] else ''} |",
+                f"| instructions | {fw['instructions_per_window']:,.0f} per window, {fw['instructions_per_macc']:.1f} per MACC |",
+            ]
+    lines += ["", f"**Verdict: {'fits' if r['fits'] else 'does NOT fit'} the {r['target']} budget.**", ""]
+    return "\n".join(lines)
+
+
+def metrics(r: dict) -> dict[str, float]:
+    fp8, fw, lat = r["footprint"]["int8"], r["firmware"], r["latency"]
+    out = {
+        "deploy/onnx_max_abs_diff": r["onnx_parity"]["max_abs_diff"],
+        "deploy/float32_clip_acc": r["accuracy"]["float32"],
+        "deploy/int8_clip_acc": r["accuracy"]["int8"],
+        "deploy/macc": fp8["macc"],
+        "deploy/n_parameters": fp8["n_parameters"],
+        "deploy/flash_float32_bytes": r["footprint"]["float32"]["flash_bytes"],
+        "deploy/ram_float32_bytes": r["footprint"]["float32"]["ram_bytes"],
+        "deploy/flash_int8_bytes": fp8["flash_bytes"],
+        "deploy/ram_int8_bytes": fp8["ram_bytes"],
+        "deploy/latency_window_ms": lat["window_ms"],
+        "deploy/duty_cycle": lat["duty_cycle"],
+        "deploy/fits": float(r["fits"]),
+    }
+    for key in ("flash_bytes", "ram_bytes", "instructions_per_macc", "max_abs_diff_vs_onnxruntime"):
+        if key in fw:
+            out[f"deploy/firmware_{key}"] = fw[key]
+    return out
+
+
+def log_to_mlflow(r: dict, out_dir: Path, tracking_uri: str) -> None:
+    """Attach the report to the training run it came from (metrics prefixed ``deploy/``,
+    files under ``deploy/<target>/``)."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    for key, value in metrics(r).items():
+        client.log_metric(r["run_id"], key.replace("deploy/", f"deploy/{r['target']}/"), float(value))
+    for name in ("report.md", "report.json", "layers.csv", "model.onnx", "model_int8.onnx", "memory_plan.png"):
+        if (out_dir / name).is_file():
+            client.log_artifact(r["run_id"], str(out_dir / name), f"deploy/{r['target']}")

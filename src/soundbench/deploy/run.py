@@ -1,0 +1,149 @@
+"""The deploy check of one trained model on one board: export → parity → int8 → accuracy
+float vs int8 → footprint and fit → latency → (when the Arm toolchain and QEMU are
+installed) C code, a firmware the linker fits into the budget, and a bit-exact run in the
+emulator with instruction counts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.export import compare_logits, export_onnx, onnx_logits
+from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.latency import estimate_latency
+from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.source import TrainedModel
+from soundbench.deploy.targets import Target
+from soundbench.deploy.windows import calibration_windows, test_windows
+from soundbench.training.evaluation import evaluate_windows
+
+
+@dataclass
+class DeploySettings:
+    calibration_windows: int = 200
+    calibration_method: str = "minmax"
+    emulator: str = "auto"            # auto | true | false
+    emulator_windows: int = 8
+    cycles_per_macc_m4: float = 50.0  # fallback when the emulator does not run (conf/deploy.yaml)
+    opset: int = 18
+
+
+def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str | Path,
+           settings: DeploySettings) -> dict:
+    """Run every check; writes models, C code and report files to ``out_dir`` and returns
+    the report as a dict (what the terminal and MLflow show)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    input_shape = trained.input_shape
+    report: dict = {"model": trained.name, "target": target.name, "board": target.board,
+                    "run_id": trained.run_id, "checkpoint": str(trained.checkpoint),
+                    "dataset": trained.datamodule.corpus.name, "fold": trained.cfg.dataset.get("fold")}
+
+    print(f"[1/5] ONNX export of {trained.name} (input {input_shape})")
+    float_path = export_onnx(trained.model, input_shape, out_dir / "model.onnx", settings.opset)
+    test = test_windows(trained)
+    with torch.no_grad():
+        torch_logits = trained.model(torch.from_numpy(test.features)).numpy()
+    float_logits = onnx_logits(float_path, test.features)
+    report["onnx_parity"] = compare_logits(torch_logits, float_logits)
+
+    print(f"[2/5] int8 quantization, calibrated on {settings.calibration_windows} training windows")
+    calibration = calibration_windows(trained, settings.calibration_windows)
+    int8_path = quantize_int8(float_path, out_dir / "model_int8.onnx", calibration, settings.calibration_method)
+    int8_logits = onnx_logits(int8_path, test.features)
+    report["accuracy"] = {
+        name: _clip_accuracy(logits, test, trained.class_names)
+        for name, logits in (("float32", float_logits), ("int8", int8_logits))
+    }
+    report["accuracy"]["test_clips"] = int(len(np.unique(test.clip_ids)))
+    report["accuracy"]["test_windows"] = int(len(test.features))
+    report["int8_vs_float"] = compare_logits(float_logits, int8_logits)
+
+    print(f"[3/5] memory plan and fit on {target.name}")
+    footprints = {"float32": ModelFootprint.of(Graph(float_path), "float32"),
+                  "int8": ModelFootprint.of(Graph(int8_path), "int8")}
+    report["footprint"] = {name: _footprint_dict(fp, target) for name, fp in footprints.items()}
+    _write_layers(footprints, out_dir / "layers.csv")
+
+    hop_s = trained.frontend.window_hop_samples / trained.frontend.sample_rate
+    windows_per_clip = int(round(len(test.features) / report["accuracy"]["test_clips"]))
+    cycles_per_macc, source = settings.cycles_per_macc_m4, "conf/deploy.yaml (measured on Stride-DS-24)"
+
+    print("[4/5] C code, firmware link and emulator run")
+    firmware = _firmware(int8_path, footprints["int8"], target, root, out_dir, test, int8_logits, settings)
+    report["firmware"] = firmware
+    if firmware.get("cycles_per_macc"):
+        cycles_per_macc, source = firmware["cycles_per_macc"], "measured for this model in QEMU"
+
+    print("[5/5] latency estimate")
+    latency = estimate_latency(footprints["int8"].macc, target, cycles_per_macc, "emx-onnx-cgen C, int8",
+                               hop_s, windows_per_clip)
+    report["latency"] = {
+        "code_path": latency.code_path, "cycles_per_macc_m4": cycles_per_macc, "cycles_per_macc_source": source,
+        "cycles_per_macc": latency.cycles_per_macc, "cpu_mhz": target.cpu_mhz,
+        "window_ms": latency.window_s * 1e3, "clip_ms": latency.clip_s * 1e3,
+        "windows_per_clip": windows_per_clip, "window_hop_ms": hop_s * 1e3, "duty_cycle": latency.duty_cycle,
+    }
+    report["fits"] = footprints["int8"].fits(target) and firmware.get("linker_fits", True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    return report
+
+
+def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:
+    results = evaluate_windows(torch.from_numpy(logits), torch.from_numpy(test.labels),
+                               torch.from_numpy(test.clip_ids), class_names, "mean")
+    return results.accuracy
+
+
+def _footprint_dict(fp: ModelFootprint, target: Target) -> dict:
+    return {
+        "n_parameters": fp.n_parameters, "macc": fp.macc, "flash_bytes": fp.weight_bytes,
+        "ram_bytes": fp.ram_bytes, "ram_lower_bound_bytes": fp.plan.peak_live_bytes,
+        "budgets": [{"what": b.what, "need": b.need, "budget": b.budget, "fits": b.fits, "verdict": b.verdict()}
+                    for b in fp.budgets(target)],
+    }
+
+
+def _write_layers(footprints: dict[str, ModelFootprint], path: Path) -> None:
+    lines = ["precision,node,op_type,output_shape,macc"]
+    for precision, fp in footprints.items():
+        lines += [f"{precision},{l.node},{l.op_type},{'x'.join(map(str, l.output_shape))},{l.macc}" for l in fp.layers]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _firmware(int8_path: Path, footprint: ModelFootprint, target: Target, root, out_dir: Path, test,
+              int8_logits: np.ndarray, settings: DeploySettings) -> dict:
+    missing = codegen.toolchain_missing() or emulator.emulator_missing()
+    if settings.emulator == "false" or settings.emulator is False:
+        return {"skipped": "emulator=false"}
+    if missing:
+        if str(settings.emulator).lower() == "true":
+            raise RuntimeError(missing)
+        return {"skipped": missing}
+    build = out_dir / "firmware"
+    source = codegen.generate_c(int8_path, build, footprint.plan)
+    link = codegen.build_firmware(source, target, root, build)
+    result = {"linker_fits": link.fits, "linker_verdict": link.message, "sections": link.sections,
+              "flash_bytes": link.flash_bytes, "ram_bytes": link.ram_bytes, "c_source": str(source)}
+    if not link.fits:
+        return result
+    n = min(settings.emulator_windows, len(test.features))
+    picked = np.linspace(0, len(test.features) - 1, n).astype(int)
+    run = emulator.run_firmware(link.elf, test.features[picked], int8_logits.shape[1], root, build)
+    parity = compare_logits(int8_logits[picked], run.outputs)
+    result.update({
+        "emulator": f"qemu-system-arm -M {emulator.MACHINE}", "windows": run.windows,
+        "max_abs_diff_vs_onnxruntime": parity["max_abs_diff"], "argmax_agreement": parity["argmax_agreement"],
+        "bit_exact": parity["max_abs_diff"] == 0.0,
+        "instructions_per_window": run.instructions_per_window, "cycles_per_window_m4": run.cycles_per_window,
+        "instructions_per_macc": run.instructions_per_window / footprint.macc,
+        "cycles_per_macc": run.cycles_per_window / footprint.macc,
+        "instruction_mix": run.class_counts,
+    })
+    return result

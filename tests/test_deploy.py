@@ -1,0 +1,185 @@
+"""Deployment checks: memory planner, fit decisions, int8 accuracy, and (with the Arm
+toolchain and QEMU installed) the firmware built into a board budget and run bit-exact."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+import pytest
+from omegaconf import OmegaConf
+from onnx import TensorProto, helper
+
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.graph import Graph, UnsupportedModelError
+from soundbench.deploy.macc import total_macc
+from soundbench.deploy.memory_plan import plan_memory
+from soundbench.deploy.run import DeploySettings, deploy
+from soundbench.deploy.source import SourceError, load_trained
+from soundbench.deploy.targets import Target, available_targets, load_target
+from soundbench.training.run import run
+from tests.conftest import ROOT
+from tests.test_train import compose_config
+
+needs_toolchain = pytest.mark.skipif(
+    bool(codegen.toolchain_missing() or emulator.emulator_missing()),
+    reason="Arm toolchain / QEMU not installed (make toolchain installs gcc-arm-none-eabi, "
+           "libnewlib-arm-none-eabi, qemu-system-arm)")
+
+
+def tiny_cnn(path, relu_input_reused: bool = False):
+    """x(1,1,8,8) → Conv 4×3×3 → ReLU → MaxPool 2 → Flatten → Gemm 64→10."""
+    rng = np.random.default_rng(0)
+    init = [helper.make_tensor("w", TensorProto.FLOAT, [4, 1, 3, 3], rng.standard_normal(36).tolist()),
+            helper.make_tensor("fc", TensorProto.FLOAT, [64, 10], rng.standard_normal(640).tolist())]
+    nodes = [helper.make_node("Conv", ["x", "w"], ["conv"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["conv"], ["relu"], name="relu"),
+             helper.make_node("MaxPool", ["relu"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+             helper.make_node("Flatten", ["pool"], ["flat"], name="flat"),
+             helper.make_node("Gemm", ["flat", "fc"], ["y"], name="dense")]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])]
+    if relu_input_reused:  # the conv output is still needed after the ReLU: no in-place
+        outputs.append(helper.make_tensor_value_info("conv_copy", TensorProto.FLOAT, [1, 4, 8, 8]))
+        nodes.append(helper.make_node("Identity", ["conv"], ["conv_copy"], name="keep"))
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
+                              outputs, init)
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), path)
+    return path
+
+
+def test_memory_plan_of_a_hand_built_graph_equals_the_hand_computation(tmp_path):
+    # Buffers (16-byte aligned): x 256 B alive [0,0]; conv+relu (ReLU in place) 1024 B
+    # [0,2]; pool+flatten (Flatten in place) 256 B [2,4]; y 40→48 B [4,4].
+    # Largest first: conv@0; x overlaps it in time → @1024; pool overlaps conv at step 2
+    # → @1024 (x is dead by then); y overlaps only pool → @0. Arena = 1024 + 256.
+    plan = plan_memory(Graph(tiny_cnn(tmp_path / "tiny.onnx")))
+    assert {tuple(b.tensors): (b.offset, b.size) for b in plan.buffers} == {
+        ("x",): (1024, 256), ("conv", "relu"): (0, 1024), ("pool", "flat"): (1024, 256), ("y",): (0, 48)}
+    assert plan.arena_bytes == 1280 == plan.peak_live_bytes
+
+
+def test_no_in_place_when_the_input_is_still_needed(tmp_path):
+    plan = plan_memory(Graph(tiny_cnn(tmp_path / "tiny.onnx", relu_input_reused=True)))
+    conv = next(b for b in plan.buffers if "conv" in b.tensors)
+    # the ReLU gets its own buffer; the final Identity may reuse conv's, as conv dies there
+    assert "relu" not in conv.tensors and conv.last == 5
+    # conv (1024) + relu (1024) live together at the ReLU; the arena can't be smaller
+    assert plan.arena_bytes >= 2048 and plan.arena_bytes == plan.peak_live_bytes
+
+
+def test_macc_per_layer(tmp_path):
+    graph = Graph(tiny_cnn(tmp_path / "tiny.onnx"))
+    # conv: 4·8·8 outputs × 9; pool: reads 256 values; dense: 64 × 10
+    assert total_macc(graph) == 4 * 64 * 9 + 256 + 640
+
+
+def test_fit_decisions_against_a_small_board(tmp_path):
+    footprint = ModelFootprint.of(Graph(tiny_cnn(tmp_path / "tiny.onnx")), "float32")
+    roomy = Target("roomy", "b", "cortex-m4", 80, flash_bytes=1 << 20, ram_bytes=128 << 10, budget_fraction=0.5)
+    tiny = Target("tiny", "b", "cortex-m0", 16, flash_bytes=4096, ram_bytes=2048, budget_fraction=0.5)
+    assert footprint.fits(roomy)
+    flash, ram = footprint.budgets(tiny)
+    assert footprint.weight_bytes == (36 + 640) * 4 == 2704
+    assert not flash.fits and flash.margin == 2048 - 2704 and "does NOT fit by 656 B" in flash.verdict()
+    assert not ram.fits and ram.margin == 1024 - 1280
+
+
+def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
+    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="act")], "dyn",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+    onnx.save(helper.make_model(graph), tmp_path / "dyn.onnx")
+    with pytest.raises(UnsupportedModelError, match="'x' has a dynamic shape"):
+        Graph(tmp_path / "dyn.onnx")
+
+
+def test_board_profiles_and_unknown_target():
+    assert {"stm32l476", "stm32u585", "stm32f746", "stm32h743"} <= set(available_targets(ROOT))
+    l476 = load_target("stm32l476", ROOT)
+    assert (l476.flash_budget, l476.ram_budget, l476.cpu_mhz) == (512 * 1024, 64 * 1024, 80)
+    with pytest.raises(ValueError, match="unknown target 'stm32xyz'; available: .*stm32l476"):
+        load_target("stm32xyz", ROOT)
+
+
+def test_deploy_cli_names_the_available_targets():
+    done = subprocess.run([sys.executable, "-m", "soundbench.deploy", "run=x", "target=stm32xyz"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "stm32xyz" in done.stderr and "stm32l476" in done.stderr
+
+
+def test_a_run_without_checkpoint_says_so(tmp_path):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("x")).info.run_id
+    with pytest.raises(SourceError, match=f"run {run_id} has no checkpoint"):
+        load_trained(run_id, uri)
+    with pytest.raises(SourceError, match="does not exist"):
+        load_trained(str(tmp_path / "missing.ckpt"), uri)
+
+
+@pytest.fixture(scope="module")
+def trained_checkpoint(tmp_path_factory, demo_root):
+    """Stride-DS-24 trained briefly on demo fold 1, saved as a training run folder."""
+    out = tmp_path_factory.mktemp("run")
+    cfg = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none",
+                          "trainer.max_epochs=12", f"paths.root_dir={out}"])
+    run(cfg, out)
+    (out / ".hydra").mkdir(exist_ok=True)
+    OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
+    return next((out / "checkpoints").glob("best*.ckpt"))
+
+
+@pytest.fixture(scope="module")
+def deploy_report(trained_checkpoint, tmp_path_factory):
+    trained = load_trained(str(trained_checkpoint))
+    out = tmp_path_factory.mktemp("deploy")
+    return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, DeploySettings(emulator_windows=4)), out
+
+
+def test_int8_accuracy_within_two_points_of_float(deploy_report):
+    report, out = deploy_report
+    assert report["onnx_parity"]["max_abs_diff"] < 1e-4 and report["onnx_parity"]["argmax_agreement"] == 1.0
+    acc = report["accuracy"]
+    assert acc["float32"] > 0.5  # trained: well above chance (0.125)
+    assert abs(acc["int8"] - acc["float32"]) <= 0.02
+    int8 = onnx.load(out / "model_int8.onnx")
+    assert "QLinearConv" in {n.op_type for n in int8.graph.node}  # QOperator: integer kernels
+
+
+def test_report_states_fit_and_latency(deploy_report):
+    report, _ = deploy_report
+    fp = report["footprint"]["int8"]
+    assert fp["macc"] == report["footprint"]["float32"]["macc"] > 400_000
+    assert fp["flash_bytes"] < report["footprint"]["float32"]["flash_bytes"]
+    assert fp["ram_bytes"] < report["footprint"]["float32"]["ram_bytes"] <= 64 * 1024
+    assert report["fits"]
+    latency = report["latency"]
+    assert latency["window_ms"] == pytest.approx(fp["macc"] * latency["cycles_per_macc"] / 80e3)
+    assert latency["duty_cycle"] == pytest.approx(latency["window_ms"] / latency["window_hop_ms"])
+
+
+@needs_toolchain
+def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
+    report, _ = deploy_report
+    firmware = report["firmware"]
+    assert firmware["linker_fits"] and "fits: linked into 524,288 B flash / 65,536 B RAM" in firmware["linker_verdict"]
+    assert firmware["windows"] == 4 and firmware["bit_exact"] and firmware["argmax_agreement"] == 1.0
+    assert 1 < firmware["instructions_per_macc"] < 200
+
+
+@needs_toolchain
+def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
+    _, out = deploy_report
+    int8 = Graph(out / "model_int8.onnx")
+    source = codegen.generate_c(out / "model_int8.onnx", tmp_path, plan_memory(int8))
+    small = Target("small", "b", "cortex-m4", 80, flash_bytes=8 << 10, ram_bytes=8 << 10)
+    link = codegen.build_firmware(source, small, ROOT, tmp_path)
+    assert not link.fits and link.elf is None
+    assert link.flash_overflow > 0 and link.ram_overflow > 0
+    assert link.message.startswith("does not fit: flash by ")

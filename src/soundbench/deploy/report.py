@@ -45,7 +45,10 @@ def to_markdown(r: dict) -> str:
                 f"argmax agreement {fw['argmax_agreement']:.0%}{' (bit-exact)' if fw['bit_exact'] else ''} |",
                 f"| instructions | {fw['instructions_per_window']:,.0f} per window, {fw['instructions_per_macc']:.1f} per MACC |",
             ]
-    lines += ["", f"**Verdict: {'fits' if r['fits'] else 'does NOT fit'} the {r['target']} budget.**", ""]
+    realtime = lat["duty_cycle"] < 1.0
+    lines += ["", f"**Verdict: {'fits' if r['fits'] else 'does NOT fit'} the {r['target']} memory budget; "
+              f"{'keeps up' if realtime else 'does NOT keep up'} with a live stream "
+              f"(duty cycle {lat['duty_cycle']:.0%}).**", ""]
     return "\n".join(lines)
 
 

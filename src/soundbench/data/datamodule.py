@@ -8,6 +8,7 @@ here: the front end runs inside the model step, on whatever device trains.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
 
 import lightning as L
@@ -17,6 +18,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from soundbench.augment.waveform import WaveformAugment
+from soundbench.data.cache import build_cache, read_cached
 from soundbench.data.audio import read_audio
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import ClipIndex
@@ -26,14 +28,22 @@ from soundbench.data.windows import pad_to, window_at, window_starts
 log = logging.getLogger(__name__)
 
 
-def load_clips(index: ClipIndex, sample_rate: int, min_samples: int, desc: str, threads: int = 4) -> list[torch.Tensor]:
-    """Decode every clip of ``index`` to mono at ``sample_rate``, zero-padded to ``min_samples``."""
+def load_clips(index: ClipIndex, sample_rate: int, min_samples: int, desc: str, threads: int = 4,
+               cache: Path | None = None) -> list[torch.Tensor]:
+    """Every clip of ``index`` mono at ``sample_rate``, zero-padded to ``min_samples``: from
+    the decoded-audio cache when one is given, else decoded now."""
+    clips = read_cached(index, cache) if cache is not None else decode_clips(index, sample_rate, desc, threads)
+    return [pad_to(clip, min_samples) for clip in clips]
+
+
+def decode_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4) -> list[torch.Tensor]:
+    """Decode every clip of ``index`` to mono at ``sample_rate`` (soundfile + resampling)."""
     t = index.table
 
     def load(row) -> torch.Tensor:
         path, start, duration = row
         duration = None if np.isnan(duration) else duration
-        return pad_to(read_audio(path, sample_rate, start, duration), min_samples)
+        return read_audio(path, sample_rate, start, duration)
 
     rows = list(zip(t["path"], t["start"], t["duration"]))
     with ThreadPoolExecutor(threads) as pool:  # libsndfile and torch release the GIL
@@ -84,13 +94,15 @@ class AllWindows(Dataset):
 class AudioDataModule(L.LightningDataModule):
     def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
                  batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
-                 eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None):
+                 eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None,
+                 cache_dir: str | None = None):
         super().__init__()
         self.corpus = corpus
         self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or 4 * batch_size
         self.num_workers, self.windows_per_clip, self.seed = num_workers, windows_per_clip, seed
         self.waveform_augment = waveform_augment  # training windows only
+        self.cache_dir = cache_dir  # decoded-audio cache (soundbench.data.cache); None: decode every run
         self.index: ClipIndex | None = None
         self.splits: Splits | None = None
         self.datasets: dict[str, Dataset] = {}
@@ -110,6 +122,7 @@ class AudioDataModule(L.LightningDataModule):
     def setup(self, stage: str | None = None) -> None:
         splits = self.prepare_index()
         min_samples = int(round(self.corpus.min_clip_seconds * self.sample_rate))
+        cache = self.build_cache() if self.cache_dir else None
         wanted = ("train", "validation") if stage == "fit" else ("test",) if stage == "test" else ("train", "validation", "test")
         for name in wanted:
             if name in self.datasets:
@@ -118,13 +131,19 @@ class AudioDataModule(L.LightningDataModule):
             if len(part) == 0:
                 raise RuntimeError(f"{self.corpus.name}: the {name} split is empty for this fold; "
                                    "check dataset.fold and, with allow_partial, which files are present")
-            clips = load_clips(part, self.sample_rate, min_samples, name)
+            clips = load_clips(part, self.sample_rate, min_samples, name, cache=cache)
             labels = part.table["label"].to_numpy()
             self.datasets[name] = (
                 RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed,
                               self.waveform_augment, self.sample_rate)
                 if name == "train" else AllWindows(clips, labels, self.window, self.hop)
             )
+
+    def build_cache(self) -> Path:
+        """Decode the whole dataset into the cache once (no-op when it is there)."""
+        self.prepare_index()
+        return build_cache(self.index, self.sample_rate, self.cache_dir,
+                           lambda index: decode_clips(index, self.sample_rate, "all"))
 
     def set_epoch(self, epoch: int) -> None:
         if "train" in self.datasets:

@@ -1,0 +1,129 @@
+"""Fetch dataset archives safely: progress bar, HTTP range resume of an interrupted
+download, checksum verification, atomic rename, and extraction that refuses members
+escaping the target folder.
+
+Files: ``<dest>.part`` while downloading (kept for resume), ``<dest>`` once verified,
+``<dest>.corrupt`` when the checksum did not match (kept aside for inspection).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from tqdm import tqdm
+
+CHUNK = 1 << 20
+
+
+class DownloadError(RuntimeError):
+    pass
+
+
+class ChecksumError(DownloadError):
+    pass
+
+
+class UnsafeArchiveError(DownloadError):
+    pass
+
+
+def file_hash(path: str | Path, algorithm: str = "sha256") -> str:
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download(url: str, dest: str | Path, checksum: str | None = None, timeout: float = 30) -> Path:
+    """Download ``url`` to ``dest`` unless a verified copy is there. ``checksum`` is
+    ``"sha256:<hex>"`` or ``"md5:<hex>"`` (None: not verified; say so in the caller)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.is_file() and (checksum is None or _matches(dest, checksum)):
+        return dest
+    part = dest.with_name(dest.name + ".part")
+    try:
+        _fetch(url, part, timeout)
+    except (urllib.error.URLError, OSError) as error:
+        raise DownloadError(
+            f"could not download {url}: {getattr(error, 'reason', error)}. "
+            f"{'Rerun to resume from ' + format(part.stat().st_size, ',') + ' bytes, or p' if part.exists() else 'P'}"
+            f"lace the file by hand at {dest}" + (f" ({checksum})" if checksum else "") + " and rerun.") from None
+    if checksum is not None:
+        algorithm, expected = checksum.split(":", 1)
+        actual = file_hash(part, algorithm)
+        if actual != expected.lower():
+            aside = dest.with_name(dest.name + ".corrupt")
+            os.replace(part, aside)
+            raise ChecksumError(f"{url}: {algorithm} mismatch: expected {expected}, got {actual}. "
+                                f"The file is kept aside as {aside}; delete it and rerun to download again.")
+    os.replace(part, dest)  # atomic: dest is either absent or complete and verified
+    return dest
+
+
+def _matches(path: Path, checksum: str) -> bool:
+    algorithm, expected = checksum.split(":", 1)
+    return file_hash(path, algorithm) == expected.lower()
+
+
+def _fetch(url: str, part: Path, timeout: float) -> None:
+    have = part.stat().st_size if part.exists() else 0
+    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        status = getattr(response, "status", None)
+        resumed = have > 0 and status == 206
+        if have and not resumed:
+            have = 0  # the server ignored the range: start over
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length else None
+        with open(part, "ab" if resumed else "wb") as out, tqdm(
+                total=total, initial=have, unit="B", unit_scale=True, desc=f"Downloading {Path(url).name}") as bar:
+            for block in iter(lambda: response.read(CHUNK), b""):
+                out.write(block)
+                bar.update(len(block))
+        if total is not None and part.stat().st_size < total:
+            raise DownloadError(f"connection closed after {part.stat().st_size:,} of {total:,} bytes")
+
+
+def extract(archive: str | Path, target: str | Path) -> Path:
+    """Extract a .tar(.gz|.bz2|.xz) or .zip into ``target`` (created). Members with absolute
+    paths, ``..`` components or links pointing outside are refused before anything is
+    written; extraction goes to a temporary sibling folder renamed into place at the end."""
+    archive, target = Path(archive), Path(target)
+    staging = target.with_name(target.name + ".extracting")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as z:
+                for name in z.namelist():
+                    _check_member(name, staging, archive)
+                z.extractall(staging)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive) as t:
+                try:
+                    t.extractall(staging, filter="data")  # refuses ../, absolute paths, outside links
+                except tarfile.FilterError as error:
+                    raise UnsafeArchiveError(f"{archive}: refused unsafe member: {error}") from None
+        else:
+            raise DownloadError(f"{archive} is neither a tar nor a zip archive")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _check_member(name: str, root: Path, archive: Path) -> None:
+    resolved = (root / name).resolve()
+    if Path(name).is_absolute() or not resolved.is_relative_to(root.resolve()):
+        raise UnsafeArchiveError(f"{archive}: member {name!r} would be written outside {root}; archive refused")

@@ -1,0 +1,43 @@
+"""Stage `report`: experiments/<name>/report.md, Pareto plots, metrics.json for
+`dvc metrics show`; the report is also attached to each model's MLflow parent run."""
+
+from __future__ import annotations
+
+from mlflow import MlflowClient
+
+from soundbench.deploy.targets import load_target
+from soundbench.pipeline.params import ROOT, load_params, read_json, stage_dir, write_json
+from soundbench.pipeline.report import markdown, pareto_plot, rows
+
+
+def main() -> None:
+    params = load_params()
+    stages = stage_dir(params)
+    folder = stages.parent
+    train, deploy = read_json(stages / "train.json"), read_json(stages / "deploy.json")
+    target = load_target(params["target"], ROOT)
+    table = rows(train, deploy, params["dataset"])
+    latency = next(iter(deploy.values()))["latency"]
+    realtime_macc = latency["window_hop_ms"] * 1e-3 * target.cpu_mhz * 1e6 / latency["cycles_per_macc"]
+    plots = [
+        pareto_plot(table, "_macc", "MACC per window", realtime_macc,
+                    f"real-time limit on {target.name} (generated C)", folder / "pareto_macc.png").name,
+        pareto_plot(table, "_ram", "int8 activation RAM (bytes)", target.ram_budget,
+                    f"{target.name} RAM budget", folder / "pareto_ram.png").name,
+    ]
+    (folder / "report.md").write_text(markdown(table, train, params, target, plots))
+    write_json(folder / "metrics.json", {
+        m: {"clip_acc": t["clip_acc_mean"], "int8_clip_acc": deploy[m]["int8_clip_acc_mean"],
+            "flash_int8_bytes": deploy[m]["footprint"]["int8"]["flash_bytes"],
+            "ram_int8_bytes": deploy[m]["footprint"]["int8"]["ram_bytes"],
+            "latency_ms": deploy[m]["latency"]["window_ms"]}
+        for m, t in train.items()})
+    client = MlflowClient(next(iter(train.values()))["tracking_uri"])
+    for t in train.values():
+        for name in ("report.md", *plots):
+            client.log_artifact(t["parent_run_id"], str(folder / name), "report")
+    print((folder / "report.md").read_text())
+
+
+if __name__ == "__main__":
+    main()

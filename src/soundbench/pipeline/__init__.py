@@ -1,0 +1,1 @@
+"""The `dvc repro` pipeline: parameters (params.yaml), stage helpers and the benchmark report."""

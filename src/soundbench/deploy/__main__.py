@@ -14,7 +14,17 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-ROOT = Path(os.environ.get("SOUNDBENCH_ROOT", Path(__file__).resolve().parents[3]))
+def _project_root() -> Path:
+    """SOUNDBENCH_ROOT, else the current folder when it is a soundbench checkout, else the
+    checkout this package is installed from (editable install)."""
+    if "SOUNDBENCH_ROOT" in os.environ:
+        return Path(os.environ["SOUNDBENCH_ROOT"]).resolve()
+    if (Path.cwd() / "conf" / "deploy.yaml").is_file():
+        return Path.cwd().resolve()
+    return Path(__file__).resolve().parents[3]
+
+
+ROOT = _project_root()
 
 
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")

@@ -8,12 +8,14 @@ what ``python train.py`` would. ``dvc exp run -S model=crnn`` sets the ``model``
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-ROOT = Path(__file__).resolve().parents[3]
+#: the project folder the pipeline runs in (DVC runs stages from the repository root)
+ROOT = Path(os.environ.get("SOUNDBENCH_ROOT", Path.cwd())).resolve()
 
 
 def load_params(root: Path = ROOT) -> dict:

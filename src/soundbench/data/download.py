@@ -9,6 +9,7 @@ Files: ``<dest>.part`` while downloading (kept for resume), ``<dest>`` once veri
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -52,7 +53,7 @@ def download(url: str, dest: str | Path, checksum: str | None = None, timeout: f
     part = dest.with_name(dest.name + ".part")
     try:
         _fetch(url, part, timeout)
-    except (urllib.error.URLError, OSError) as error:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, DownloadError) as error:
         raise DownloadError(
             f"could not download {url}: {getattr(error, 'reason', error)}. "
             f"{'Rerun to resume from ' + format(part.stat().st_size, ',') + ' bytes, or p' if part.exists() else 'P'}"
@@ -109,6 +110,8 @@ def extract(archive: str | Path, target: str | Path) -> Path:
                 z.extractall(staging)
         elif tarfile.is_tarfile(archive):
             with tarfile.open(archive) as t:
+                for member in t.getmembers():  # the data filter would silently strip a leading '/'
+                    _check_member(member.name, staging, archive)
                 try:
                     t.extractall(staging, filter="data")  # refuses ../, absolute paths, outside links
                 except tarfile.FilterError as error:

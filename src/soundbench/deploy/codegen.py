@@ -26,6 +26,9 @@ GCC = "arm-none-eabi-gcc"
 TOOLCHAIN_HINT = ("install the Arm toolchain and emulator: apt-get install gcc-arm-none-eabi "
                   "libnewlib-arm-none-eabi qemu-system-arm (see README, 'Deploying')")
 STACK_BYTES = 4096
+#: the firmware is built for the core QEMU emulates (netduinoplus2: Cortex-M4F) whatever the
+#: target; the target contributes its flash/RAM budget to the linker script
+CORTEX_M4F_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 ARENA_SYMBOL = "sb_arena"
 _TEMP_DECLARATION = re.compile(r"^(\s*)(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s+(?P<name>tmp\d+_\w+)(?P<dims>(\[\d+\])+);\s*$")
 
@@ -153,8 +156,7 @@ def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str
                       .replace("@RAM_BYTES@", str(target.ram_budget))
                       .replace("@STACK_BYTES@", str(STACK_BYTES)))
     elf = out_dir / "firmware.elf"
-    flags = list(target.gcc_flags or ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"))
-    command = [GCC, *flags, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
+    command = [GCC, *CORTEX_M4F_FLAGS, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
                "-I", str(model_c.parent), "-I", str(firmware),
                str(model_c), *(str(p) for p in sorted(firmware.glob("*.c"))),
                "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", str(script),

@@ -21,7 +21,6 @@ class Target:
     ram_bytes: int
     budget_fraction: float = 1.0   # share of flash and RAM the model may take
     coremark_per_mhz: float = 3.40  # Arm's published CoreMark/MHz for the core (latency scaling)
-    gcc_flags: tuple[str, ...] = ()  # arm-none-eabi-gcc code-generation flags for this core
 
     @property
     def flash_budget(self) -> int:
@@ -49,6 +48,4 @@ def load_target(name: str, root: str | Path) -> Target:
 
 
 def target_from_config(cfg: dict) -> Target:
-    cfg = dict(cfg)
-    cfg["gcc_flags"] = tuple(cfg.get("gcc_flags") or ())
     return Target(**cfg)

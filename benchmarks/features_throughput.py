@@ -73,7 +73,7 @@ def main() -> None:
     files = real_files()
     frontend = LogMel().eval()
     n = len(files)
-    index = ClipIndex(make_table({"path": files, "label": np.zeros(n, int), "class_name": ["x"] * n}), ("x",))
+    index = ClipIndex(make_table({"path": files, "label": np.zeros(n, int), "class_name": ["x"] * n, "group": files}), ("x",))
     with tempfile.TemporaryDirectory() as cache_dir:
         cache = build_cache(index, 22050, cache_dir, lambda idx: decode_clips(idx, 22050, "cache"))
         results = {

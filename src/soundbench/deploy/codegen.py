@@ -91,19 +91,19 @@ def _place_in_arena(code: str, graph: Graph, plan: MemoryPlan) -> str:
         raise UnsupportedModelError("found no temporaries to place in the arena: the generator's output format changed")
     code = "\n".join(out) + "\n"
     header = f'#include "model_io.h"\n\nuint8_t {ARENA_SYMBOL}[SB_ARENA_BYTES] __attribute__((aligned({plan.alignment})));\n'
-    return header + code + _wrapper(graph, plan)
+    return header + code + _ENTRY_POINTS
 
 
 def _c_identifier(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]", "_", name).lower()
 
 
-def _wrapper(graph: Graph, plan: MemoryPlan) -> str:
-    return (
-        "\nfloat *sb_model_input(void) { return (float *)(sb_arena + SB_INPUT_OFFSET); }\n"
-        "float *sb_model_output(void) { return (float *)(sb_arena + SB_OUTPUT_OFFSET); }\n"
-        "void sb_model_run(void) { model((void *)(sb_arena + SB_INPUT_OFFSET), (void *)(sb_arena + SB_OUTPUT_OFFSET)); }\n"
-    )
+#: what the firmware harness calls: the model's input and output live in the arena too
+_ENTRY_POINTS = (
+    "\nfloat *sb_model_input(void) { return (float *)(sb_arena + SB_INPUT_OFFSET); }\n"
+    "float *sb_model_output(void) { return (float *)(sb_arena + SB_OUTPUT_OFFSET); }\n"
+    "void sb_model_run(void) { model((void *)(sb_arena + SB_INPUT_OFFSET), (void *)(sb_arena + SB_OUTPUT_OFFSET)); }\n"
+)
 
 
 def _io_header(graph: Graph, plan: MemoryPlan) -> str:

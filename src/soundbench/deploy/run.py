@@ -120,10 +120,10 @@ def _write_layers(footprints: dict[str, ModelFootprint], path: Path) -> None:
 def _firmware(int8_path: Path, footprint: ModelFootprint, target: Target, root, out_dir: Path, test,
               int8_logits: np.ndarray, settings: DeploySettings) -> dict:
     missing = codegen.toolchain_missing() or emulator.emulator_missing()
-    if settings.emulator == "false" or settings.emulator is False:
+    if settings.emulator == "false":
         return {"skipped": "emulator=false"}
     if missing:
-        if str(settings.emulator).lower() == "true":
+        if settings.emulator == "true":
             raise RuntimeError(missing)
         return {"skipped": missing}
     build = out_dir / "firmware"

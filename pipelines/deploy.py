@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from soundbench.deploy.report import to_markdown
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.source import load_trained
 from soundbench.deploy.targets import load_target
@@ -27,7 +26,6 @@ def main() -> None:
                                       cycles_per_macc_m4=options.get("cycles_per_macc_m4", 50.2))
             folder = ROOT / "logs" / "pipeline" / params["experiment"] / model / f"deploy-fold{fold['fold']}"
             report = deploy(load_trained(fold["run_id"], trained["tracking_uri"]), target, folder, ROOT, settings)
-            (folder / "report.md").write_text(to_markdown(report))
             per_fold.append(report)
         first = per_fold[0]
         int8 = [r["accuracy"]["int8"] for r in per_fold]

@@ -8,8 +8,8 @@ here: the front end runs inside the model step, on whatever device trains.
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import lightning as L
 import numpy as np
@@ -18,8 +18,8 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from soundbench.augment.waveform import WaveformAugment
-from soundbench.data.cache import build_cache, read_cached
 from soundbench.data.audio import read_audio
+from soundbench.data.cache import build_cache, read_cached
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import ClipIndex
 from soundbench.data.protocols import Splits

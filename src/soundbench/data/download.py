@@ -54,10 +54,9 @@ def download(url: str, dest: str | Path, checksum: str | None = None, timeout: f
     try:
         _fetch(url, part, timeout)
     except (urllib.error.URLError, OSError, http.client.HTTPException, DownloadError) as error:
-        raise DownloadError(
-            f"could not download {url}: {getattr(error, 'reason', error)}. "
-            f"{'Rerun to resume from ' + format(part.stat().st_size, ',') + ' bytes, or p' if part.exists() else 'P'}"
-            f"lace the file by hand at {dest}" + (f" ({checksum})" if checksum else "") + " and rerun.") from None
+        by_hand = f"lace the file by hand at {dest}" + (f" ({checksum})" if checksum else "") + " and rerun."
+        resume = f"Rerun to resume from {part.stat().st_size:,} bytes, or p" if part.exists() else "P"
+        raise DownloadError(f"could not download {url}: {getattr(error, 'reason', error)}. {resume}{by_hand}") from None
     if checksum is not None:
         algorithm, expected = checksum.split(":", 1)
         actual = file_hash(part, algorithm)

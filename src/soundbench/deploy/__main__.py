@@ -29,7 +29,7 @@ ROOT = _project_root()
 
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")
 def main(cfg: DictConfig) -> dict:
-    from soundbench.deploy.report import log_to_mlflow, to_markdown
+    from soundbench.deploy.report import log_to_mlflow
     from soundbench.deploy.run import DeploySettings, deploy
     from soundbench.deploy.source import load_trained
     from soundbench.deploy.targets import target_from_config
@@ -41,10 +41,8 @@ def main(cfg: DictConfig) -> dict:
     settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
                               cfg.emulator.windows, cfg.latency.cycles_per_macc_m4, cfg.opset)
     report = deploy(trained, target, out_dir, ROOT, settings)
-    markdown = to_markdown(report)
-    (out_dir / "report.md").write_text(markdown)
     plot_memory_plan(out_dir / "model_int8.onnx", out_dir / "memory_plan.png")
-    print("\n" + markdown)
+    print("\n" + (out_dir / "report.md").read_text())
     print(f"Files: {out_dir}")
     if trained.run_id:
         log_to_mlflow(report, out_dir, cfg.tracking_uri)

@@ -146,8 +146,7 @@ def _executions(counts_file: Path) -> Counter:
 def _instruction_classes(code: dict[int, tuple[str, str]], executed: Counter) -> Counter:
     per_class = Counter()
     for address, count in executed.items():
-        mnemonic = code.get(address, ("other", ""))[0]
-        per_class[classify(mnemonic) if address in code else "other"] += count
+        per_class[classify(code[address][0]) if address in code else "other"] += count
     return per_class
 
 

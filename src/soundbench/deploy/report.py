@@ -27,7 +27,7 @@ def to_markdown(r: dict) -> str:
         f"| parameters | {fp8['n_parameters']:,} |",
         f"| MACC per window | {fp8['macc']:,} |",
     ]
-    for name, fp in (("float32", fp32), ("int8", fp8)):
+    for fp in (fp32, fp8):
         for b in fp["budgets"]:
             lines.append(f"| {b['what']} | {_kib(b['need'])} of {_kib(b['budget'])}: {b['verdict']} |")
     lines += [

@@ -18,6 +18,7 @@ from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.latency import estimate_latency
 from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.report import to_markdown
 from soundbench.deploy.source import TrainedModel
 from soundbench.deploy.targets import Target
 from soundbench.deploy.windows import calibration_windows, test_windows
@@ -36,7 +37,7 @@ class DeploySettings:
 
 def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str | Path,
            settings: DeploySettings) -> dict:
-    """Run every check; writes models, C code and report files to ``out_dir`` and returns
+    """Run every check; writes models, C code and report.md/json to ``out_dir`` and returns
     the report as a dict (what the terminal and MLflow show)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -92,6 +93,7 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     }
     report["fits"] = footprints["int8"].fits(target) and firmware.get("linker_fits", True)
     (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    (out_dir / "report.md").write_text(to_markdown(report))
     return report
 
 

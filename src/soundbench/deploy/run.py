@@ -22,6 +22,7 @@ from soundbench.deploy.report import to_markdown
 from soundbench.deploy.source import TrainedModel
 from soundbench.deploy.targets import Target
 from soundbench.deploy.windows import calibration_windows, test_windows
+from soundbench.predict.bundle import provenance, save_bundle
 from soundbench.training.evaluation import evaluate_windows
 
 
@@ -57,6 +58,9 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     print(f"[2/5] int8 quantization, calibrated on {settings.calibration_windows} training windows")
     calibration = calibration_windows(trained, settings.calibration_windows)
     int8_path = quantize_int8(float_path, out_dir / "model_int8.onnx", calibration, settings.calibration_method)
+    # the output folder doubles as a model bundle for `python predict.py bundle=<out_dir>`
+    save_bundle(out_dir, trained.cfg.features, trained.class_names,
+                {"float32": float_path.name, "int8": int8_path.name}, provenance(trained))
     int8_logits = onnx_logits(int8_path, test.features)
     report["accuracy"] = {
         name: _clip_accuracy(logits, test, trained.class_names)

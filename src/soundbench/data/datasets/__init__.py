@@ -2,10 +2,14 @@
 on-disk layout and names its protocol; everything after the index is dataset-agnostic.
 Adding a dataset = one module here + one yaml in conf/dataset/."""
 
+from soundbench.data.datasets.audacity import AudacityLabels
 from soundbench.data.datasets.base import AudioCorpus
+from soundbench.data.datasets.csv_list import CsvList
 from soundbench.data.datasets.demo import Demo
 from soundbench.data.datasets.esc50 import ESC10, ESC50
+from soundbench.data.datasets.folder import AudioFolder
 from soundbench.data.datasets.speechcommands import SpeechCommands
 from soundbench.data.datasets.urbansound8k import UrbanSound8K
 
-__all__ = ["AudioCorpus", "Demo", "ESC10", "ESC50", "SpeechCommands", "UrbanSound8K"]
+__all__ = ["AudacityLabels", "AudioCorpus", "AudioFolder", "CsvList", "Demo", "ESC10", "ESC50",
+           "SpeechCommands", "UrbanSound8K"]

@@ -1,0 +1,35 @@
+"""Classify recordings of any length: `python predict.py bundle=<folder | run id | checkpoint> audio=rec.wav`.
+Writes a timeline CSV, an Audacity label track and summary.json per run (conf/predict.yaml)."""
+
+import os
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+os.environ.setdefault("SOUNDBENCH_ROOT", str(Path(__file__).resolve().parent))
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="predict")
+def main(cfg: DictConfig) -> None:
+    from soundbench.predict.run import find_audio, predict_files, print_report, resolve_model
+    from soundbench.predict.timeline import DecisionSettings
+
+    out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = find_audio(cfg.audio)
+    bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri)
+    settings = DecisionSettings(cfg.silence_db, cfg.unknown_threshold, cfg.aggregate.windows, cfg.aggregate.voting)
+    report = predict_files(bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds,
+                           cfg.audacity_silence, cfg.progress)
+    print_report(report)
+    print(f"Summary: {out_dir / 'summary.json'}")
+    failed = [r for r in report["files"] if "error" in r]
+    if failed:
+        sys.exit(f"{len(failed)} of {len(report['files'])} file(s) could not be read (see above)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""Classify recordings of any length with a model bundle: stream → front end → ONNX model
+(one window at a time, as on a device) → silence gate / aggregation / open set → timeline."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from soundbench.predict.bundle import ModelBundle
+from soundbench.predict.stream import WindowStream
+from soundbench.predict.timeline import (DecisionSettings, Segment, SlidingDecision, merge_segments, rms_dbfs,
+                                         window_slots)
+
+
+@dataclass
+class FilePrediction:
+    path: Path
+    duration_s: float
+    windows: pd.DataFrame           # one row per analysis window: start, end, rms_db, label, probability
+    segments: list[Segment]
+    compute_s: float                # wall time of reading, features and model together
+    block_samples: int               # samples per block read (at the model's rate)
+    max_buffered_samples: int        # most samples the stream ever held (bounded by block + window)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def realtime_factor(self) -> float:
+        """Seconds of audio processed per second of compute."""
+        return self.duration_s / self.compute_s if self.compute_s > 0 else float("inf")
+
+
+class Predictor:
+    def __init__(self, bundle: ModelBundle, settings: DecisionSettings | None = None, precision: str = "float32",
+                 block_seconds: float = 30.0, threads: int = 0):
+        self.bundle, self.settings = bundle, settings or DecisionSettings()
+        frontend = bundle.frontend
+        self.block_windows = max(1, round(block_seconds * frontend.sample_rate / frontend.window_hop_samples))
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(bundle.onnx_path(precision)), options,
+                                            providers=["CPUExecutionProvider"])
+        self.input_name = self.session.get_inputs()[0].name
+
+    def stream(self, path: str | Path) -> WindowStream:
+        fe = self.bundle.frontend
+        return WindowStream(path, fe.sample_rate, fe.window_samples, fe.window_hop_samples, self.block_windows)
+
+    def predict_file(self, path: str | Path, progress: bool = True) -> FilePrediction:
+        stream = self.stream(path)
+        decide = SlidingDecision(self.bundle.class_names, self.settings)
+        rows: dict[str, list] = {"start_sample": [], "rms_db": [], "label": [], "probability": []}
+        timings = dict.fromkeys(("read", "features", "model"), 0.0)
+        began = time.perf_counter()
+        with tqdm(total=round(stream.duration_s, 1), unit="s", desc=Path(path).name, disable=not progress,
+                  leave=False, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]") as bar:
+            tick = time.perf_counter()
+            for block in stream:
+                timings["read"] += time.perf_counter() - tick
+                self._classify_block(block, decide, rows, timings)
+                bar.update(min(len(block.starts) * stream.hop / stream.sample_rate, bar.total - bar.n))
+                tick = time.perf_counter()
+        compute_s = time.perf_counter() - began
+        windows = self._window_table(rows, stream)
+        segments = merge_segments(windows[["start", "end"]].to_numpy(), list(windows["label"]),
+                                  list(windows["probability"]))
+        return FilePrediction(Path(path), stream.duration_s, windows, segments, compute_s, stream.block_samples,
+                              stream.max_buffered_samples, timings)
+
+    def _classify_block(self, block, decide: SlidingDecision, rows: dict, timings: dict) -> None:
+        tick = time.perf_counter()
+        levels = rms_dbfs(block.windows)
+        loud = levels >= self.settings.silence_db
+        with torch.no_grad():
+            features = self.bundle.frontend(block.windows[loud]).numpy() if loud.any() else None
+        timings["features"] += time.perf_counter() - tick
+        tick = time.perf_counter()
+        probs = iter(self._probabilities(features)) if features is not None else iter(())
+        for start, level, is_loud in zip(block.starts, levels.tolist(), loud.tolist()):
+            label, probability = decide.push(next(probs) if is_loud else None)
+            rows["start_sample"].append(int(start))
+            rows["rms_db"].append(level)
+            rows["label"].append(label)
+            rows["probability"].append(probability)
+        timings["model"] += time.perf_counter() - tick
+
+    def _probabilities(self, features: np.ndarray) -> torch.Tensor:
+        logits = np.concatenate([self.session.run(None, {self.input_name: f[None]})[0] for f in features])
+        return torch.from_numpy(logits).softmax(dim=1)
+
+    def _window_table(self, rows: dict, stream: WindowStream) -> pd.DataFrame:
+        starts = np.asarray(rows["start_sample"])
+        slots = window_slots(starts, stream.window, stream.hop, stream.sample_rate, stream.n_samples)
+        return pd.DataFrame({
+            "start": slots[:, 0], "end": slots[:, 1],
+            "window_start": starts / stream.sample_rate, "window_end": (starts + stream.window) / stream.sample_rate,
+            "rms_db": rows["rms_db"], "label": rows["label"], "probability": rows["probability"],
+        })

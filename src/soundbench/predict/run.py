@@ -1,0 +1,87 @@
+"""``predict``: resolve the model, find the recordings, classify each one, write the results.
+A file that cannot be read is reported and skipped; the others are still processed."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from soundbench.data.audio import AudioReadError
+from soundbench.data.datasets.own_data import AUDIO_SUFFIXES
+from soundbench.predict.bundle import BundleError, ModelBundle, export_bundle, is_bundle, load_bundle
+from soundbench.predict.outputs import write_outputs
+from soundbench.predict.predictor import Predictor
+from soundbench.predict.timeline import DecisionSettings
+
+
+def resolve_model(source: str, out_dir: Path, tracking_uri: str | None = None) -> ModelBundle:
+    """A bundle folder as is; an MLflow run id or a checkpoint exported to ``out_dir/model``."""
+    from soundbench.deploy.source import load_trained
+
+    if is_bundle(source):
+        return load_bundle(source)
+    if Path(source).is_dir():
+        return load_bundle(source)  # explains what a bundle needs
+    print(f"Exporting {source} to a model bundle in {out_dir / 'model'}")
+    return export_bundle(load_trained(source, tracking_uri), out_dir / "model")
+
+
+def find_audio(inputs: str | list[str]) -> list[Path]:
+    """Files named directly, audio files inside named folders (recursively), or glob matches."""
+    found: list[Path] = []
+    for item in [inputs] if isinstance(inputs, str) else list(inputs):
+        path = Path(item).expanduser()
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
+        elif path.is_file():
+            found.append(path)
+        else:
+            matches = sorted(Path().glob(str(item))) if any(c in str(item) for c in "*?[") else []
+            if not matches:
+                raise FileNotFoundError(f"audio={item}: no such file, folder or matching files")
+            found += matches
+    if not found:
+        raise FileNotFoundError(f"audio={inputs}: no audio files ({', '.join(AUDIO_SUFFIXES)}) found")
+    return found
+
+
+def predict_files(bundle: ModelBundle, files: list[Path], out_dir: Path, settings: DecisionSettings,
+                  precision: str = "float32", block_seconds: float = 30.0, audacity_silence: bool = False,
+                  progress: bool = True) -> dict:
+    """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``."""
+    predictor = Predictor(bundle, settings, precision, block_seconds)
+    results = []
+    for path, stem in zip(files, _unique_stems(files)):
+        try:
+            prediction = predictor.predict_file(path, progress)
+        except AudioReadError as error:
+            print(f"skipped: {error}")
+            results.append({"file": str(path), "error": str(error)})
+            continue
+        results.append(write_outputs(prediction, out_dir, stem, audacity_silence))
+    report = {"model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
+              "settings": {**asdict(settings), "block_seconds": block_seconds}, "files": results}
+    (out_dir / "summary.json").write_text(json.dumps(report, indent=2))
+    return report
+
+
+def _unique_stems(files: list[Path]) -> list[str]:
+    stems, seen = [], {}
+    for path in files:
+        n = seen[path.stem] = seen.get(path.stem, 0) + 1
+        stems.append(path.stem if n == 1 else f"{path.stem}-{n}")
+    return stems
+
+
+def print_report(report: dict) -> None:
+    for result in report["files"]:
+        if "error" in result:
+            continue
+        shares = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in list(result["seconds_per_label"].items())[:6])
+        print(f"{result['file']}: {result['duration_s']:.1f} s, {len(result['events'])} events; {shares}; "
+              f"{result['realtime_factor']:.0f}x real time")
+        print(f"  {result['timeline_csv']}\n  {result['audacity_labels']}")
+
+
+__all__ = ["BundleError", "find_audio", "predict_files", "print_report", "resolve_model"]

@@ -1,0 +1,97 @@
+"""From window probabilities to a labelled timeline: silence gate, sliding aggregation,
+open-set rejection, and merging into segments.
+
+Each window decides the label of its central hop (its *slot*): slots tile the analysed audio
+without overlap, so consecutive windows with one label merge into one segment. The first
+slot reaches back to 0 s and the last one forward to the end of the last window.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from soundbench.training.evaluation import VOTING, vote
+
+SILENCE = "silence"
+UNKNOWN = "unknown"
+
+
+@dataclass
+class DecisionSettings:
+    silence_db: float = -60.0        # windows quieter than this (RMS, dB re full scale 1.0) are silence
+    unknown_threshold: float = 0.5   # aggregated top probability below this -> unknown
+    aggregate_windows: int = 3       # sliding aggregation over the last N windows (1 = none)
+    voting: str = "mean"             # mean | majority, as in clip evaluation
+
+    def __post_init__(self) -> None:
+        if self.voting not in VOTING:
+            raise ValueError(f"voting={self.voting!r}: choose one of {VOTING}")
+        if self.aggregate_windows < 1:
+            raise ValueError(f"aggregate windows={self.aggregate_windows} must be at least 1")
+        if not 0.0 <= self.unknown_threshold <= 1.0:
+            raise ValueError(f"unknown threshold={self.unknown_threshold} must be a probability in [0, 1]")
+
+
+def rms_dbfs(windows: torch.Tensor) -> torch.Tensor:
+    """RMS level of each ``(n, samples)`` window in dB relative to full scale (1.0)."""
+    rms = windows.pow(2).mean(dim=1).sqrt()
+    return 20.0 * torch.log10(rms.clamp(min=1e-10))
+
+
+class SlidingDecision:
+    """Causal label decisions: each window's probabilities are aggregated with those of the
+    previous ``aggregate_windows - 1`` windows (silent windows contribute nothing), so a
+    device can run the same logic as audio arrives."""
+
+    def __init__(self, class_names: tuple[str, ...], settings: DecisionSettings):
+        self.class_names, self.settings = class_names, settings
+        self.history: deque[torch.Tensor | None] = deque(maxlen=settings.aggregate_windows)
+
+    def push(self, probs: torch.Tensor | None) -> tuple[str, float]:
+        """``probs``: this window's class probabilities, or None when it is silent."""
+        self.history.append(probs)
+        if probs is None:
+            return SILENCE, float("nan")
+        recent = torch.stack([p for p in self.history if p is not None])
+        aggregated = vote(recent, torch.zeros(len(recent), dtype=torch.long), 1, self.settings.voting)[0]
+        top = int(aggregated.argmax())
+        probability = float(aggregated[top])
+        if probability < self.settings.unknown_threshold:
+            return UNKNOWN, probability
+        return self.class_names[top], probability
+
+
+@dataclass
+class Segment:
+    start: float       # seconds
+    end: float
+    label: str
+    probability: float  # mean aggregated top probability of its windows (NaN for silence)
+    windows: int
+
+
+def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_samples: int) -> np.ndarray:
+    """``(n, 2)`` slot bounds in seconds: the central hop of each window, the first one from
+    0 and the last one to the end of its window (or of the audio, when that is shorter)."""
+    centre = starts + (window - min(hop, window)) / 2
+    bounds = np.stack([centre, centre + min(hop, window)], axis=1)
+    bounds[0, 0] = 0.0
+    bounds[-1, 1] = min(starts[-1] + window, n_samples)
+    return bounds / sample_rate
+
+
+def merge_segments(slots: np.ndarray, labels: list[str], probabilities: list[float]) -> list[Segment]:
+    """Runs of equal labels as segments."""
+    segments: list[Segment] = []
+    for (start, end), label, probability in zip(slots, labels, probabilities):
+        if segments and segments[-1].label == label:
+            last = segments[-1]
+            last.probability = (last.probability * last.windows + probability) / (last.windows + 1)
+            last.end, last.windows = float(end), last.windows + 1
+        else:
+            segments.append(Segment(float(start), float(end), label, probability, 1))
+    return segments

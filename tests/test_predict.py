@@ -1,0 +1,186 @@
+"""predict on long recordings: timeline, silence gate, open set, bounded-memory streaming,
+and outputs that read back as training data."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from torch import nn
+
+from soundbench.data.datasets import AudacityLabels
+from soundbench.deploy.export import export_onnx
+from soundbench.features import LogMel
+from soundbench.predict import SILENCE, UNKNOWN, DecisionSettings, Predictor, load_bundle, save_bundle
+from soundbench.predict.stream import WindowStream
+from tests.conftest import ROOT
+
+SR = 16000
+FEATURES = {"_target_": "soundbench.features.LogMel", "sample_rate": SR, "n_fft": 1024, "hop_length": 512,
+            "n_mels": 60, "window_frames": 31, "window_overlap": 0.5}
+LOW_HZ, HIGH_HZ = 300.0, 5000.0
+WINDOW_S = 30 * 512 / SR  # 0.96 s
+
+# (start, end, what) of the synthetic recording; everything else is silence
+SCRIPT = [(5.0, 10.0, "low"), (14.0, 19.0, "high"), (22.0, 26.0, "both")]
+DURATION = 30.0
+
+
+class ToneBands(nn.Module):
+    """A fixed two-class 'model': the peak standardised log-mel level around the band of a
+    low tone vs a high tone. Both tones at once score alike, so neither class is confident."""
+
+    def __init__(self, frontend: LogMel):
+        super().__init__()
+        self.bands = [self._peak_band(frontend, hz) for hz in (LOW_HZ, HIGH_HZ)]
+
+    @staticmethod
+    def _peak_band(frontend: LogMel, hz: float) -> int:
+        t = torch.arange(frontend.window_samples) / SR
+        with torch.no_grad():
+            features = frontend(0.5 * torch.sin(2 * torch.pi * hz * t)[None])
+        return int(features[0, 0].mean(1).argmax())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spectrum = x.mean(dim=3).flatten(1)  # (batch, bands)
+        peaks = [spectrum[:, max(0, b - 2):b + 3].amax(dim=1) for b in self.bands]
+        return 2.0 * torch.stack(peaks, dim=1)
+
+
+def tone(hz: float, seconds: float) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return 0.3 * np.sin(2 * np.pi * hz * t)
+
+
+def synthetic_recording(path: Path) -> Path:
+    rng = np.random.default_rng(0)
+    audio = rng.normal(0, 10 ** (-85 / 20), int(DURATION * SR))  # room noise at -85 dBFS: silence
+    for start, end, what in SCRIPT:
+        hz = {"low": [LOW_HZ], "high": [HIGH_HZ], "both": [LOW_HZ, HIGH_HZ]}[what]
+        event = sum(tone(h, end - start) for h in hz) / len(hz)
+        audio[int(start * SR):int(start * SR) + len(event)] += event
+    sf.write(path, audio, SR, subtype="PCM_16")
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bundle")
+    frontend = LogMel(**{k: v for k, v in FEATURES.items() if k != "_target_"})
+    export_onnx(ToneBands(frontend), frontend.output_shape(), folder / "model.onnx")
+    save_bundle(folder, FEATURES, ("low", "high"), {"float32": "model.onnx"}, {"model": "tone_bands"})
+    return load_bundle(folder)
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory) -> Path:
+    return synthetic_recording(tmp_path_factory.mktemp("audio") / "garden.wav")
+
+
+def expected_label(what: str) -> str:
+    return UNKNOWN if what == "both" else what
+
+
+def test_timeline_of_a_recording_with_silences_and_events(bundle, recording):
+    prediction = Predictor(bundle, DecisionSettings(silence_db=-60, unknown_threshold=0.7)).predict_file(
+        recording, progress=False)
+    labels = [s.label for s in prediction.segments]
+    assert labels == [SILENCE, "low", SILENCE, "high", SILENCE, UNKNOWN, SILENCE]
+    events = [s for s in prediction.segments if s.label != SILENCE]
+    for segment, (start, end, what) in zip(events, SCRIPT):
+        assert segment.label == expected_label(what)
+        # window resolution: an event is seen by any window that overlaps it
+        assert abs(segment.start - start) <= WINDOW_S and abs(segment.end - end) <= WINDOW_S
+    assert prediction.segments[0].start == 0.0
+    assert DURATION - prediction.segments[-1].end < 0.6  # the tail after the last full window (< 1 hop)
+    silent = prediction.windows[prediction.windows["label"] == SILENCE]
+    assert silent["probability"].isna().all() and (silent["rms_db"] < -60).all()
+
+
+def test_silence_threshold_and_open_set_are_settings(bundle, recording):
+    everything = Predictor(bundle, DecisionSettings(silence_db=-120, unknown_threshold=0.0)).predict_file(
+        recording, progress=False)
+    assert {s.label for s in everything.segments} <= {"low", "high"}  # no gate, no rejection
+    rejecting = Predictor(bundle, DecisionSettings(unknown_threshold=1.0)).predict_file(recording, progress=False)
+    assert {s.label for s in rejecting.segments} == {SILENCE, UNKNOWN}
+
+
+def test_stream_holds_one_block_not_the_file(tmp_path, bundle):
+    """A 20-minute file at 8 kHz (resampled to the model's 16 kHz), streamed in 5 s blocks."""
+    path, minutes = tmp_path / "long.wav", 20
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, subtype="PCM_16") as f:
+        for minute in range(minutes):  # written a minute at a time: the test holds no whole file either
+            block = np.zeros(60 * 8000)
+            block[8000:5 * 8000] = 0.3 * np.sin(2 * np.pi * LOW_HZ * np.arange(4 * 8000) / 8000)
+            f.write(block)
+    prediction = Predictor(bundle, block_seconds=5).predict_file(path, progress=False)
+    fe = bundle.frontend
+    block = prediction.block_samples
+    assert block <= 5 * SR + fe.window_hop_samples
+    assert prediction.max_buffered_samples <= block + fe.window_samples + 2 * fe.window_hop_samples
+    assert prediction.max_buffered_samples < minutes * 60 * SR / 100
+    expected_windows = (minutes * 60 * SR - fe.window_samples) // fe.window_hop_samples + 1
+    assert len(prediction.windows) == expected_windows
+    assert sum(s.label == "low" for s in prediction.segments) == minutes
+
+
+def test_stream_equals_whole_file_resampling(tmp_path):
+    from soundbench.data.audio import read_audio
+    from soundbench.data.windows import cut_windows
+
+    path = tmp_path / "stereo48k.wav"
+    sf.write(path, np.random.default_rng(1).normal(0, 0.1, (48000 * 3 + 77, 2)), 48000, subtype="FLOAT")
+    stream = WindowStream(path, 22050, 15360, 8192, block_windows=1)
+    streamed = torch.cat([b.windows for b in stream])
+    whole = cut_windows(read_audio(path, 22050), 15360, 8192)
+    assert torch.allclose(streamed, whole, atol=1e-6)
+
+
+def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
+    from soundbench.predict.run import predict_files
+
+    out = tmp_path / "out"
+    report = predict_files(bundle, [recording], out, DecisionSettings(unknown_threshold=0.7), progress=False)
+    result = report["files"][0]
+    timeline = (out / "garden.timeline.csv").read_text().splitlines()
+    assert timeline[0] == "start,end,label,probability" and len(timeline) == 8
+    assert json.loads((out / "summary.json").read_text())["files"][0]["segments"] == 7
+    assert result["realtime_factor"] > 1
+
+    # The label track is training data: next to its recording, the Audacity reader cuts the same regions
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / recording.name).symlink_to(recording)
+    (data / "garden.labels.txt").write_bytes((out / "garden.labels.txt").read_bytes())
+    table, class_names = AudacityLabels(data).read_table()
+    assert list(table["class_name"]) == [e["label"] for e in result["events"]]
+    assert np.allclose(table["start"], [e["start"] for e in result["events"]], atol=1e-3)
+    assert np.allclose(table["start"] + table["duration"], [e["end"] for e in result["events"]], atol=1e-3)
+    assert class_names == sorted({"low", "high", UNKNOWN})
+
+
+def test_predict_cli_reports_a_bad_file_and_keeps_the_others(tmp_path, bundle, recording):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF\x00\x00not audio at all")
+    command = [sys.executable, "predict.py", f"bundle={bundle.folder}", f"audio=[{recording},{broken}]",
+               f"out_dir={tmp_path / 'out'}", "progress=false", "unknown_threshold=0.7"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "broken.wav: cannot be decoded" in done.stdout + done.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["files"][0]["events"][0]["label"] == "low"
+    assert "error" in summary["files"][1]
+    assert (tmp_path / "out" / "garden.labels.txt").is_file()
+
+
+def test_not_a_bundle_says_what_it_needs(tmp_path):
+    from soundbench.predict.bundle import BundleError
+
+    with pytest.raises(BundleError, match="not a model bundle"):
+        load_bundle(tmp_path)

@@ -183,3 +183,16 @@ def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
     assert not link.fits and link.elf is None
     assert link.flash_overflow > 0 and link.ram_overflow > 0
     assert link.message.startswith("does not fit: flash by ")
+
+
+def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_checkpoint, demo_root, tmp_path):
+    from soundbench.predict import DecisionSettings, Predictor, load_bundle
+    from soundbench.predict.run import resolve_model
+
+    _, out = deploy_report
+    clip = sorted((demo_root / "audio").glob("*.wav"))[0]
+    settings = DecisionSettings(silence_db=-120, unknown_threshold=0.0)
+    for bundle, precision in [(load_bundle(out), "int8"), (resolve_model(str(trained_checkpoint), tmp_path), "float32")]:
+        prediction = Predictor(bundle, settings, precision).predict_file(clip, progress=False)
+        assert set(prediction.windows["label"]) <= set(bundle.class_names)
+        assert bundle.frontend.sample_rate == 22050 and bundle.info["model"] == "strided_ds"

@@ -78,7 +78,8 @@ def test_unknown_config_key_is_refused_before_training():
 
 
 def test_every_dataset_config_composes():
-    for name in ["demo", "esc50", "esc10", "urbansound8k", "speechcommands", "speechcommands12"]:
+    for name in ["demo", "esc50", "esc10", "urbansound8k", "speechcommands", "speechcommands12",
+                 "folder", "csv", "audacity"]:
         cfg = compose_config([f"dataset={name}"])
         assert cfg.dataset._target_.startswith("soundbench.data.datasets.")
     assert compose_config(["dataset=speechcommands12"]).dataset.task == "12class"

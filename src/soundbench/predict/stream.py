@@ -103,7 +103,8 @@ class WindowStream:
         return torch.from_numpy(samples)
 
 
-def _info(path: Path) -> sf._SoundFileInfo:
+def _info(path: Path):
+    """soundfile's header info (rate, frames) without reading samples; clear errors for bad files."""
     if not path.is_file():
         raise AudioReadError(f"{path}: file not found")
     try:

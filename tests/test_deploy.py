@@ -196,3 +196,17 @@ def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_chec
         prediction = Predictor(bundle, settings, precision).predict_file(clip, progress=False)
         assert set(prediction.windows["label"]) <= set(bundle.class_names)
         assert bundle.frontend.sample_rate == 22050 and bundle.info["model"] == "strided_ds"
+
+
+def test_a_checkpoint_becomes_a_bundle_without_its_training_data(trained_checkpoint, tmp_path):
+    from soundbench.predict.run import resolve_model
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / ".hydra").mkdir()
+    cfg = OmegaConf.load(trained_checkpoint.parent.parent / ".hydra" / "config.yaml")
+    cfg.dataset.root = str(tmp_path / "moved_away")  # e.g. predicting on another machine
+    OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
+    (run / "checkpoints" / "best.ckpt").write_bytes(trained_checkpoint.read_bytes())
+    bundle = resolve_model(str(run / "checkpoints" / "best.ckpt"), tmp_path / "out")
+    assert len(bundle.class_names) == 8 and (tmp_path / "out" / "model" / "model.onnx").is_file()

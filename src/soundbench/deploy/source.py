@@ -29,10 +29,12 @@ class TrainedModel:
     datamodule: AudioDataModule
     checkpoint: Path
     run_id: str = ""           # MLflow run the results are logged to ("" without one)
+    stored_class_names: tuple[str, ...] = ()  # from the checkpoint (older ones lack them)
 
     @property
     def class_names(self) -> tuple[str, ...]:
-        return self.datamodule.class_names
+        """From the checkpoint when it has them, else from the dataset's index."""
+        return self.stored_class_names or self.datamodule.class_names
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -89,10 +91,11 @@ def _build(cfg: DictConfig, checkpoint: Path, run_id: str) -> TrainedModel:
     corpus = instantiate(cfg.dataset, _convert_="all")
     datamodule = AudioDataModule(corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
                                  seed=cfg.seed, **cfg.data)
-    n_classes = len(datamodule.class_names)
-    model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=n_classes)
     # our own training checkpoint: Lightning stores loop state next to the weights
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]
-    weights = {k.removeprefix("model."): v for k, v in state.items() if k.startswith("model.")}
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    class_names = tuple(saved.get("class_names", ()))
+    n_classes = len(class_names or datamodule.class_names)
+    model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=n_classes)
+    weights = {k.removeprefix("model."): v for k, v in saved["state_dict"].items() if k.startswith("model.")}
     model.load_state_dict(weights)
-    return TrainedModel(cfg, frontend.eval(), model.eval(), datamodule, checkpoint, run_id)
+    return TrainedModel(cfg, frontend.eval(), model.eval(), datamodule, checkpoint, run_id, class_names)

@@ -25,6 +25,10 @@ class AudioClassifier(L.LightningModule):
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.test_results: ClipResults | None = None
 
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        # so that predict and deploy can name the classes without the training data at hand
+        checkpoint["class_names"] = list(self.class_names)
+
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         """Waveform windows ``(batch, samples)`` → class logits."""
         return self.model(self.frontend(windows))

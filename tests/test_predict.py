@@ -184,3 +184,17 @@ def test_not_a_bundle_says_what_it_needs(tmp_path):
 
     with pytest.raises(BundleError, match="not a model bundle"):
         load_bundle(tmp_path)
+
+
+def test_short_runs_next_to_an_event_join_it_but_lone_events_stay():
+    from soundbench.predict.timeline import Segment, absorb_short_segments
+
+    runs = [(SILENCE, 5), ("dog", 1), (UNKNOWN, 4), ("siren", 1), (SILENCE, 3), ("bark", 1), (SILENCE, 2)]
+    segments, t = [], 0.0
+    for label, windows in runs:
+        segments.append(Segment(t, t + windows, label, float("nan") if label == SILENCE else 0.6, windows))
+        t += windows
+    cleaned = absorb_short_segments(segments, min_windows=2)
+    assert [(s.label, s.start, s.end) for s in cleaned] == [
+        (SILENCE, 0, 5), (UNKNOWN, 5, 11), (SILENCE, 11, 14), ("bark", 14, 15), (SILENCE, 15, 17)]
+    assert absorb_short_segments(segments, min_windows=1) == segments

@@ -15,8 +15,8 @@ from tqdm import tqdm
 
 from soundbench.predict.bundle import ModelBundle
 from soundbench.predict.stream import WindowStream
-from soundbench.predict.timeline import (DecisionSettings, Segment, SlidingDecision, merge_segments, rms_dbfs,
-                                         window_slots)
+from soundbench.predict.timeline import (DecisionSettings, Segment, SlidingDecision, absorb_short_segments,
+                                         merge_segments, rms_dbfs, window_slots)
 
 
 @dataclass
@@ -71,6 +71,7 @@ class Predictor:
         windows = self._window_table(rows, stream)
         segments = merge_segments(windows[["start", "end"]].to_numpy(), list(windows["label"]),
                                   list(windows["probability"]))
+        segments = absorb_short_segments(segments, self.settings.min_event_windows)
         return FilePrediction(Path(path), stream.duration_s, windows, segments, compute_s, stream.block_samples,
                               stream.max_buffered_samples, timings)
 

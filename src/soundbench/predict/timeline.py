@@ -26,10 +26,13 @@ class DecisionSettings:
     unknown_threshold: float = 0.5   # aggregated top probability below this -> unknown
     aggregate_windows: int = 3       # sliding aggregation over the last N windows (1 = none)
     voting: str = "mean"             # mean | majority, as in clip evaluation
+    min_event_windows: int = 2       # shorter runs between other events join their longer neighbour
 
     def __post_init__(self) -> None:
         if self.voting not in VOTING:
             raise ValueError(f"voting={self.voting!r}: choose one of {VOTING}")
+        if self.min_event_windows < 1:
+            raise ValueError(f"min_event_windows={self.min_event_windows} must be at least 1")
         if self.aggregate_windows < 1:
             raise ValueError(f"aggregate windows={self.aggregate_windows} must be at least 1")
         if not 0.0 <= self.unknown_threshold <= 1.0:
@@ -86,12 +89,35 @@ def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_
 
 def merge_segments(slots: np.ndarray, labels: list[str], probabilities: list[float]) -> list[Segment]:
     """Runs of equal labels as segments."""
-    segments: list[Segment] = []
-    for (start, end), label, probability in zip(slots, labels, probabilities):
-        if segments and segments[-1].label == label:
-            last = segments[-1]
-            last.probability = (last.probability * last.windows + probability) / (last.windows + 1)
-            last.end, last.windows = float(end), last.windows + 1
+    return _merge_equal([Segment(float(start), float(end), label, probability, 1)
+                         for (start, end), label, probability in zip(slots, labels, probabilities)])
+
+
+def absorb_short_segments(segments: list[Segment], min_windows: int) -> list[Segment]:
+    """Relabel runs of fewer than ``min_windows`` windows that sit next to another event
+    (typically an onset window that heard only the first instants of a sound) with the
+    label of their longer non-silent neighbour, then merge. Short events between silences
+    are kept: a lone bark is a real event. Silence is never relabelled."""
+    if min_windows <= 1:
+        return segments
+    result = [Segment(s.start, s.end, s.label, s.probability, s.windows) for s in segments]
+    for i, segment in enumerate(result):
+        if segment.label == SILENCE or segment.windows >= min_windows:
+            continue
+        neighbours = [n for n in (result[i - 1] if i else None, result[i + 1] if i + 1 < len(result) else None)
+                      if n is not None and n.label != SILENCE]
+        if neighbours:
+            segment.label = max(neighbours, key=lambda n: n.windows).label
+    return _merge_equal(result)
+
+
+def _merge_equal(segments: list[Segment]) -> list[Segment]:
+    merged: list[Segment] = []
+    for s in segments:
+        if merged and merged[-1].label == s.label:
+            last = merged[-1]
+            last.probability = (last.probability * last.windows + s.probability * s.windows) / (last.windows + s.windows)
+            last.end, last.windows = s.end, last.windows + s.windows
         else:
-            segments.append(Segment(float(start), float(end), label, probability, 1))
-    return segments
+            merged.append(s)
+    return merged

@@ -38,8 +38,20 @@ def read_audio(
         )
     waveform = torch.from_numpy(mono)
     if file_rate != sample_rate:
-        waveform = _resampler(file_rate, sample_rate)(waveform)
+        waveform = resampler(file_rate, sample_rate)(waveform)
     return waveform
+
+
+def audio_info(path: str | Path):
+    """soundfile's header info (rate, frames, duration) without reading samples."""
+    path = Path(path)
+    if not path.is_file():
+        raise AudioReadError(f"{path}: file not found.")
+    try:
+        return sf.info(str(path))
+    except (sf.LibsndfileError, RuntimeError) as error:
+        raise AudioReadError(f"{path}: cannot be decoded as audio ({error}). The file is corrupt or not "
+                             "an audio file; fix or remove it.") from None
 
 
 def _decode(path: Path, start: float, duration: float | None) -> tuple[np.ndarray, int]:
@@ -66,6 +78,6 @@ def _decode(path: Path, start: float, duration: float | None) -> tuple[np.ndarra
 
 
 @lru_cache(maxsize=16)
-def _resampler(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
+def resampler(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
     # The sinc kernel is built once per rate pair; datasets mix only a few rates.
     return torchaudio.transforms.Resample(orig_rate, new_rate)

@@ -57,10 +57,6 @@ def save_bundle(folder: str | Path, features: DictConfig | dict, class_names, mo
     return folder
 
 
-def is_bundle(path: str | Path) -> bool:
-    return (Path(path) / BUNDLE_FILE).is_file()
-
-
 def load_bundle(folder: str | Path) -> ModelBundle:
     folder = Path(folder)
     missing = [name for name in (BUNDLE_FILE, FEATURES_FILE) if not (folder / name).is_file()]

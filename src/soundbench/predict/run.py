@@ -9,20 +9,19 @@ from pathlib import Path
 
 from soundbench.data.audio import AudioReadError
 from soundbench.data.datasets.own_data import AUDIO_SUFFIXES
-from soundbench.predict.bundle import BundleError, ModelBundle, export_bundle, is_bundle, load_bundle
+from soundbench.predict.bundle import ModelBundle, export_bundle, load_bundle
 from soundbench.predict.outputs import write_outputs
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
 
 
 def resolve_model(source: str, out_dir: Path, tracking_uri: str | None = None) -> ModelBundle:
-    """A bundle folder as is; an MLflow run id or a checkpoint exported to ``out_dir/model``."""
+    """A bundle folder as is (a folder that is not one is refused with what it lacks); an
+    MLflow run id or a checkpoint exported to ``out_dir/model``."""
     from soundbench.deploy.source import load_trained
 
-    if is_bundle(source):
-        return load_bundle(source)
     if Path(source).is_dir():
-        return load_bundle(source)  # explains what a bundle needs
+        return load_bundle(source)
     print(f"Exporting {source} to a model bundle in {out_dir / 'model'}")
     return export_bundle(load_trained(source, tracking_uri), out_dir / "model")
 
@@ -83,5 +82,3 @@ def print_report(report: dict) -> None:
               f"{result['realtime_factor']:.0f}x real time")
         print(f"  {result['timeline_csv']}\n  {result['audacity_labels']}")
 
-
-__all__ = ["BundleError", "find_audio", "predict_files", "print_report", "resolve_model"]

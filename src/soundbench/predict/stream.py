@@ -19,7 +19,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from soundbench.data.audio import AudioReadError, _resampler
+from soundbench.data.audio import AudioReadError, audio_info, resampler
 from soundbench.data.windows import pad_to
 
 
@@ -40,7 +40,7 @@ class WindowStream:
         self.block_samples = max(1, block_windows) * hop      # output samples per block read
         self.max_buffered_samples = 0                          # largest output buffer held (for tests)
         self.max_read_frames = 0                               # largest read from the file (for tests)
-        info = _info(self.path)
+        info = audio_info(self.path)
         self.file_rate, self.file_frames = info.samplerate, info.frames
 
     @property
@@ -81,7 +81,7 @@ class WindowStream:
     def _resampled_blocks(self, f: sf.SoundFile) -> Iterator[torch.Tensor]:
         g = math.gcd(self.file_rate, self.sample_rate)
         step_in, step_out = self.file_rate // g, self.sample_rate // g   # block edges on this grid align exactly
-        resample = _resampler(self.file_rate, self.sample_rate)
+        resample = resampler(self.file_rate, self.sample_rate)
         context = step_in * math.ceil(max(4 * resample.width, 256) / step_in)
         block_in = step_in * math.ceil(self.block_samples * self.file_rate / self.sample_rate / step_in)
         for first in range(0, self.file_frames, block_in):
@@ -102,12 +102,3 @@ class WindowStream:
                                  "the file is damaged")
         return torch.from_numpy(samples)
 
-
-def _info(path: Path):
-    """soundfile's header info (rate, frames) without reading samples; clear errors for bad files."""
-    if not path.is_file():
-        raise AudioReadError(f"{path}: file not found")
-    try:
-        return sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError) as error:
-        raise AudioReadError(f"{path}: cannot be decoded as audio ({error}); is it an audio file?") from None

@@ -17,9 +17,8 @@ import logging
 from pathlib import Path
 
 import pandas as pd
-import soundfile as sf
 
-from soundbench.data.audio import AudioReadError
+from soundbench.data.audio import audio_info
 from soundbench.data.datasets.own_data import AUDIO_SUFFIXES, OwnData
 from soundbench.data.index import DatasetError, make_table
 from soundbench.data.label_track import Label, check_labels, read_labels
@@ -35,13 +34,6 @@ def label_file_of(recording: Path) -> Path | None:
     if len(found) > 1:
         raise DatasetError(f"{recording} has two label files ({found[0].name}, {found[1].name}); keep one")
     return found[0] if found else None
-
-
-def audio_seconds(path: Path) -> float:
-    try:
-        return sf.info(str(path)).duration
-    except (sf.LibsndfileError, RuntimeError) as error:
-        raise AudioReadError(f"{path}: cannot be decoded as audio ({error}); fix or remove the recording") from None
 
 
 class AudacityLabels(OwnData):
@@ -80,5 +72,5 @@ class AudacityLabels(OwnData):
     def _labels_of(self, recording: Path) -> list[Label]:
         path = label_file_of(recording)
         labels = read_labels(path)
-        check_labels(labels, path, audio_seconds(recording))
+        check_labels(labels, path, audio_info(recording).duration)
         return [label for label in labels if self.classes is None or label.text in self.classes]

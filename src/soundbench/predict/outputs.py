@@ -49,7 +49,6 @@ def summary(prediction: FilePrediction) -> dict:
 
 def write_outputs(prediction: FilePrediction, out_dir: Path, stem: str, include_silence: bool = False) -> dict:
     """Write ``<stem>.timeline.csv`` and ``<stem>.labels.txt``; return the summary with their paths."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     result = summary(prediction)
     result["timeline_csv"] = str(write_timeline_csv(prediction, out_dir / f"{stem}.timeline.csv"))
     result["audacity_labels"] = str(write_audacity(prediction, out_dir / f"{stem}.labels.txt", include_silence))

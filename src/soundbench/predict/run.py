@@ -49,6 +49,7 @@ def predict_files(bundle: ModelBundle, files: list[Path], out_dir: Path, setting
                   precision: str = "float32", block_seconds: float = 30.0, audacity_silence: bool = False,
                   progress: bool = True) -> dict:
     """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)  # summary.json is written even when every file fails
     predictor = Predictor(bundle, settings, precision, block_seconds)
     results = []
     for path, stem in zip(files, _unique_stems(files)):

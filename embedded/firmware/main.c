@@ -1,6 +1,7 @@
 /* Test harness: read analysis windows (float32 features) from windows.bin on the host,
  * run the generated model on each, write the logits to logits.bin. The model call sits
- * between two marker functions so an emulator plugin can count its instructions. */
+ * between two marker functions so an emulator plugin can count its instructions, and the
+ * model calls a third after each layer so the count splits by layer. */
 #include <stdint.h>
 
 #include "model_io.h"
@@ -8,6 +9,9 @@
 
 __attribute__((noinline, used)) void sb_marker_start(void) { __asm volatile("" ::: "memory"); }
 __attribute__((noinline, used)) void sb_marker_stop(void) { __asm volatile("" ::: "memory"); }
+/* called by the generated model after each layer: the emulator plugin closes a per-layer
+ * count there */
+__attribute__((noinline, used)) void sb_layer_done(void) { __asm volatile("" ::: "memory"); }
 
 int main(void) {
     int in = sh_open("windows.bin", 1);

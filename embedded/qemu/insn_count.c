@@ -1,8 +1,11 @@
 /* QEMU TCG plugin: count how often each guest instruction executes between calls to two
- * marker functions (the firmware's sb_marker_start / sb_marker_stop). Writes one line
- * "<address hex> <count>" per instruction to the file given as out=<path>.
+ * marker functions (the firmware's sb_marker_start / sb_marker_stop), split into segments
+ * at each call of a third (sb_layer_done, called by the model after every layer). Writes
+ * one line "<segment> <address hex> <count>" per instruction and segment to out=<path>;
+ * segment k holds what ran after the k-th layer marker of a window (0: the first layer),
+ * summed over windows.
  *
- * Usage: -plugin libinsn_count.so,start=<addr>,stop=<addr>,out=<path>
+ * Usage: -plugin libinsn_count.so,start=<addr>,stop=<addr>[,layer=<addr>],out=<path>
  *
  * The few declarations below are the QEMU 7.2 plugin API (version 1) this file uses,
  * written out so that no QEMU source tree is needed to build it. */
@@ -32,18 +35,21 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t id, qemu_plugin_udata_cb_t 
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
+#define MAX_SEGMENTS 512
+
 typedef struct {
     uint64_t address;
     uint64_t executed;   /* incremented inline by the translated code */
-    uint64_t at_start;   /* value of executed at the last start marker */
-    uint64_t measured;   /* sum of executions inside start..stop */
+    uint64_t at_mark;    /* value of executed when the current segment began */
+    uint64_t *segments;  /* executions per segment, summed over windows (allocated on use) */
 } Counter;
 
 /* counters are never moved once handed to QEMU: a list of fixed-size blocks */
 #define BLOCK 4096
 static Counter **blocks;
 static size_t n_counters, n_blocks;
-static uint64_t start_address, stop_address;
+static uint64_t start_address, stop_address, layer_address;
+static int measuring, segment, n_segments;
 static char out_path[1024] = "insn_counts.txt";
 
 static Counter *new_counter(uint64_t address) {
@@ -59,12 +65,36 @@ static Counter *new_counter(uint64_t address) {
 
 #define EACH_COUNTER(c) for (size_t i = 0; i < n_counters; i++) for (Counter *c = &blocks[i / BLOCK][i % BLOCK]; c; c = NULL)
 
+/* add what ran since the last mark to the current segment and start a new mark */
+static void close_segment(void) {
+    int s = segment < MAX_SEGMENTS ? segment : MAX_SEGMENTS - 1;
+    EACH_COUNTER(c) {
+        uint64_t delta = c->executed - c->at_mark;
+        if (delta) {
+            if (!c->segments) c->segments = calloc(MAX_SEGMENTS, sizeof(uint64_t));
+            c->segments[s] += delta;
+        }
+        c->at_mark = c->executed;
+    }
+    if (s + 1 > n_segments) n_segments = s + 1;
+}
+
 static void on_start(unsigned int vcpu, void *unused) {
-    EACH_COUNTER(c) c->at_start = c->executed;
+    EACH_COUNTER(c) c->at_mark = c->executed;
+    measuring = 1;
+    segment = 0;
+}
+
+static void on_layer(unsigned int vcpu, void *unused) {
+    if (!measuring) return;
+    close_segment();
+    segment++;
 }
 
 static void on_stop(unsigned int vcpu, void *unused) {
-    EACH_COUNTER(c) c->measured += c->executed - c->at_start;
+    if (!measuring) return;
+    close_segment();
+    measuring = 0;
 }
 
 static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
@@ -76,6 +106,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_start, QEMU_PLUGIN_CB_NO_REGS, NULL);
         if (address == stop_address)
             qemu_plugin_register_vcpu_insn_exec_cb(insn, on_stop, QEMU_PLUGIN_CB_NO_REGS, NULL);
+        if (layer_address && address == layer_address)
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, on_layer, QEMU_PLUGIN_CB_NO_REGS, NULL);
         Counter *counter = new_counter(address);
         qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &counter->executed, 1);
     }
@@ -84,8 +116,12 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 static void write_counts(qemu_plugin_id_t id, void *unused) {
     FILE *out = fopen(out_path, "w");
     if (!out) return;
-    EACH_COUNTER(c) if (c->measured) fprintf(out, "%llx %llu\n", (unsigned long long)c->address,
-                                             (unsigned long long)c->measured);
+    EACH_COUNTER(c) {
+        if (!c->segments) continue;
+        for (int s = 0; s < n_segments; s++)
+            if (c->segments[s])
+                fprintf(out, "%d %llx %llu\n", s, (unsigned long long)c->address, (unsigned long long)c->segments[s]);
+    }
     fclose(out);
 }
 
@@ -94,6 +130,7 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "start=", 6) == 0) start_address = strtoull(argv[i] + 6, NULL, 0);
         else if (strncmp(argv[i], "stop=", 5) == 0) stop_address = strtoull(argv[i] + 5, NULL, 0);
+        else if (strncmp(argv[i], "layer=", 6) == 0) layer_address = strtoull(argv[i] + 6, NULL, 0);
         else if (strncmp(argv[i], "out=", 4) == 0) snprintf(out_path, sizeof out_path, "%s", argv[i] + 4);
         else { fprintf(stderr, "insn_count: unknown argument %s\n", argv[i]); return -1; }
     }

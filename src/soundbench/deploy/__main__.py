@@ -39,7 +39,7 @@ def main(cfg: DictConfig) -> dict:
     trained = load_trained(str(cfg.run), cfg.tracking_uri)
     out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
     settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
-                              cfg.emulator.windows, cfg.latency.cycles_per_macc_m4, cfg.opset)
+                              cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset)
     report = deploy(trained, target, out_dir, ROOT, settings)
     plot_memory_plan(out_dir / "model_int8.onnx", out_dir / "memory_plan.png")
     print("\n" + (out_dir / "report.md").read_text())

@@ -1,10 +1,15 @@
-"""Portable C for the int8 model, and a Cortex-M4 firmware image whose link proves the fit.
+"""C for the int8 model, and a Cortex-M4 firmware image whose link proves the fit.
 
-1. ``emx-onnx-cgen`` turns the QOperator ONNX model into C (weights as ``const`` arrays in
-   flash, integer kernels). It declares intermediate tensors as locals; we rewrite each of
-   them into a pointer into one static arena at the offset our memory plan gives it, so
-   the RAM the firmware uses is the RAM the fit report states.
-2. ``arm-none-eabi-gcc`` compiles it with the harness in ``embedded/firmware`` against a
+1. ``emx-onnx-cgen`` turns the QOperator ONNX model into portable C (weights as ``const``
+   arrays in flash, one loop nest per node). It declares intermediate tensors as locals; we
+   rewrite each of them into a pointer into one static arena at the offset our memory plan
+   gives it, so the RAM the firmware uses is the RAM the fit report states.
+2. Every node that soundbench's Cortex-M4 kernels run (``soundbench.deploy.kernels``,
+   ``embedded/kernels``) has its generated call replaced by a kernel call on the same arena
+   addresses, with the kernel's constants and planned scratch; the portable loop stays for
+   the others (the linker drops the unused ones). A layer marker after every node lets the
+   emulator attribute cycles to layers.
+3. ``arm-none-eabi-gcc`` compiles it with the harness in ``embedded/firmware`` against a
    linker script whose FLASH and RAM lengths are the target's budget: if the model does not
    fit, the link fails and we report by how many bytes.
 """
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from soundbench.deploy.graph import Graph, UnsupportedModelError
+from soundbench.deploy.kernels import KernelLayer
 from soundbench.deploy.memory_plan import MemoryPlan
 from soundbench.deploy.targets import Target
 
@@ -31,10 +37,17 @@ STACK_BYTES = 4096
 CORTEX_M4F_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 ARENA_SYMBOL = "sb_arena"
 _TEMP_DECLARATION = re.compile(r"^(\s*)(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s+(?P<name>tmp\d+_\w+)(?P<dims>(\[\d+\])+);\s*$")
+_NODE_CALL = re.compile(r"^(?P<indent>\s*)node(?P<index>\d+)_(?P<name>\w+)\(.*\);\s*$")
+#: the firmware's layer marker, called after every node (the emulator counts per layer)
+LAYER_MARKER = "sb_layer_done"
 
 
 def firmware_dir(root: str | Path) -> Path:
     return Path(root) / "embedded" / "firmware"
+
+
+def kernels_dir(root: str | Path) -> Path:
+    return Path(root) / "embedded" / "kernels"
 
 
 def toolchain_missing() -> str | None:
@@ -42,8 +55,11 @@ def toolchain_missing() -> str | None:
     return None if shutil.which(GCC) else f"{GCC} not found; {TOOLCHAIN_HINT}"
 
 
-def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan) -> Path:
-    """``model.c`` (weights, kernels, arena) and ``model_io.h`` (input/output location)."""
+def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan,
+               layers: list[KernelLayer] | None = None) -> Path:
+    """``model.c`` (weights, kernel calls, arena) and ``model_io.h`` (input/output location).
+    ``layers`` (from :func:`soundbench.deploy.kernels.plan_kernels`, planned into ``plan``)
+    says which nodes run on the int8 kernels; without it every node stays portable."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / "model.c"
@@ -55,7 +71,8 @@ def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan) ->
         raise UnsupportedModelError(f"emx-onnx-cgen cannot generate C for {int8_model}: "
                                     + _generator_error(result.stdout + result.stderr, Graph(int8_model)))
     graph = Graph(int8_model)
-    source.write_text(_place_in_arena(source.read_text(), graph, plan))
+    code = _place_in_arena(source.read_text(), graph, plan)
+    source.write_text(_call_kernels(code, graph, plan, layers or []))
     (out_dir / "model_io.h").write_text(_io_header(graph, plan))
     return source
 
@@ -94,6 +111,42 @@ def _place_in_arena(code: str, graph: Graph, plan: MemoryPlan) -> str:
     return header + code + _ENTRY_POINTS
 
 
+def _call_kernels(code: str, graph: Graph, plan: MemoryPlan, layers: list[KernelLayer]) -> str:
+    """Replace the generated call of each kernel-run node by the kernel call, and put a layer
+    marker after every node call."""
+    by_index = {layer.index: layer for layer in layers}
+    out, calls = [], 0
+    for line in code.splitlines():
+        match = _NODE_CALL.match(line)
+        if not match:
+            out.append(line)
+            continue
+        index = int(match["index"])
+        if index >= len(graph.nodes) or _c_identifier(graph.nodes[index].name) != match["name"]:
+            raise UnsupportedModelError(f"generated call node{index}_{match['name']} matches no node of the model: "
+                                        "the generator's output format changed")
+        layer = by_index.get(index)
+        if layer is not None and layer.on_kernels:
+            line = match["indent"] + _kernel_call(layer, graph.nodes[index], plan)
+        out += [line, f"{match['indent']}{LAYER_MARKER}();"]
+        calls += 1
+    if calls != len(graph.nodes):
+        raise UnsupportedModelError(f"found {calls} node calls for {len(graph.nodes)} nodes in the generated C")
+    constants = "".join(layer.constants for layer in layers if layer.on_kernels)
+    return (f'#include <string.h>\n#include "sb_nn.h"\n\n{constants}\n'
+            "static inline void sb_view(const void *input, void *output, unsigned bytes) {\n"
+            "    if (input != output) memmove(output, input, bytes);\n}\n\n" + "\n".join(out) + "\n")
+
+
+def _kernel_call(layer: KernelLayer, node, plan: MemoryPlan) -> str:
+    def address(offset: int) -> str:
+        return f"{ARENA_SYMBOL} + {offset}"
+
+    scratch = address(plan.scratch_offset(layer.index)) if layer.scratch_bytes else "0"
+    return layer.call.format(input=address(plan.offset_of(node.input[0])), output=address(plan.offset_of(node.output[0])),
+                             scratch=scratch)
+
+
 def _c_identifier(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]", "_", name).lower()
 
@@ -120,6 +173,7 @@ def _io_header(graph: Graph, plan: MemoryPlan) -> str:
         f"#define SB_OUTPUT_BYTES {sink.nbytes}",
         "extern uint8_t sb_arena[SB_ARENA_BYTES];",
         "float *sb_model_input(void);", "float *sb_model_output(void);", "void sb_model_run(void);",
+        f"void {LAYER_MARKER}(void);  /* the harness defines it: a marker the emulator counts layers by */",
         "#endif", "",
     ])
 
@@ -149,7 +203,7 @@ def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str
     if missing:
         raise RuntimeError(missing)
     out_dir, model_c = Path(out_dir).resolve(), Path(model_c).resolve()
-    firmware = firmware_dir(root).resolve()
+    firmware, kernels = firmware_dir(root).resolve(), kernels_dir(root).resolve()
     script = out_dir / "link.ld"
     script.write_text((firmware / "link.ld.in").read_text()
                       .replace("@FLASH_BYTES@", str(target.flash_budget))
@@ -157,8 +211,8 @@ def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str
                       .replace("@STACK_BYTES@", str(STACK_BYTES)))
     elf = out_dir / "firmware.elf"
     command = [GCC, *CORTEX_M4F_FLAGS, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
-               "-I", str(model_c.parent), "-I", str(firmware),
-               str(model_c), *(str(p) for p in sorted(firmware.glob("*.c"))),
+               "-I", str(model_c.parent), "-I", str(firmware), "-I", str(kernels),
+               str(model_c), *(str(p) for p in sorted([*firmware.glob("*.c"), *kernels.glob("*.c")])),
                "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", str(script),
                "-lm", "-o", str(elf)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)

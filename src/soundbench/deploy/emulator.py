@@ -1,11 +1,13 @@
 """Run the firmware in QEMU (netduinoplus2: STM32F405, Cortex-M4F), feed it real test
 windows over semihosting, compare its outputs with onnxruntime's, and count the
-instructions the model executes.
+instructions the model executes, per layer.
 
 Instruction counts come from a small QEMU plugin (``embedded/qemu/insn_count.c``) that
 counts each instruction executed between the firmware's ``sb_marker_start`` and
-``sb_marker_stop``. Cycles follow from the Cortex-M4 timing of each instruction class
-(Arm Cortex-M4 Technical Reference Manual, "Instruction set summary", cycle counts):
+``sb_marker_stop``, split at every ``sb_layer_done`` the model calls after a layer. Cycles
+follow from the Cortex-M4 timing of each instruction class (Arm Cortex-M4 Technical
+Reference Manual, "Instruction set summary"). The model assumes zero-wait-state memory
+(code and data in SRAM or behind the flash accelerator's cache) and no interrupts.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +27,13 @@ QEMU = "qemu-system-arm"
 MACHINE = "netduinoplus2"
 
 #: Cortex-M4 cycles per instruction class (TRM table 3-1). Loads/stores are counted at 2
-#: (the pipelined back-to-back case is 1), taken branches at 1 + 2 for the pipeline refill,
-#: so the estimate leans high. Multi-register transfers add one cycle per register.
+#: (the pipelined back-to-back case is 1), LDRD/STRD at 3, taken branches at 1 + 2 for the
+#: pipeline refill, so the estimate leans high. Multi-register transfers add one cycle per
+#: register.
 CYCLES = {
-    "alu": 1, "multiply": 1, "mac": 1, "divide": 7, "load": 2, "store": 2, "load_multiple": 1,
-    "store_multiple": 1, "branch": 3, "fp": 1, "fp_mac": 3, "fp_divide": 14, "fp_load": 2, "fp_store": 2,
-    "other": 1,
+    "alu": 1, "multiply": 1, "mac": 1, "divide": 7, "load": 2, "store": 2, "load_pair": 3, "store_pair": 3,
+    "load_multiple": 1, "store_multiple": 1, "branch": 3, "fp": 1, "fp_mac": 3, "fp_divide": 14, "fp_load": 2,
+    "fp_store": 2, "other": 1,
 }
 
 
@@ -56,6 +59,10 @@ def classify(mnemonic: str) -> str:
         return "load_multiple"
     if m.startswith(("stm", "push")):
         return "store_multiple"
+    if m.startswith("ldrd"):
+        return "load_pair"
+    if m.startswith("strd"):
+        return "store_pair"
     if m.startswith("ldr") or m.startswith("ldrex"):
         return "load"
     if m.startswith("str"):
@@ -72,6 +79,10 @@ class EmulatorRun:
     cycles_per_window: float          # Cortex-M4 timing model
     class_counts: dict[str, int]      # instructions per class, all windows
     windows: int
+    #: per window, by segment: segment k is the model's k-th layer (node order); a last
+    #: segment after the final layer marker holds the model's return
+    segment_instructions: list[float] = field(default_factory=list)
+    segment_cycles: list[float] = field(default_factory=list)
 
 
 def emulator_missing() -> str | None:
@@ -98,19 +109,29 @@ def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Pat
     symbols = _symbols(elf)
     counts_file = work_dir / "insn_counts.txt"
     plugin = build_plugin(root, work_dir)
+    markers = f"start={symbols['sb_marker_start']:#x},stop={symbols['sb_marker_stop']:#x}"
+    if "sb_layer_done" in symbols:
+        markers += f",layer={symbols['sb_layer_done']:#x}"
     command = [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-serial", "none",
                "-semihosting-config", "enable=on,target=native", "-kernel", str(elf.resolve()),
-               "-plugin", f"{plugin},start={symbols['sb_marker_start']:#x},stop={symbols['sb_marker_stop']:#x},out={counts_file}"]
+               "-plugin", f"{plugin},{markers},out={counts_file}"]
     result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
     if result.returncode != 0:
         raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
     outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
-    code, executed = _disassembly(elf), _executions(counts_file)
-    per_class = _instruction_classes(code, executed)
-    instructions = sum(per_class.values())
-    cycles = sum(CYCLES[c] * n for c, n in per_class.items()) + _register_transfer_cycles(code, executed)
+    code, segments = _disassembly(elf), _executions(counts_file)
     n = len(outputs)
-    return EmulatorRun(outputs, instructions / n, cycles / n, dict(per_class), n)
+    per_class, seg_instructions, seg_cycles = Counter(), [], []
+    for executed in segments:
+        classes = _instruction_classes(code, executed)
+        per_class.update(classes)
+        seg_instructions.append(sum(classes.values()) / n)
+        seg_cycles.append(_cycles(classes, code, executed) / n)
+    return EmulatorRun(outputs, sum(seg_instructions), sum(seg_cycles), dict(per_class), n, seg_instructions, seg_cycles)
+
+
+def _cycles(per_class: Counter, code: dict[int, tuple[str, str]], executed: Counter) -> float:
+    return sum(CYCLES[c] * n for c, n in per_class.items()) + _register_transfer_cycles(code, executed)
 
 
 def _symbols(elf: Path) -> dict[str, int]:
@@ -135,12 +156,14 @@ def _disassembly(elf: Path) -> dict[int, tuple[str, str]]:
     return table
 
 
-def _executions(counts_file: Path) -> Counter:
-    executed = Counter()
+def _executions(counts_file: Path) -> list[Counter]:
+    """Per segment: address → executions (all windows)."""
+    segments: dict[int, Counter] = {}
     for line in counts_file.read_text().splitlines():
-        address, count = line.split()
-        executed[int(address, 16)] += int(count)  # retranslated blocks repeat an address
-    return executed
+        segment, address, count = line.split()
+        # retranslated blocks repeat an address
+        segments.setdefault(int(segment), Counter())[int(address, 16)] += int(count)
+    return [segments.get(k, Counter()) for k in range(max(segments, default=-1) + 1)]
 
 
 def _instruction_classes(code: dict[int, tuple[str, str]], executed: Counter) -> Counter:

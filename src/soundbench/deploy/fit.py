@@ -43,8 +43,11 @@ class ModelFootprint:
     layers: list[LayerCost]
 
     @classmethod
-    def of(cls, graph: Graph, precision: str, alignment: int = 16) -> "ModelFootprint":
-        return cls(precision, graph.n_parameters(), graph.weight_bytes(), plan_memory(graph, alignment), layer_costs(graph))
+    def of(cls, graph: Graph, precision: str, alignment: int = 16,
+           scratch: dict[int, int] | None = None) -> "ModelFootprint":
+        """``scratch``: the kernels' scratch bytes per node index, planned into the arena."""
+        return cls(precision, graph.n_parameters(), graph.weight_bytes(), plan_memory(graph, alignment, scratch),
+                   layer_costs(graph))
 
     @property
     def macc(self) -> int:

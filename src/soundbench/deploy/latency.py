@@ -1,10 +1,11 @@
 """Inference latency estimate on a target: MACC × cycles per MACC of the code path.
 
 Cycles per MACC are measured on a Cortex-M4 (``soundbench.deploy.emulator``: instructions
-counted in QEMU between two marker functions, turned into cycles with the Cortex-M4
-per-instruction-class timing of Arm's Technical Reference Manual) and given in
-``conf/deploy.yaml``. Other cores are scaled by Arm's published CoreMark/MHz relative to
-the Cortex-M4 (3.40), a first-order model of their wider pipelines (M7 dual issue).
+counted per layer in QEMU, turned into cycles with the Cortex-M4 per-instruction-class
+timing of Arm's Technical Reference Manual). Without the emulator, each layer's cycles are
+its MACC × the cycles/MACC measured for the kernel that runs it (``conf/deploy.yaml``).
+Other cores are scaled by Arm's published CoreMark/MHz relative to the Cortex-M4 (3.40), a
+first-order model of their wider pipelines (M7 dual issue).
 """
 
 from __future__ import annotations
@@ -14,6 +15,14 @@ from dataclasses import dataclass
 from soundbench.deploy.targets import Target
 
 CORTEX_M4_COREMARK_PER_MHZ = 3.40
+
+#: Cortex-M4 cycles per MACC of each kernel, measured in QEMU on SB-CNN and Stride-DS-24
+#: (per-layer counts, README "Deploying"); "portable" is emx-onnx-cgen's generated loops.
+#: conf/deploy.yaml (latency.cycles_per_macc_m4) restates these for the command line.
+KERNEL_CYCLES_PER_MACC_M4 = {
+    "sb_conv_s8": 2.2, "sb_depthwise_conv_s8": 5.5, "sb_fully_connected_s8": 2.9, "sb_max_pool_s8": 18.0,
+    "portable": 34.7,
+}
 
 
 @dataclass(frozen=True)
@@ -48,3 +57,11 @@ def estimate_latency(macc: int, target: Target, cycles_per_macc_m4: float, code_
                      window_hop_s: float, windows_per_clip: int) -> LatencyEstimate:
     scale = CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz
     return LatencyEstimate(code_path, cycles_per_macc_m4 * scale, macc, target.cpu_mhz, window_hop_s, windows_per_clip)
+
+
+def layer_cycles_estimate(layers, costs, cycles_per_macc: dict[str, float]) -> dict[str, float]:
+    """Cycles per layer (node name → cycles) from MACC × the kernel's cycles/MACC; layers
+    without MACC (quantize, reshape) count 0."""
+    macc = {c.node: c.macc for c in costs}
+    fallback = cycles_per_macc.get("portable", KERNEL_CYCLES_PER_MACC_M4["portable"])
+    return {l.node: macc.get(l.node, 0) * cycles_per_macc.get(l.kernel, fallback) for l in layers}

@@ -10,6 +10,9 @@ The scheme of TensorFlow Lite Micro's ``GreedyMemoryPlanner``:
    already-placed buffer that is alive at the same time (first fit in the gaps);
 4. the arena is the highest end offset. Sizes are rounded up to ``alignment`` bytes
    (TFLM aligns to 16).
+
+Kernel scratch buffers (im2col columns, padded planes: ``soundbench.deploy.kernels``) are
+planned like tensors that live during their node only, so the arena includes them.
 """
 
 from __future__ import annotations
@@ -45,9 +48,19 @@ class MemoryPlan:
     def offset_of(self, tensor: str) -> int:
         return self.offsets[tensor]
 
+    def scratch_offset(self, node_index: int) -> int:
+        return self.offsets[scratch_name(node_index)]
 
-def plan_memory(graph: Graph, alignment: int = 16) -> MemoryPlan:
+
+def scratch_name(node_index: int) -> str:
+    return f"scratch:{node_index}"
+
+
+def plan_memory(graph: Graph, alignment: int = 16, scratch: dict[int, int] | None = None) -> MemoryPlan:
+    """``scratch``: node index → bytes that node's kernel needs while it runs."""
     buffers = _buffers(graph, alignment)
+    for node_index, nbytes in (scratch or {}).items():
+        buffers.append(Buffer([scratch_name(node_index)], _aligned(nbytes, alignment), node_index, node_index))
     placed: list[Buffer] = []
     for buffer in sorted(buffers, key=lambda b: (-b.size, b.first)):
         buffer.offset = _lowest_free_offset(buffer, placed)
@@ -94,9 +107,12 @@ def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
     return buffers
 
 
+def _aligned(nbytes: int, alignment: int) -> int:
+    return -(-nbytes // alignment) * alignment
+
+
 def _new_buffer(graph, name, first, last, alignment, buffers) -> Buffer:
-    size = -(-graph.value(name).nbytes // alignment) * alignment
-    buffer = Buffer([name], size, first[name], last[name])
+    buffer = Buffer([name], _aligned(graph.value(name).nbytes, alignment), first[name], last[name])
     buffers.append(buffer)
     return buffer
 

@@ -45,11 +45,28 @@ def to_markdown(r: dict) -> str:
                 f"argmax agreement {fw['argmax_agreement']:.0%}{' (bit-exact)' if fw['bit_exact'] else ''} |",
                 f"| instructions | {fw['instructions_per_window']:,.0f} per window, {fw['instructions_per_macc']:.1f} per MACC |",
             ]
+    lines += _kernel_lines(r)
     realtime = lat["duty_cycle"] < 1.0
     lines += ["", f"**Verdict: {'fits' if r['fits'] else 'does NOT fit'} the {r['target']} memory budget; "
               f"{'keeps up' if realtime else 'does NOT keep up'} with a live stream "
               f"(duty cycle {lat['duty_cycle']:.0%}).**", ""]
     return "\n".join(lines)
+
+
+def _kernel_lines(r: dict) -> list[str]:
+    """Which layers run on the int8 kernels, and where the time goes."""
+    kernels = r.get("kernels")
+    if not kernels:
+        return []
+    lines = ["", f"Layers on the Cortex-M4 int8 kernels: {len(kernels['on_kernels'])}; on portable generated C: "
+             f"{len(kernels['portable'])}" + (" (" + "; ".join(kernels["portable"]) + ")" if kernels["portable"] else "")
+             + ".", "", f"Slowest layers ({r['latency']['cycles_per_macc_source']}):", "",
+             "| layer | op | runs on | cycles/window | share | MACC | cycles/MACC |", "|---|---|---|---|---|---|---|"]
+    for layer in r.get("slowest_layers", []):
+        per_macc = f"{layer['cycles_per_macc']:.2f}" if layer["cycles_per_macc"] else "-"
+        lines.append(f"| {layer['node']} | {layer['op_type']} | {layer['runs_on']} | {layer['cycles']:,.0f} | "
+                     f"{layer['share']:.0%} | {layer['macc']:,} | {per_macc} |")
+    return lines
 
 
 def metrics(r: dict) -> dict[str, float]:

@@ -6,7 +6,7 @@ emulator with instruction counts."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +16,8 @@ from soundbench.deploy import codegen, emulator
 from soundbench.deploy.export import compare_logits, export_onnx, onnx_logits
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.latency import estimate_latency
+from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
+from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.report import to_markdown
 from soundbench.deploy.source import TrainedModel
@@ -32,7 +33,9 @@ class DeploySettings:
     calibration_method: str = "minmax"
     emulator: str = "auto"            # auto | true | false
     emulator_windows: int = 8
-    cycles_per_macc_m4: float = 50.0  # fallback when the emulator does not run (conf/deploy.yaml)
+    #: cycles per MACC on a Cortex-M4 by kernel, for when the emulator does not run
+    #: (conf/deploy.yaml latency.cycles_per_macc_m4; measured in QEMU, README "Deploying")
+    cycles_per_macc_m4: dict[str, float] = field(default_factory=lambda: dict(KERNEL_CYCLES_PER_MACC_M4))
     opset: int = 18
 
 
@@ -71,23 +74,31 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     report["int8_vs_float"] = compare_logits(float_logits, int8_logits)
 
     print(f"[3/5] memory plan and fit on {target.name}")
+    int8_graph = Graph(int8_path)
+    kernel_layers = plan_kernels(int8_graph)  # which nodes run on the Cortex-M4 kernels, their scratch
     footprints = {"float32": ModelFootprint.of(Graph(float_path), "float32"),
-                  "int8": ModelFootprint.of(Graph(int8_path), "int8")}
+                  "int8": ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))}
     report["footprint"] = {name: _footprint_dict(fp, target) for name, fp in footprints.items()}
-    _write_layers(footprints, out_dir / "layers.csv")
+    report["kernels"] = _kernel_summary(kernel_layers)
 
     hop_s = trained.frontend.window_hop_samples / trained.frontend.sample_rate
     windows_per_clip = int(round(len(test.features) / report["accuracy"]["test_clips"]))
-    cycles_per_macc, source = settings.cycles_per_macc_m4, "conf/deploy.yaml (measured on Stride-DS-24)"
 
     print("[4/5] C code, firmware link and emulator run")
-    firmware = _firmware(int8_path, footprints["int8"], target, root, out_dir, test, int8_logits, settings)
+    firmware, measured = _firmware(int8_path, footprints["int8"], kernel_layers, target, root, out_dir, test,
+                                   int8_logits, settings)
     report["firmware"] = firmware
-    if firmware.get("cycles_per_macc"):
-        cycles_per_macc, source = firmware["cycles_per_macc"], "measured for this model in QEMU"
+    if measured is not None:
+        per_layer, source = measured, "measured for this model in QEMU"
+    else:
+        per_layer = layer_cycles_estimate(kernel_layers, footprints["int8"].layers, settings.cycles_per_macc_m4)
+        source = "estimated from conf/deploy.yaml cycles/MACC per kernel (emulator not run)"
+    _write_layers(footprints, kernel_layers, per_layer, out_dir / "layers.csv")
+    report["slowest_layers"] = _slowest_layers(kernel_layers, footprints["int8"].layers, per_layer)
 
     print("[5/5] latency estimate")
-    latency = estimate_latency(footprints["int8"].macc, target, cycles_per_macc, "emx-onnx-cgen C, int8",
+    cycles_per_macc = sum(per_layer.values()) / max(footprints["int8"].macc, 1)
+    latency = estimate_latency(footprints["int8"].macc, target, cycles_per_macc, _code_path(kernel_layers),
                                hop_s, windows_per_clip)
     report["latency"] = {
         "code_path": latency.code_path, "cycles_per_macc_m4": cycles_per_macc, "cycles_per_macc_source": source,
@@ -116,29 +127,67 @@ def _footprint_dict(fp: ModelFootprint, target: Target) -> dict:
     }
 
 
-def _write_layers(footprints: dict[str, ModelFootprint], path: Path) -> None:
-    lines = ["precision,node,op_type,output_shape,macc"]
+def _kernel_summary(layers: list[KernelLayer]) -> dict:
+    return {"on_kernels": [f"{l.node} ({l.op_type}): {l.kernel}" for l in layers if l.on_kernels],
+            "portable": [f"{l.node} ({l.op_type}): {l.reason}" for l in layers if not l.on_kernels]}
+
+
+def _code_path(layers: list[KernelLayer]) -> str:
+    portable = sum(not l.on_kernels for l in layers)
+    return f"soundbench int8 kernels ({len(layers) - portable} layers) + emx-onnx-cgen C ({portable} layers)"
+
+
+def _layer_macc(layers: list[KernelLayer], costs) -> dict[str, int]:
+    by_name = {c.node: c.macc for c in costs}
+    return {l.node: by_name.get(l.node, 0) for l in layers}
+
+
+def _slowest_layers(layers: list[KernelLayer], costs, cycles: dict[str, float], n: int = 5) -> list[dict]:
+    macc = _layer_macc(layers, costs)
+    total = sum(cycles.values()) or 1.0
+    ranked = sorted(layers, key=lambda l: -cycles.get(l.node, 0.0))[:n]
+    return [{"node": l.node, "op_type": l.op_type, "runs_on": l.kernel, "cycles": cycles.get(l.node, 0.0),
+             "share": cycles.get(l.node, 0.0) / total, "macc": macc[l.node],
+             "cycles_per_macc": cycles.get(l.node, 0.0) / macc[l.node] if macc[l.node] else None} for l in ranked]
+
+
+def _write_layers(footprints: dict[str, ModelFootprint], layers: list[KernelLayer], cycles: dict[str, float],
+                  path: Path) -> None:
+    """One row per layer and precision; the int8 rows say what runs each layer on the device
+    and its cycles per window (measured in the emulator, or estimated)."""
+    runs_on = {l.node: l.kernel for l in layers}
+    lines = ["precision,node,op_type,output_shape,macc,runs_on,cycles,cycles_per_macc"]
     for precision, fp in footprints.items():
-        lines += [f"{precision},{l.node},{l.op_type},{'x'.join(map(str, l.output_shape))},{l.macc}" for l in fp.layers]
+        for l in fp.layers:
+            row = f"{precision},{l.node},{l.op_type},{'x'.join(map(str, l.output_shape))},{l.macc}"
+            if precision == "int8":
+                c = cycles.get(l.node, 0.0)
+                row += f",{runs_on.get(l.node, PORTABLE)},{c:.0f},{c / l.macc:.2f}" if l.macc else \
+                    f",{runs_on.get(l.node, PORTABLE)},{c:.0f},"
+            else:
+                row += ",,,"
+            lines.append(row)
     path.write_text("\n".join(lines) + "\n")
 
 
-def _firmware(int8_path: Path, footprint: ModelFootprint, target: Target, root, out_dir: Path, test,
-              int8_logits: np.ndarray, settings: DeploySettings) -> dict:
+def _firmware(int8_path: Path, footprint: ModelFootprint, layers: list[KernelLayer], target: Target, root,
+              out_dir: Path, test, int8_logits: np.ndarray, settings: DeploySettings) -> tuple[dict, dict | None]:
+    """The firmware check's report entry, and the measured cycles per layer (None when the
+    emulator did not run)."""
     missing = codegen.toolchain_missing() or emulator.emulator_missing()
     if settings.emulator == "false":
-        return {"skipped": "emulator=false"}
+        return {"skipped": "emulator=false"}, None
     if missing:
         if settings.emulator == "true":
             raise RuntimeError(missing)
-        return {"skipped": missing}
+        return {"skipped": missing}, None
     build = out_dir / "firmware"
-    source = codegen.generate_c(int8_path, build, footprint.plan)
+    source = codegen.generate_c(int8_path, build, footprint.plan, layers)
     link = codegen.build_firmware(source, target, root, build)
     result = {"linker_fits": link.fits, "linker_verdict": link.message, "sections": link.sections,
               "flash_bytes": link.flash_bytes, "ram_bytes": link.ram_bytes, "c_source": str(source)}
     if not link.fits:
-        return result
+        return result, None
     n = min(settings.emulator_windows, len(test.features))
     picked = np.linspace(0, len(test.features) - 1, n).astype(int)
     run = emulator.run_firmware(link.elf, test.features[picked], int8_logits.shape[1], root, build)
@@ -152,4 +201,10 @@ def _firmware(int8_path: Path, footprint: ModelFootprint, target: Target, root, 
         "cycles_per_macc": run.cycles_per_window / footprint.macc,
         "instruction_mix": run.class_counts,
     })
-    return result
+    # segment k is node k (the model calls the layer marker after every node); the last
+    # segment, the model's return, is a few instructions and goes to the last layer
+    cycles = {layer.node: run.segment_cycles[i] if i < len(run.segment_cycles) else 0.0
+              for i, layer in enumerate(layers)}
+    if len(run.segment_cycles) > len(layers) and layers:
+        cycles[layers[-1].node] += sum(run.segment_cycles[len(layers):])
+    return result, cycles

@@ -1,0 +1,65 @@
+/* soundbench int8 kernels for Cortex-M4/M7 (DSP extension), tensors in NCHW as ONNX lays
+ * them out. Technique after CMSIS-NN: convolutions gather the receptive field of two output
+ * pixels into int16 columns (im2col) and multiply them with two output channels' int8
+ * weights at a time, sign-extending four weights per load with SXTB16 and doing two
+ * multiply-accumulates per cycle with SMLAD. Results equal onnxruntime's QOperator kernels
+ * bit for bit (see sb_requantize.h).
+ *
+ * The code generator (soundbench.deploy.kernels) prepares the constants at build time:
+ *  - weights: one row per output channel, padded with zeros to a multiple of 4, and each
+ *    group of 4 stored as (k0, k2, k1, k3) so SXTB16 yields (k0, k1) and ROR-8 (k2, k3);
+ *  - bias: bias - input_zero_point × Σ weights, so the kernels multiply raw inputs (padding
+ *    holds the input zero point, i.e. real 0, as in onnxruntime);
+ *  - scale: per output channel, input_scale × weight_scale / output_scale in float32. */
+#ifndef SB_NN_H
+#define SB_NN_H
+
+#include <stdint.h>
+
+typedef struct {
+    uint16_t in_c, in_h, in_w;
+    uint16_t out_c, out_h, out_w;
+    uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+    uint16_t column_length;         /* in_c × kernel_h × kernel_w rounded up to 4 */
+    uint16_t padded_h, padded_w;    /* the input with its padding (= in_h, in_w without) */
+    int8_t input_zero_point, output_zero_point;
+    const uint16_t *offsets;        /* column_length tap offsets into the padded input */
+} sb_conv_params;
+
+typedef struct {
+    uint16_t channels, in_h, in_w, out_h, out_w;
+    uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+    uint16_t plane_w;               /* padded int16 row length (even, with one spare tap) */
+    uint16_t plane_h;
+    uint8_t kernel_w_even;          /* kernel_w rounded up to 2 */
+    int8_t input_zero_point, output_zero_point;
+} sb_depthwise_params;
+
+typedef struct {
+    uint16_t in_features, out_features;
+    uint16_t row_length;            /* in_features rounded up to 4 */
+    int8_t input_zero_point, output_zero_point;
+} sb_fully_connected_params;
+
+typedef struct {
+    uint16_t channels, in_h, in_w, out_h, out_w;
+    uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
+} sb_pool_params;
+
+/* Scratch bytes each kernel needs (the code generator places them in the arena). */
+#define SB_CONV_SCRATCH_BYTES(column_length, padded_input_bytes) (2u * 2u * (column_length) + (padded_input_bytes))
+#define SB_DEPTHWISE_SCRATCH_BYTES(plane_h, plane_w, kernel_h, kernel_w_even) \
+    (2u * ((plane_h) * (plane_w) + (kernel_h) * (kernel_w_even)))
+#define SB_FULLY_CONNECTED_SCRATCH_BYTES(row_length) (2u * (row_length))
+
+void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
+                const float *scale, int8_t *output, int16_t *scratch);
+void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int8_t *weights,
+                          const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);
+void sb_fully_connected_s8(const sb_fully_connected_params *p, const int8_t *input, const int8_t *weights,
+                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);
+void sb_max_pool_s8(const sb_pool_params *p, const int8_t *input, int8_t *output);
+void sb_quantize_f32_s8(const float *input, uint32_t n, float scale, int8_t zero_point, int8_t *output);
+void sb_dequantize_s8_f32(const int8_t *input, uint32_t n, float scale, int8_t zero_point, float *output);
+
+#endif

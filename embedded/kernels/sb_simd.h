@@ -1,0 +1,61 @@
+/* The few Cortex-M4 DSP-extension operations the int8 kernels are built from, as ACLE
+ * intrinsics (<arm_acle.h>) on cores that have them and as plain C elsewhere (a host build
+ * or a Cortex-M0), so every kernel has one source that behaves identically on both. */
+#ifndef SB_SIMD_H
+#define SB_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define SB_HAVE_DSP 1
+#else
+#define SB_HAVE_DSP 0
+#endif
+
+/* Four int8 from memory as one word (unaligned allowed: memcpy compiles to one LDR). */
+static inline int32_t sb_read_s8x4(const int8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Two int16 from memory as one word: low half = p[0], high half = p[1]. */
+static inline int32_t sb_read_s16x2(const int16_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+#if SB_HAVE_DSP
+/* bytes 0 and 2 sign-extended into the two halfwords */
+static inline int32_t sb_sxtb16(int32_t x) { return (int32_t)__sxtb16((uint32_t)x); }
+/* bytes 1 and 3 sign-extended into the two halfwords (SXTB16 with ROR #8, one instruction) */
+static inline int32_t sb_sxtb16_ror8(int32_t x) {
+    int32_t out;
+    __asm("sxtb16 %0, %1, ror #8" : "=r"(out) : "r"(x));
+    return out;
+}
+/* acc + lo(a)*lo(b) + hi(a)*hi(b): two 16×16 multiply-accumulates in one cycle */
+static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((uint32_t)a, (uint32_t)b, acc); }
+/* acc + lo(a)*lo(b) */
+static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t sb_qadd(int32_t a, int32_t b) { return __qadd(a, b); }
+#else
+static inline int32_t sb_pack16(int32_t lo, int32_t hi) { return (int32_t)(((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu)); }
+static inline int32_t sb_lo16(int32_t x) { return (int16_t)(x & 0xFFFF); }
+static inline int32_t sb_hi16(int32_t x) { return (int16_t)((uint32_t)x >> 16); }
+static inline int32_t sb_sxtb16(int32_t x) { return sb_pack16((int8_t)(x & 0xFF), (int8_t)((x >> 16) & 0xFF)); }
+static inline int32_t sb_sxtb16_ror8(int32_t x) { return sb_pack16((int8_t)((x >> 8) & 0xFF), (int8_t)((uint32_t)x >> 24)); }
+static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_lo16(b)) + (uint32_t)(sb_hi16(a) * sb_hi16(b)));
+}
+static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return acc + sb_lo16(a) * sb_lo16(b); }
+static inline int32_t sb_qadd(int32_t a, int32_t b) {
+    int64_t s = (int64_t)a + b;
+    return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;
+}
+#endif
+
+#endif

@@ -1,0 +1,317 @@
+"""Which layers of an int8 QOperator model run on soundbench's Cortex-M4 kernels
+(``embedded/kernels``), with the constants each kernel call needs, prepared at build time.
+
+For every node :func:`plan_kernels` returns a :class:`KernelLayer`: the kernel that runs it
+(``sb_conv_s8``, ``sb_depthwise_conv_s8``, ``sb_fully_connected_s8``, ``sb_max_pool_s8``,
+``sb_quantize_f32_s8``, ``sb_dequantize_s8_f32``, a ``view`` for reshapes), or ``portable``
+with the reason, in which case the firmware keeps emx-onnx-cgen's generated loop for it.
+Each kernel layer also states the scratch bytes it needs (im2col columns, a padded plane);
+the memory planner places them in the arena next to the activations.
+
+Constants follow ``embedded/kernels/sb_nn.h``: weight rows padded to a multiple of 4 and
+stored (k0, k2, k1, k3) per group, biases with the input zero point folded in, and the
+per-channel requantization scale computed in float32 exactly as onnxruntime does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from onnx import helper
+
+from soundbench.deploy.graph import Graph
+
+PORTABLE = "portable"
+VIEW = "view"
+#: ops that only relabel their input's bytes
+VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
+
+
+class NotOnKernels(Exception):
+    """This node stays on the portable generated code; the message says why."""
+
+
+@dataclass(frozen=True)
+class KernelLayer:
+    index: int                 # position in the graph's node list
+    node: str
+    op_type: str
+    kernel: str                # kernel function, VIEW, or PORTABLE
+    reason: str = ""           # why the node stays portable
+    scratch_bytes: int = 0     # planned in the arena, alive during this node only
+    constants: str = ""        # C definitions (weights, biases, scales, parameters)
+    call: str = ""             # C statement; {input}, {output} and {scratch} are arena addresses
+
+    @property
+    def on_kernels(self) -> bool:
+        return self.kernel != PORTABLE
+
+    def scratch_name(self) -> str:
+        return f"{self.node}:scratch"
+
+
+def plan_kernels(graph: Graph) -> list[KernelLayer]:
+    layers = []
+    for index, node in enumerate(graph.nodes):
+        builder = _BUILDERS.get(node.op_type)
+        if builder is None:
+            layers.append(KernelLayer(index, node.name, node.op_type, PORTABLE, f"no kernel for {node.op_type}"))
+            continue
+        try:
+            layers.append(builder(graph, node, index))
+        except NotOnKernels as why:
+            layers.append(KernelLayer(index, node.name, node.op_type, PORTABLE, str(why)))
+    return layers
+
+
+def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
+    """Node index → scratch bytes, for the memory planner."""
+    return {layer.index: layer.scratch_bytes for layer in layers if layer.scratch_bytes}
+
+
+# --- one builder per op ---------------------------------------------------------------
+
+def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
+    x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero = node.input[:8]
+    _require_int8(graph, node, x, node.output[0])
+    weights = _constant(graph, node, w)
+    if _attr(node, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise NotOnKernels("auto_pad is not NOTSET")
+    if any(d != 1 for d in _attr(node, "dilations", [1])):
+        raise NotOnKernels("dilated convolution")
+    if np.any(_constant(graph, node, w_zero) != 0):
+        raise NotOnKernels("weights with a non-zero zero point")
+    in_shape, out_shape = _as_2d(graph.value(x).shape), _as_2d(graph.value(node.output[0], node).shape)
+    kernel = list(_attr(node, "kernel_shape", weights.shape[2:]))
+    strides = list(_attr(node, "strides", [1] * len(kernel)))
+    pads = list(_attr(node, "pads", [0] * 2 * len(kernel)))
+    if len(kernel) == 1:  # Conv1d runs as a 2-D convolution of height 1
+        kernel, strides, pads = [1, *kernel], [1, *strides], [0, pads[0], 0, pads[1]]
+    group = _attr(node, "group", 1)
+    scale = _requantization_scale(graph, node, x_scale, w_scale, y_scale, weights.shape[0])
+    bias = _constant(graph, node, node.input[8]).astype(np.int64) if len(node.input) > 8 and node.input[8] \
+        else np.zeros(weights.shape[0], np.int64)
+    x_zp, y_zp = int(_scalar(graph, node, x_zero)), int(_scalar(graph, node, y_zero))
+    (_, in_c, in_h, in_w), (_, out_c, out_h, out_w) = in_shape, out_shape
+    geometry = dict(kernel_h=kernel[0], kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1],
+                    pad_top=pads[0], pad_left=pads[1])
+    name = f"sb_layer{index}"
+    if group == 1:
+        rows = weights.reshape(out_c, -1).astype(np.int64)
+        length = _round_up(rows.shape[1], 4)
+        folded = bias - x_zp * rows.sum(axis=1)  # the kernel multiplies raw inputs
+        padded_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
+        padded_w = max((out_w - 1) * strides[1] + kernel[1], pads[1] + in_w)
+        padded_bytes = 0 if (padded_h, padded_w) == (in_h, in_w) else in_c * padded_h * padded_w
+        offsets = _tap_offsets(in_c, kernel, padded_h, padded_w, length)
+        params = dict(in_c=in_c, in_h=in_h, in_w=in_w, out_c=out_c, out_h=out_h, out_w=out_w, **geometry,
+                      column_length=length, padded_h=padded_h, padded_w=padded_w, input_zero_point=x_zp,
+                      output_zero_point=y_zp, offsets=f"{name}_offsets")
+        constants = (f"static const uint16_t {name}_offsets[{length}] = {_array(offsets)};\n"
+                     + _constants(name, "sb_conv_params", params, _channel_pairs(_reordered_rows(rows, length)),
+                                  folded, scale))
+        return KernelLayer(index, node.name, node.op_type, "sb_conv_s8", scratch_bytes=4 * length + padded_bytes,
+                           constants=constants, call=_call("sb_conv_s8", name, scratch=True))
+    if group == in_c == out_c and weights.shape[1] == 1:
+        kernel_w_even = _round_up(kernel[1], 2)
+        plane_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
+        plane_w = _round_up(max((out_w - 1) * strides[1] + kernel_w_even, pads[1] + in_w), 2)
+        params = dict(channels=in_c, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, **geometry,
+                      plane_w=plane_w, plane_h=plane_h, kernel_w_even=kernel_w_even,
+                      input_zero_point=x_zp, output_zero_point=y_zp)
+        folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
+        constants = _constants(name, "sb_depthwise_params", params, weights.reshape(-1), folded, scale)
+        scratch = 2 * (plane_h * plane_w + kernel[0] * kernel_w_even)
+        return KernelLayer(index, node.name, node.op_type, "sb_depthwise_conv_s8", scratch_bytes=_round_up(scratch, 4),
+                           constants=constants, call=_call("sb_depthwise_conv_s8", name, scratch=True))
+    raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
+
+
+def _qgemm(graph: Graph, node, index: int) -> KernelLayer:
+    if len(node.input) < 9 or not node.input[7]:
+        raise NotOnKernels("QGemm with a float output")
+    a, a_scale, a_zero, b, b_scale, b_zero, c, y_scale, y_zero = node.input[:9]
+    _require_int8(graph, node, a, node.output[0])
+    if _attr(node, "transA", 0) or not _attr(node, "transB", 0) or _attr(node, "alpha", 1.0) != 1.0:
+        raise NotOnKernels("QGemm other than y = a·Bᵀ + c")
+    if graph.value(a).shape[0] != 1:
+        raise NotOnKernels("QGemm with more than one input row")
+    weights = _constant(graph, node, b).astype(np.int64)
+    if np.any(_constant(graph, node, b_zero) != 0):
+        raise NotOnKernels("weights with a non-zero zero point")
+    out_features, in_features = weights.shape
+    bias = _constant(graph, node, c).astype(np.int64) if c else np.zeros(out_features, np.int64)
+    a_zp, y_zp = int(_scalar(graph, node, a_zero)), int(_scalar(graph, node, y_zero))
+    length = _round_up(in_features, 4)
+    params = dict(in_features=in_features, out_features=out_features, row_length=length,
+                  input_zero_point=a_zp, output_zero_point=y_zp)
+    scale = _requantization_scale(graph, node, a_scale, b_scale, y_scale, out_features)
+    name = f"sb_layer{index}"
+    constants = _constants(name, "sb_fully_connected_params", params, _reordered_rows(weights, length),
+                           bias - a_zp * weights.sum(axis=1), scale)
+    return KernelLayer(index, node.name, node.op_type, "sb_fully_connected_s8", scratch_bytes=2 * length,
+                       constants=constants, call=_call("sb_fully_connected_s8", name, scratch=True))
+
+
+def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
+    x = node.input[0]
+    _require_int8(graph, node, x, node.output[0])
+    if any(d != 1 for d in _attr(node, "dilations", [1])) or _attr(node, "storage_order", 0):
+        raise NotOnKernels("dilated or column-major max pooling")
+    if _attr(node, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise NotOnKernels("auto_pad is not NOTSET")
+    kernel = list(_attr(node, "kernel_shape", []))
+    strides = list(_attr(node, "strides", [1] * len(kernel)))
+    pads = list(_attr(node, "pads", [0] * 2 * len(kernel)))
+    if len(kernel) == 1:
+        kernel, strides, pads = [1, *kernel], [1, *strides], [0, pads[0], 0, pads[1]]
+    (_, channels, in_h, in_w), (_, _, out_h, out_w) = (_as_2d(graph.value(x).shape),
+                                                      _as_2d(graph.value(node.output[0], node).shape))
+    params = dict(channels=channels, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, kernel_h=kernel[0],
+                  kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1], pad_top=pads[0], pad_left=pads[1])
+    name = f"sb_layer{index}"
+    constants = f"static const sb_pool_params {name}_params = {_struct(params)};\n"
+    return KernelLayer(index, node.name, node.op_type, "sb_max_pool_s8", constants=constants,
+                       call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}));")
+
+
+def _quantize(graph: Graph, node, index: int) -> KernelLayer:
+    x, scale, zero = node.input[:3]
+    if graph.value(x).dtype != np.float32 or graph.value(node.output[0], node).dtype != np.int8:
+        raise NotOnKernels("QuantizeLinear other than float32 → int8")
+    n = int(np.prod(graph.value(x).shape))
+    s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
+    return KernelLayer(index, node.name, node.op_type, "sb_quantize_f32_s8",
+                       call=f"sb_quantize_f32_s8((const float *)({{input}}), {n}u, {_float(s)}, {z}, (int8_t *)({{output}}));")
+
+
+def _dequantize(graph: Graph, node, index: int) -> KernelLayer:
+    x, scale, zero = node.input[:3]
+    if graph.value(x).dtype != np.int8 or graph.value(node.output[0], node).dtype != np.float32:
+        raise NotOnKernels("DequantizeLinear other than int8 → float32")
+    n = int(np.prod(graph.value(x).shape))
+    s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
+    return KernelLayer(index, node.name, node.op_type, "sb_dequantize_s8_f32",
+                       call=f"sb_dequantize_s8_f32((const int8_t *)({{input}}), {n}u, {_float(s)}, {z}, (float *)({{output}}));")
+
+
+def _view(graph: Graph, node, index: int) -> KernelLayer:
+    nbytes = graph.value(node.output[0], node).nbytes
+    # a no-op when the memory plan put the output on its input (in place), else one copy
+    return KernelLayer(index, node.name, node.op_type, VIEW, call=f"sb_view({{input}}, {{output}}, {nbytes}u);")
+
+
+_BUILDERS = {"QLinearConv": _qlinear_conv, "QGemm": _qgemm, "MaxPool": _max_pool,
+             "QuantizeLinear": _quantize, "DequantizeLinear": _dequantize,
+             **{op: _view for op in VIEW_OPS}}
+
+
+# --- helpers --------------------------------------------------------------------------
+
+def _require_int8(graph: Graph, node, *names: str) -> None:
+    for name in names:
+        if graph.value(name, node).dtype != np.int8:
+            raise NotOnKernels(f"{graph.value(name, node).dtype} tensor {name!r} (the kernels take int8)")
+
+
+def _constant(graph: Graph, node, name: str) -> np.ndarray:
+    if name not in graph.initializers:
+        raise NotOnKernels(f"input {name!r} is computed at run time (the kernels need it constant)")
+    return graph.initializers[name]
+
+
+def _scalar(graph: Graph, node, name: str):
+    value = _constant(graph, node, name)
+    if value.size != 1:
+        raise NotOnKernels(f"per-axis {name!r} (the kernels take one scale and zero point per tensor)")
+    return value.reshape(()).item()
+
+
+def _requantization_scale(graph, node, x_scale, w_scale, y_scale, channels: int) -> np.ndarray:
+    """float32 (x_scale × w_scale[c]) / y_scale, the order onnxruntime computes it in."""
+    xs = np.float32(_scalar(graph, node, x_scale))
+    ys = np.float32(_scalar(graph, node, y_scale))
+    ws = np.broadcast_to(_constant(graph, node, w_scale).astype(np.float32).reshape(-1), (channels,))
+    return ((xs * ws).astype(np.float32) / ys).astype(np.float32)
+
+
+def _as_2d(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    if len(shape) == 3:  # (N, C, L) → (N, C, 1, L)
+        return shape[0], shape[1], 1, shape[2]
+    if len(shape) != 4:
+        raise NotOnKernels(f"{len(shape)}-D tensor (the kernels take 1-D or 2-D feature maps)")
+    return shape
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+def _reordered_rows(rows: np.ndarray, length: int) -> np.ndarray:
+    """Rows padded with zeros to ``length`` and each group of four stored (k0, k2, k1, k3):
+    SXTB16 of the loaded word then gives the pair (k0, k1), SXTB16 with ROR #8 (k2, k3)."""
+    padded = np.zeros((rows.shape[0], length), np.int8)
+    padded[:, :rows.shape[1]] = rows
+    return padded.reshape(rows.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(rows.shape[0], length)
+
+
+def _tap_offsets(in_c: int, kernel: list[int], padded_h: int, padded_w: int, length: int) -> np.ndarray:
+    """Position of each tap (channel-major, like the weight rows) relative to the first tap
+    of a receptive field in the padded input; the tail up to ``length`` reads offset 0."""
+    c, y, x = np.meshgrid(np.arange(in_c), np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
+    offsets = np.zeros(length, np.int64)
+    offsets[:c.size] = (c * padded_h * padded_w + y * padded_w + x).reshape(-1)
+    if offsets.max() >= 2**16:
+        raise NotOnKernels(f"input of {in_c}×{padded_h}×{padded_w} is too large for 16-bit tap offsets")
+    return offsets
+
+
+def _channel_pairs(rows: np.ndarray) -> np.ndarray:
+    """Rows of channels 2i and 2i+1 interleaved by 4-byte words, so one double-word load
+    feeds a step of both; an odd last row stays whole at the end."""
+    words = rows.reshape(rows.shape[0], -1, 4)
+    even = words.shape[0] // 2 * 2
+    pairs = words[:even].reshape(even // 2, 2, -1, 4).transpose(0, 2, 1, 3).reshape(-1)
+    return np.concatenate([pairs, words[even:].reshape(-1)])
+
+
+def _constants(name: str, params_type: str, params: dict, weights: np.ndarray, bias: np.ndarray,
+               scale: np.ndarray) -> str:
+    if np.abs(bias).max(initial=0) >= 2**31:
+        raise NotOnKernels("the folded bias does not fit int32")
+    return "\n".join([
+        f"static const {params_type} {name}_params = {_struct(params)};",
+        f"static const int8_t {name}_weights[{weights.size}] __attribute__((aligned(4))) = {_array(weights)};",
+        f"static const int32_t {name}_bias[{bias.size}] = {_array(bias)};",
+        f"static const float {name}_scale[{scale.size}] = {{{', '.join(_float(v) for v in scale)}}};", ""])
+
+
+def _call(kernel: str, name: str, scratch: bool) -> str:
+    tail = ", (int16_t *)({scratch})" if scratch else ""
+    return (f"{kernel}(&{name}_params, (const int8_t *)({{input}}), {name}_weights, {name}_bias, {name}_scale, "
+            f"(int8_t *)({{output}}){tail});")
+
+
+def _struct(fields: dict) -> str:
+    """Designated initializer; numbers as integers, strings (addresses) as they are."""
+    return "{" + ", ".join(f".{key} = {value if isinstance(value, str) else int(value)}"
+                           for key, value in fields.items()) + "}"
+
+
+def _array(values: np.ndarray) -> str:
+    flat = [str(int(v)) for v in np.asarray(values).reshape(-1)]
+    return "{" + ",".join(flat) + "}" if flat else "{0}"
+
+
+def _float(value) -> str:
+    """A C float literal that is exactly this float32 (hexadecimal, so no decimal rounding)."""
+    return f"{float(np.float32(value)).hex()}f"
+
+
+def _attr(node, name: str, default):
+    for attribute in node.attribute:
+        if attribute.name == name:
+            return helper.get_attribute_value(attribute)
+    return default
+

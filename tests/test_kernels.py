@@ -1,0 +1,173 @@
+"""The Cortex-M4 int8 kernels (embedded/kernels) against onnxruntime, bit for bit: one
+small float model per shape, quantized to QOperator int8 by onnxruntime, compiled into the
+firmware with the kernels and run in QEMU on random inputs. Shapes cover strides 1/2,
+padding, channel counts that are not a multiple of 4, odd widths and kernels 1/3/5."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.export import onnx_logits
+from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.kernels import PORTABLE, plan_kernels, scratch_by_node
+from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.targets import load_target
+from tests.conftest import ROOT
+
+needs_toolchain = pytest.mark.skipif(
+    bool(codegen.toolchain_missing() or emulator.emulator_missing()),
+    reason="Arm toolchain / QEMU not installed (make toolchain installs gcc-arm-none-eabi, "
+           "libnewlib-arm-none-eabi, qemu-system-arm)")
+
+
+def _model(path, shape, nodes, inits, out_shape):
+    graph = helper.make_graph(nodes, "k", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, *out_shape])], inits)
+    onnx.save(helper.make_model(graph, ir_version=9, opset_imports=[helper.make_opsetid("", 18)]), path)
+    return path
+
+
+def _tensor(name, array):
+    return helper.make_tensor(name, TensorProto.FLOAT, array.shape, array.reshape(-1).tolist())
+
+
+def conv_model(path, rng, in_c, h, w, out_c, k, stride, pad, group=1, relu=True):
+    weight = rng.standard_normal((out_c, in_c // group, k, k)).astype(np.float32) / np.sqrt(in_c // group * k * k)
+    bias = rng.standard_normal(out_c).astype(np.float32) * 0.1
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", kernel_shape=[k, k], strides=[stride] * 2,
+                              pads=[pad] * 4, group=group)]
+    nodes.append(helper.make_node("Relu" if relu else "Identity", ["c"], ["y"], name="act"))
+    out_h, out_w = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
+    return _model(path, (in_c, h, w), nodes, [_tensor("w", weight), _tensor("b", bias)], (out_c, out_h, out_w))
+
+
+def dense_model(path, rng, n_in, n_out):
+    weight = rng.standard_normal((n_out, n_in)).astype(np.float32) / np.sqrt(n_in)  # torch's Linear layout
+    bias = rng.standard_normal(n_out).astype(np.float32) * 0.1
+    nodes = [helper.make_node("Gemm", ["x", "w", "b"], ["y"], name="dense", transB=1)]
+    return _model(path, (n_in,), nodes, [_tensor("w", weight), _tensor("b", bias)], (n_out,))
+
+
+def pool_model(path, rng, c, h, w, k, stride):
+    out_h, out_w = -(-(h - k) // stride) + 1, -(-(w - k) // stride) + 1
+    weight = np.eye(c, dtype=np.float32).reshape(c, c, 1, 1)  # a conv first, so the pool runs on int8
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+             helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[k, k], strides=[stride] * 2,
+                              ceil_mode=1)]
+    return _model(path, (c, h, w), nodes, [_tensor("w", weight)], (c, out_h, out_w))
+
+
+def run_on_kernels(float_model, tmp_path, rng, windows=3):
+    """Quantize, check which kernels run it, build and run the firmware; returns
+    (emulator outputs, onnxruntime outputs, kernel layers)."""
+    shape = Graph(float_model).values["x"].shape[1:]
+    calibration = rng.standard_normal((16, *shape)).astype(np.float32)
+    int8 = quantize_int8(float_model, tmp_path / "int8.onnx", calibration, input_name="x")
+    graph = Graph(int8)
+    layers = plan_kernels(graph)
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
+    source = codegen.generate_c(int8, tmp_path / "fw", footprint.plan, layers)
+    link = codegen.build_firmware(source, load_target("stm32l476", ROOT), ROOT, tmp_path / "fw")
+    x = rng.standard_normal((windows, *shape)).astype(np.float32) * 1.5
+    expected = onnx_logits(int8, x)
+    run = emulator.run_firmware(link.elf, x, expected.shape[1] if expected.ndim == 2 else expected[0].size, ROOT,
+                                tmp_path / "fw")
+    return run.outputs.reshape(expected.shape), expected, layers
+
+
+def _kernels_used(layers):
+    return {layer.kernel for layer in layers if layer.op_type not in ("QuantizeLinear", "DequantizeLinear")}
+
+
+CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
+    (1, 12, 9, 5, 5, 1, 2),      # one input channel, odd out_c, 25 taps (not a multiple of 4)
+    (3, 9, 7, 6, 3, 2, 1),       # stride 2, odd width, 27 taps
+    (5, 6, 5, 7, 1, 1, 0),       # pointwise, channels not a multiple of 4
+    (4, 7, 8, 3, 5, 2, 0),       # no padding, stride 2
+    (6, 5, 5, 8, 3, 1, 1),       # odd pixel count (25)
+]
+
+
+@needs_toolchain
+@pytest.mark.slow
+@pytest.mark.parametrize("in_c,h,w,out_c,k,stride,pad", CONV_SHAPES)
+def test_conv_kernel_is_bit_exact(tmp_path, in_c, h, w, out_c, k, stride, pad):
+    rng = np.random.default_rng(in_c * 100 + k)
+    model = conv_model(tmp_path / "conv.onnx", rng, in_c, h, w, out_c, k, stride, pad)
+    got, expected, layers = run_on_kernels(model, tmp_path, rng)
+    assert _kernels_used(layers) == {"sb_conv_s8"}
+    np.testing.assert_array_equal(got, expected)
+
+
+DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
+    (5, 13, 16, 5, 2, 2),        # the Stride-DS block: 4-output fast path + a remainder
+    (3, 9, 11, 3, 2, 1),         # 3×3 stride 2 (2 pairs per filter row), odd width
+    (6, 7, 9, 3, 1, 1),          # stride 1 (general path)
+    (2, 10, 7, 5, 1, 0),         # no padding
+]
+
+
+@needs_toolchain
+@pytest.mark.slow
+@pytest.mark.parametrize("channels,h,w,k,stride,pad", DEPTHWISE_SHAPES)
+def test_depthwise_kernel_is_bit_exact(tmp_path, channels, h, w, k, stride, pad):
+    rng = np.random.default_rng(channels * 10 + k)
+    model = conv_model(tmp_path / "dw.onnx", rng, channels, h, w, channels, k, stride, pad, group=channels)
+    got, expected, layers = run_on_kernels(model, tmp_path, rng)
+    assert _kernels_used(layers) == {"sb_depthwise_conv_s8"}
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_toolchain
+@pytest.mark.slow
+@pytest.mark.parametrize("n_in,n_out", [(37, 9), (64, 10), (3, 1)])
+def test_fully_connected_kernel_is_bit_exact(tmp_path, n_in, n_out):
+    rng = np.random.default_rng(n_in)
+    got, expected, layers = run_on_kernels(dense_model(tmp_path / "fc.onnx", rng, n_in, n_out), tmp_path, rng)
+    assert _kernels_used(layers) == {"sb_fully_connected_s8"}
+    np.testing.assert_array_equal(got, expected)
+
+
+@needs_toolchain
+@pytest.mark.slow
+@pytest.mark.parametrize("c,h,w,k,stride", [(3, 10, 8, 3, 3), (2, 7, 9, 2, 2)])
+def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride):
+    rng = np.random.default_rng(c + k)
+    got, expected, layers = run_on_kernels(pool_model(tmp_path / "pool.onnx", rng, c, h, w, k, stride), tmp_path, rng)
+    assert "sb_max_pool_s8" in _kernels_used(layers)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_unsupported_layers_stay_portable_and_say_why(tmp_path):
+    rng = np.random.default_rng(0)
+    grouped = conv_model(tmp_path / "grouped.onnx", rng, 4, 6, 6, 4, 3, 1, 1, group=2)
+    int8 = quantize_int8(grouped, tmp_path / "int8.onnx", rng.standard_normal((4, 4, 6, 6)).astype(np.float32),
+                         input_name="x")
+    conv = next(layer for layer in plan_kernels(Graph(int8)) if layer.op_type == "QLinearConv")
+    assert conv.kernel == PORTABLE and "group=2" in conv.reason
+
+
+def test_conv_scratch_is_planned_in_the_arena(tmp_path):
+    rng = np.random.default_rng(1)
+    int8 = quantize_int8(conv_model(tmp_path / "c.onnx", rng, 3, 9, 7, 6, 3, 2, 1), tmp_path / "int8.onnx",
+                         rng.standard_normal((4, 3, 9, 7)).astype(np.float32), input_name="x")
+    graph = Graph(int8)
+    layers = plan_kernels(graph)
+    conv = next(layer for layer in layers if layer.kernel == "sb_conv_s8")
+    # two int16 columns of 28 taps (27 rounded up to 4) + the padded input: 3 channels ×
+    # (9 + 1 + 1) rows × 9 columns (4 outputs of stride 2 reach column (4-1)·2 + 3 = 9)
+    assert conv.scratch_bytes == 2 * 2 * 28 + 3 * 11 * 9
+    plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers)).plan
+    without = ModelFootprint.of(graph, "int8").plan
+    assert plan.arena_bytes >= without.arena_bytes
+    scratch = next(b for b in plan.buffers if b.tensors == [f"scratch:{conv.index}"])
+    assert scratch.first == scratch.last == conv.index
+    # the scratch overlaps no tensor alive while the convolution runs
+    for other in plan.buffers:
+        if other is not scratch and other.alive_with(scratch):
+            assert other.offset + other.size <= scratch.offset or scratch.offset + scratch.size <= other.offset

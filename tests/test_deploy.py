@@ -170,7 +170,35 @@ def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     firmware = report["firmware"]
     assert firmware["linker_fits"] and "fits: linked into 524,288 B flash / 65,536 B RAM" in firmware["linker_verdict"]
     assert firmware["windows"] == 4 and firmware["bit_exact"] and firmware["argmax_agreement"] == 1.0
-    assert 1 < firmware["instructions_per_macc"] < 200
+    # Stride-DS-24 on the int8 kernels: ≈4 cycles/MACC measured (the portable C took ≈53);
+    # a loose guard against the kernels silently falling back
+    assert firmware["cycles_per_macc"] < 8
+    assert report["latency"]["cycles_per_macc_source"] == "measured for this model in QEMU"
+    assert report["kernels"]["portable"] == ["node_mean (ReduceMean): no kernel for ReduceMean"]
+
+
+@needs_toolchain
+def test_layers_csv_has_measured_cycles_per_layer(deploy_report):
+    report, out = deploy_report
+    rows = [line.split(",") for line in (out / "layers.csv").read_text().splitlines()]
+    header, int8 = rows[0], [dict(zip(rows[0], r)) for r in rows[1:] if r[0] == "int8"]
+    assert header[-3:] == ["runs_on", "cycles", "cycles_per_macc"]
+    convs = [r for r in int8 if r["op_type"] == "QLinearConv"]
+    assert {r["runs_on"] for r in convs} == {"sb_conv_s8", "sb_depthwise_conv_s8"}
+    # the layers' cycles add up to the whole window's
+    total = sum(float(r["cycles"]) for r in int8)
+    assert total == pytest.approx(report["firmware"]["cycles_per_window_m4"], rel=1e-3)
+    assert report["slowest_layers"][0]["runs_on"] == "sb_conv_s8"  # the strided stem dominates
+    assert "Slowest layers" in (out / "report.md").read_text()
+
+
+def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, tmp_path):
+    trained = load_trained(str(trained_checkpoint))
+    report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, DeploySettings(emulator="false"))
+    assert report["firmware"] == {"skipped": "emulator=false"}
+    assert report["latency"]["cycles_per_macc_source"].startswith("estimated from conf/deploy.yaml")
+    # between the fastest kernel and the portable C: most MACC run on the conv kernel
+    assert 2 < report["latency"]["cycles_per_macc"] < 10
 
 
 @needs_toolchain

@@ -1,0 +1,82 @@
+"""Cortex-M4 cycles per MACC of SB-CNN and Stride-DS-24 (60 mels × 31 frames, 10 classes),
+int8, on soundbench's kernels vs the portable generated C, per layer, in QEMU.
+
+    python benchmarks/kernel_cycles.py            # needs make toolchain
+
+Cycles are instruction counts × Cortex-M4 TRM timings (soundbench.deploy.emulator); the
+weights are random (cycle counts do not depend on the values) and calibration uses random
+windows. Anchors: MLPerf Tiny v1.1 KWS DS-CNN on a Cortex-M4 ≈ 2.3 cycles/MAC (Plumerai),
+≈ 3.4 (TFLite Micro + CMSIS-NN); SMLAD's ceiling 0.5.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from soundbench.deploy import codegen, emulator  # noqa: E402
+from soundbench.deploy.export import export_onnx, onnx_logits  # noqa: E402
+from soundbench.deploy.fit import ModelFootprint  # noqa: E402
+from soundbench.deploy.graph import Graph  # noqa: E402
+from soundbench.deploy.kernels import plan_kernels, scratch_by_node  # noqa: E402
+from soundbench.deploy.quantize import quantize_int8  # noqa: E402
+from soundbench.deploy.targets import load_target  # noqa: E402
+from soundbench.models import create_model  # noqa: E402
+
+MODELS = {"sbcnn": {}, "strided_ds": {"filters": 24}}
+INPUT = (1, 60, 31)
+HOP_S = 8192 / 22050  # the thesis window hop: 31 frames at 50 % overlap, 22.05 kHz
+
+
+def measure(name: str, hparams: dict, work: Path, on_kernels: bool):
+    torch.manual_seed(0)
+    model = create_model(name, INPUT, 10, **hparams).eval()
+    float_path = export_onnx(model, INPUT, work / "model.onnx")
+    rng = np.random.default_rng(0)
+    int8 = quantize_int8(float_path, work / "int8.onnx", rng.standard_normal((32, *INPUT)).astype(np.float32))
+    graph = Graph(int8)
+    layers = plan_kernels(graph) if on_kernels else None
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers or []))
+    build = work / ("kernels" if on_kernels else "portable")
+    source = codegen.generate_c(int8, build, footprint.plan, layers)
+    link = codegen.build_firmware(source, load_target("stm32l476", ROOT), ROOT, build)
+    windows = rng.standard_normal((2, *INPUT)).astype(np.float32)
+    run = emulator.run_firmware(link.elf, windows, 10, ROOT, build)
+    exact = np.array_equal(run.outputs, onnx_logits(int8, windows))
+    return footprint, layers or plan_kernels(graph), run, exact, link
+
+
+def main() -> None:
+    missing = codegen.toolchain_missing() or emulator.emulator_missing()
+    if missing:
+        sys.exit(missing)
+    for name, hparams in MODELS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            _, _, portable, _, _ = measure(name, hparams, work, on_kernels=False)
+            footprint, layers, run, exact, link = measure(name, hparams, work, on_kernels=True)
+        macc = footprint.macc
+        print(f"\n== {name}: {macc:,} MACC per window, arena {footprint.ram_bytes / 1024:.1f} KiB, "
+              f"{link.message}")
+        print(f"portable C: {portable.cycles_per_window / macc:5.2f} cycles/MACC "
+              f"({portable.cycles_per_window / 80e3:7.1f} ms at 80 MHz)")
+        print(f"kernels   : {run.cycles_per_window / macc:5.2f} cycles/MACC "
+              f"({run.cycles_per_window / 80e3:7.1f} ms at 80 MHz, duty cycle {run.cycles_per_window / 80e6 / HOP_S:.0%}"
+              f" of a {HOP_S * 1e3:.0f} ms hop), bit-exact vs onnxruntime: {exact}")
+        costs = {c.node: c.macc for c in footprint.layers}
+        print(f"{'layer':28s} {'op':16s} {'runs on':22s} {'MACC':>10s} {'cycles':>11s} {'cyc/MACC':>8s}")
+        for layer, cycles in zip(layers, run.segment_cycles):
+            m = costs.get(layer.node, 0)
+            per = f"{cycles / m:8.2f}" if m else f"{'-':>8s}"
+            print(f"{layer.node[:28]:28s} {layer.op_type:16s} {layer.kernel:22s} {m:10,d} {cycles:11,.0f} {per}")
+
+
+if __name__ == "__main__":
+    main()

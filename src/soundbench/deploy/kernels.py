@@ -176,24 +176,20 @@ def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
                        call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}));")
 
 
-def _quantize(graph: Graph, node, index: int) -> KernelLayer:
-    x, scale, zero = node.input[:3]
-    if graph.value(x).dtype != np.float32 or graph.value(node.output[0], node).dtype != np.int8:
-        raise NotOnKernels("QuantizeLinear other than float32 → int8")
-    n = int(np.prod(graph.value(x).shape))
-    s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
-    return KernelLayer(index, node.name, node.op_type, "sb_quantize_f32_s8",
-                       call=f"sb_quantize_f32_s8((const float *)({{input}}), {n}u, {_float(s)}, {z}, (int8_t *)({{output}}));")
+def _boundary(kernel: str, source: type, sink: type):
+    """QuantizeLinear (float32 → int8) or DequantizeLinear (int8 → float32), per tensor."""
+    c_type = {np.float32: "float", np.int8: "int8_t"}
 
-
-def _dequantize(graph: Graph, node, index: int) -> KernelLayer:
-    x, scale, zero = node.input[:3]
-    if graph.value(x).dtype != np.int8 or graph.value(node.output[0], node).dtype != np.float32:
-        raise NotOnKernels("DequantizeLinear other than int8 → float32")
-    n = int(np.prod(graph.value(x).shape))
-    s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
-    return KernelLayer(index, node.name, node.op_type, "sb_dequantize_s8_f32",
-                       call=f"sb_dequantize_s8_f32((const int8_t *)({{input}}), {n}u, {_float(s)}, {z}, (float *)({{output}}));")
+    def build(graph: Graph, node, index: int) -> KernelLayer:
+        x, scale, zero = node.input[:3]
+        if graph.value(x).dtype != source or graph.value(node.output[0], node).dtype != sink:
+            raise NotOnKernels(f"{node.op_type} other than {np.dtype(source)} → {np.dtype(sink)}")
+        n = int(np.prod(graph.value(x).shape))
+        s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
+        return KernelLayer(index, node.name, node.op_type, kernel,
+                           call=f"{kernel}((const {c_type[source]} *)({{input}}), {n}u, {_float(s)}, {z}, "
+                                f"({c_type[sink]} *)({{output}}));")
+    return build
 
 
 def _view(graph: Graph, node, index: int) -> KernelLayer:
@@ -203,7 +199,8 @@ def _view(graph: Graph, node, index: int) -> KernelLayer:
 
 
 _BUILDERS = {"QLinearConv": _qlinear_conv, "QGemm": _qgemm, "MaxPool": _max_pool,
-             "QuantizeLinear": _quantize, "DequantizeLinear": _dequantize,
+             "QuantizeLinear": _boundary("sb_quantize_f32_s8", np.float32, np.int8),
+             "DequantizeLinear": _boundary("sb_dequantize_s8_f32", np.int8, np.float32),
              **{op: _view for op in VIEW_OPS}}
 
 

@@ -46,12 +46,9 @@ typedef struct {
     uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
 } sb_pool_params;
 
-/* Scratch bytes each kernel needs (the code generator places them in the arena). */
-#define SB_CONV_SCRATCH_BYTES(column_length, padded_input_bytes) (2u * 2u * (column_length) + (padded_input_bytes))
-#define SB_DEPTHWISE_SCRATCH_BYTES(plane_h, plane_w, kernel_h, kernel_w_even) \
-    (2u * ((plane_h) * (plane_w) + (kernel_h) * (kernel_w_even)))
-#define SB_FULLY_CONNECTED_SCRATCH_BYTES(row_length) (2u * (row_length))
-
+/* Scratch sizes are computed by the code generator (soundbench.deploy.kernels), which
+ * plans them in the arena: sb_conv_s8 two int16 columns + the padded input, depthwise the
+ * int16 plane + widened filter, fully connected the widened input row. */
 void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
                 const float *scale, int8_t *output, int16_t *scratch);
 void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int8_t *weights,

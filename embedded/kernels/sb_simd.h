@@ -39,8 +39,6 @@ static inline int32_t sb_sxtb16_ror8(int32_t x) {
 }
 /* acc + lo(a)*lo(b) + hi(a)*hi(b): two 16×16 multiply-accumulates in one cycle */
 static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((uint32_t)a, (uint32_t)b, acc); }
-/* acc + lo(a)*lo(b) */
-static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
 static inline int32_t sb_qadd(int32_t a, int32_t b) { return __qadd(a, b); }
 #else
 static inline int32_t sb_pack16(int32_t lo, int32_t hi) { return (int32_t)(((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu)); }
@@ -51,7 +49,6 @@ static inline int32_t sb_sxtb16_ror8(int32_t x) { return sb_pack16((int8_t)((x >
 static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_lo16(b)) + (uint32_t)(sb_hi16(a) * sb_hi16(b)));
 }
-static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return acc + sb_lo16(a) * sb_lo16(b); }
 static inline int32_t sb_qadd(int32_t a, int32_t b) {
     int64_t s = (int64_t)a + b;
     return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;

@@ -74,6 +74,19 @@ class Graph:
         return names
 
 
+def attribute(node: onnx.NodeProto, name: str, default):
+    """A node attribute's value, or ``default`` when the node does not set it."""
+    for attr in node.attribute:
+        if attr.name == name:
+            return helper.get_attribute_value(attr)
+    return default
+
+
+def node_label(node: onnx.NodeProto) -> str:
+    """How reports name a node: its name, else its first output (names are optional in ONNX)."""
+    return node.name or node.output[0]
+
+
 def _value(info: onnx.ValueInfoProto) -> Value:
     tensor_type = info.type.tensor_type
     dims = tuple(d.dim_value if d.HasField("dim_value") else -1 for d in tensor_type.shape.dim)

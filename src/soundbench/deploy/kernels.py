@@ -18,9 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from onnx import helper
 
-from soundbench.deploy.graph import Graph
+from soundbench.deploy.graph import Graph, attribute, node_label
 
 PORTABLE = "portable"
 VIEW = "view"
@@ -47,21 +46,18 @@ class KernelLayer:
     def on_kernels(self) -> bool:
         return self.kernel != PORTABLE
 
-    def scratch_name(self) -> str:
-        return f"{self.node}:scratch"
-
 
 def plan_kernels(graph: Graph) -> list[KernelLayer]:
     layers = []
     for index, node in enumerate(graph.nodes):
         builder = _BUILDERS.get(node.op_type)
         if builder is None:
-            layers.append(KernelLayer(index, node.name, node.op_type, PORTABLE, f"no kernel for {node.op_type}"))
+            layers.append(KernelLayer(index, node_label(node), node.op_type, PORTABLE, f"no kernel for {node.op_type}"))
             continue
         try:
             layers.append(builder(graph, node, index))
         except NotOnKernels as why:
-            layers.append(KernelLayer(index, node.name, node.op_type, PORTABLE, str(why)))
+            layers.append(KernelLayer(index, node_label(node), node.op_type, PORTABLE, str(why)))
     return layers
 
 
@@ -75,24 +71,15 @@ def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
 def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
     x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero = node.input[:8]
     _require_int8(graph, node, x, node.output[0])
-    weights = _constant(graph, node, w)
-    if _attr(node, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise NotOnKernels("auto_pad is not NOTSET")
-    if any(d != 1 for d in _attr(node, "dilations", [1])):
-        raise NotOnKernels("dilated convolution")
-    if np.any(_constant(graph, node, w_zero) != 0):
-        raise NotOnKernels("weights with a non-zero zero point")
+    weights = _constant(graph, w)
+    _require_symmetric(graph, w_zero)
+    kernel, strides, pads = _window(node, weights.shape[2:])
     in_shape, out_shape = _as_2d(graph.value(x).shape), _as_2d(graph.value(node.output[0], node).shape)
-    kernel = list(_attr(node, "kernel_shape", weights.shape[2:]))
-    strides = list(_attr(node, "strides", [1] * len(kernel)))
-    pads = list(_attr(node, "pads", [0] * 2 * len(kernel)))
-    if len(kernel) == 1:  # Conv1d runs as a 2-D convolution of height 1
-        kernel, strides, pads = [1, *kernel], [1, *strides], [0, pads[0], 0, pads[1]]
-    group = _attr(node, "group", 1)
-    scale = _requantization_scale(graph, node, x_scale, w_scale, y_scale, weights.shape[0])
-    bias = _constant(graph, node, node.input[8]).astype(np.int64) if len(node.input) > 8 and node.input[8] \
+    group = attribute(node, "group", 1)
+    scale = _requantization_scale(graph, x_scale, w_scale, y_scale, weights.shape[0])
+    bias = _constant(graph, node.input[8]).astype(np.int64) if len(node.input) > 8 and node.input[8] \
         else np.zeros(weights.shape[0], np.int64)
-    x_zp, y_zp = int(_scalar(graph, node, x_zero)), int(_scalar(graph, node, y_zero))
+    x_zp, y_zp = int(_scalar(graph, x_zero)), int(_scalar(graph, y_zero))
     (_, in_c, in_h, in_w), (_, out_c, out_h, out_w) = in_shape, out_shape
     geometry = dict(kernel_h=kernel[0], kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1],
                     pad_top=pads[0], pad_left=pads[1])
@@ -111,7 +98,7 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
         constants = (f"static const uint16_t {name}_offsets[{length}] = {_array(offsets)};\n"
                      + _constants(name, "sb_conv_params", params, _channel_pairs(_reordered_rows(rows, length)),
                                   folded, scale))
-        return KernelLayer(index, node.name, node.op_type, "sb_conv_s8", scratch_bytes=4 * length + padded_bytes,
+        return KernelLayer(index, node_label(node), node.op_type, "sb_conv_s8", scratch_bytes=4 * length + padded_bytes,
                            constants=constants, call=_call("sb_conv_s8", name, scratch=True))
     if group == in_c == out_c and weights.shape[1] == 1:
         kernel_w_even = _round_up(kernel[1], 2)
@@ -123,7 +110,7 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
         folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
         constants = _constants(name, "sb_depthwise_params", params, weights.reshape(-1), folded, scale)
         scratch = 2 * (plane_h * plane_w + kernel[0] * kernel_w_even)
-        return KernelLayer(index, node.name, node.op_type, "sb_depthwise_conv_s8", scratch_bytes=_round_up(scratch, 4),
+        return KernelLayer(index, node_label(node), node.op_type, "sb_depthwise_conv_s8", scratch_bytes=_round_up(scratch, 4),
                            constants=constants, call=_call("sb_depthwise_conv_s8", name, scratch=True))
     raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
 
@@ -133,46 +120,39 @@ def _qgemm(graph: Graph, node, index: int) -> KernelLayer:
         raise NotOnKernels("QGemm with a float output")
     a, a_scale, a_zero, b, b_scale, b_zero, c, y_scale, y_zero = node.input[:9]
     _require_int8(graph, node, a, node.output[0])
-    if _attr(node, "transA", 0) or not _attr(node, "transB", 0) or _attr(node, "alpha", 1.0) != 1.0:
+    if attribute(node, "transA", 0) or not attribute(node, "transB", 0) or attribute(node, "alpha", 1.0) != 1.0:
         raise NotOnKernels("QGemm other than y = a·Bᵀ + c")
     if graph.value(a).shape[0] != 1:
         raise NotOnKernels("QGemm with more than one input row")
-    weights = _constant(graph, node, b).astype(np.int64)
-    if np.any(_constant(graph, node, b_zero) != 0):
-        raise NotOnKernels("weights with a non-zero zero point")
+    weights = _constant(graph, b).astype(np.int64)
+    _require_symmetric(graph, b_zero)
     out_features, in_features = weights.shape
-    bias = _constant(graph, node, c).astype(np.int64) if c else np.zeros(out_features, np.int64)
-    a_zp, y_zp = int(_scalar(graph, node, a_zero)), int(_scalar(graph, node, y_zero))
+    bias = _constant(graph, c).astype(np.int64) if c else np.zeros(out_features, np.int64)
+    a_zp, y_zp = int(_scalar(graph, a_zero)), int(_scalar(graph, y_zero))
     length = _round_up(in_features, 4)
     params = dict(in_features=in_features, out_features=out_features, row_length=length,
                   input_zero_point=a_zp, output_zero_point=y_zp)
-    scale = _requantization_scale(graph, node, a_scale, b_scale, y_scale, out_features)
+    scale = _requantization_scale(graph, a_scale, b_scale, y_scale, out_features)
     name = f"sb_layer{index}"
     constants = _constants(name, "sb_fully_connected_params", params, _reordered_rows(weights, length),
                            bias - a_zp * weights.sum(axis=1), scale)
-    return KernelLayer(index, node.name, node.op_type, "sb_fully_connected_s8", scratch_bytes=2 * length,
+    return KernelLayer(index, node_label(node), node.op_type, "sb_fully_connected_s8", scratch_bytes=2 * length,
                        constants=constants, call=_call("sb_fully_connected_s8", name, scratch=True))
 
 
 def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
     x = node.input[0]
     _require_int8(graph, node, x, node.output[0])
-    if any(d != 1 for d in _attr(node, "dilations", [1])) or _attr(node, "storage_order", 0):
-        raise NotOnKernels("dilated or column-major max pooling")
-    if _attr(node, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
-        raise NotOnKernels("auto_pad is not NOTSET")
-    kernel = list(_attr(node, "kernel_shape", []))
-    strides = list(_attr(node, "strides", [1] * len(kernel)))
-    pads = list(_attr(node, "pads", [0] * 2 * len(kernel)))
-    if len(kernel) == 1:
-        kernel, strides, pads = [1, *kernel], [1, *strides], [0, pads[0], 0, pads[1]]
+    if attribute(node, "storage_order", 0):
+        raise NotOnKernels("column-major max pooling")
+    kernel, strides, pads = _window(node, [])
     (_, channels, in_h, in_w), (_, _, out_h, out_w) = (_as_2d(graph.value(x).shape),
                                                       _as_2d(graph.value(node.output[0], node).shape))
     params = dict(channels=channels, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, kernel_h=kernel[0],
                   kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1], pad_top=pads[0], pad_left=pads[1])
     name = f"sb_layer{index}"
     constants = f"static const sb_pool_params {name}_params = {_struct(params)};\n"
-    return KernelLayer(index, node.name, node.op_type, "sb_max_pool_s8", constants=constants,
+    return KernelLayer(index, node_label(node), node.op_type, "sb_max_pool_s8", constants=constants,
                        call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}));")
 
 
@@ -185,8 +165,8 @@ def _boundary(kernel: str, source: type, sink: type):
         if graph.value(x).dtype != source or graph.value(node.output[0], node).dtype != sink:
             raise NotOnKernels(f"{node.op_type} other than {np.dtype(source)} → {np.dtype(sink)}")
         n = int(np.prod(graph.value(x).shape))
-        s, z = _scalar(graph, node, scale), int(_scalar(graph, node, zero))
-        return KernelLayer(index, node.name, node.op_type, kernel,
+        s, z = _scalar(graph, scale), int(_scalar(graph, zero))
+        return KernelLayer(index, node_label(node), node.op_type, kernel,
                            call=f"{kernel}((const {c_type[source]} *)({{input}}), {n}u, {_float(s)}, {z}, "
                                 f"({c_type[sink]} *)({{output}}));")
     return build
@@ -195,7 +175,7 @@ def _boundary(kernel: str, source: type, sink: type):
 def _view(graph: Graph, node, index: int) -> KernelLayer:
     nbytes = graph.value(node.output[0], node).nbytes
     # a no-op when the memory plan put the output on its input (in place), else one copy
-    return KernelLayer(index, node.name, node.op_type, VIEW, call=f"sb_view({{input}}, {{output}}, {nbytes}u);")
+    return KernelLayer(index, node_label(node), node.op_type, VIEW, call=f"sb_view({{input}}, {{output}}, {nbytes}u);")
 
 
 _BUILDERS = {"QLinearConv": _qlinear_conv, "QGemm": _qgemm, "MaxPool": _max_pool,
@@ -212,24 +192,44 @@ def _require_int8(graph: Graph, node, *names: str) -> None:
             raise NotOnKernels(f"{graph.value(name, node).dtype} tensor {name!r} (the kernels take int8)")
 
 
-def _constant(graph: Graph, node, name: str) -> np.ndarray:
+def _window(node, default_kernel) -> tuple[list[int], list[int], list[int]]:
+    """kernel, strides and pads (top, left, bottom, right) of a convolution or pooling node;
+    a 1-D one becomes 2-D of height 1."""
+    if attribute(node, "auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        raise NotOnKernels("auto_pad is not NOTSET")
+    if any(d != 1 for d in attribute(node, "dilations", [1])):
+        raise NotOnKernels("dilated window")
+    kernel = list(attribute(node, "kernel_shape", default_kernel))
+    strides = list(attribute(node, "strides", [1] * len(kernel)))
+    pads = list(attribute(node, "pads", [0] * 2 * len(kernel)))
+    if len(kernel) == 1:
+        return [1, *kernel], [1, *strides], [0, pads[0], 0, pads[1]]
+    return kernel, strides, pads
+
+
+def _require_symmetric(graph: Graph, weight_zero_point: str) -> None:
+    if np.any(_constant(graph, weight_zero_point) != 0):
+        raise NotOnKernels("weights with a non-zero zero point")
+
+
+def _constant(graph: Graph, name: str) -> np.ndarray:
     if name not in graph.initializers:
         raise NotOnKernels(f"input {name!r} is computed at run time (the kernels need it constant)")
     return graph.initializers[name]
 
 
-def _scalar(graph: Graph, node, name: str):
-    value = _constant(graph, node, name)
+def _scalar(graph: Graph, name: str):
+    value = _constant(graph, name)
     if value.size != 1:
         raise NotOnKernels(f"per-axis {name!r} (the kernels take one scale and zero point per tensor)")
     return value.reshape(()).item()
 
 
-def _requantization_scale(graph, node, x_scale, w_scale, y_scale, channels: int) -> np.ndarray:
+def _requantization_scale(graph, x_scale, w_scale, y_scale, channels: int) -> np.ndarray:
     """float32 (x_scale × w_scale[c]) / y_scale, the order onnxruntime computes it in."""
-    xs = np.float32(_scalar(graph, node, x_scale))
-    ys = np.float32(_scalar(graph, node, y_scale))
-    ws = np.broadcast_to(_constant(graph, node, w_scale).astype(np.float32).reshape(-1), (channels,))
+    xs = np.float32(_scalar(graph, x_scale))
+    ys = np.float32(_scalar(graph, y_scale))
+    ws = np.broadcast_to(_constant(graph, w_scale).astype(np.float32).reshape(-1), (channels,))
     return ((xs * ws).astype(np.float32) / ys).astype(np.float32)
 
 
@@ -305,10 +305,4 @@ def _float(value) -> str:
     """A C float literal that is exactly this float32 (hexadecimal, so no decimal rounding)."""
     return f"{float(np.float32(value)).hex()}f"
 
-
-def _attr(node, name: str, default):
-    for attribute in node.attribute:
-        if attribute.name == name:
-            return helper.get_attribute_value(attribute)
-    return default
 

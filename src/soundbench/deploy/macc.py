@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from onnx import helper
 
-from soundbench.deploy.graph import Graph
+from soundbench.deploy.graph import Graph, attribute, node_label
 
 CONV_OPS = {"Conv", "QLinearConv", "ConvInteger"}
 DENSE_OPS = {"Gemm", "QGemm", "MatMul", "QLinearMatMul", "MatMulInteger"}
@@ -37,7 +36,7 @@ def layer_costs(graph: Graph) -> list[LayerCost]:
         if node.op_type == "Constant":
             continue
         out = graph.value(node.output[0], node)
-        costs.append(LayerCost(node.name or node.output[0], node.op_type, out.shape, _node_macc(graph, node, out.shape)))
+        costs.append(LayerCost(node_label(node), node.op_type, out.shape, _node_macc(graph, node, out.shape)))
     return costs
 
 
@@ -55,15 +54,15 @@ def _node_macc(graph: Graph, node, out_shape: tuple[int, ...]) -> int:
     if op in DENSE_OPS:
         a = _shape(graph, node.input[0])
         inner = a[-1]
-        if op in {"Gemm", "QGemm"} and _attr(node, "transA", 0):
+        if op in {"Gemm", "QGemm"} and attribute(node, "transA", 0):
             inner = a[0]
         return int(np.prod(out_shape)) * inner
     if op in POOL_OPS:
         return int(np.prod(_shape(graph, node.input[0])))
     if op in RECURRENT_OPS:
         x = _shape(graph, node.input[0])  # (seq, batch, input)
-        hidden = _attr(node, "hidden_size", 0)
-        directions = 2 if _attr(node, "direction", b"forward") in (b"bidirectional", "bidirectional") else 1
+        hidden = attribute(node, "hidden_size", 0)
+        directions = 2 if attribute(node, "direction", b"forward") in (b"bidirectional", "bidirectional") else 1
         gates = RECURRENT_OPS[op]
         return x[0] * x[1] * directions * gates * hidden * (x[2] + hidden)
     return 0
@@ -74,9 +73,3 @@ def _shape(graph: Graph, name: str) -> tuple[int, ...]:
         return tuple(graph.initializers[name].shape)
     return graph.value(name).shape
 
-
-def _attr(node, name: str, default):
-    for attribute in node.attribute:
-        if attribute.name == name:
-            return helper.get_attribute_value(attribute)
-    return default

@@ -162,8 +162,8 @@ def _write_layers(footprints: dict[str, ModelFootprint], layers: list[KernelLaye
             row = f"{precision},{l.node},{l.op_type},{'x'.join(map(str, l.output_shape))},{l.macc}"
             if precision == "int8":
                 c = cycles.get(l.node, 0.0)
-                row += f",{runs_on.get(l.node, PORTABLE)},{c:.0f},{c / l.macc:.2f}" if l.macc else \
-                    f",{runs_on.get(l.node, PORTABLE)},{c:.0f},"
+                per_macc = f"{c / l.macc:.2f}" if l.macc else ""
+                row += f",{runs_on.get(l.node, PORTABLE)},{c:.0f},{per_macc}"
             else:
                 row += ",,,"
             lines.append(row)

@@ -89,7 +89,8 @@ CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
     (3, 9, 7, 6, 3, 2, 1),       # stride 2, odd width, 27 taps
     (5, 6, 5, 7, 1, 1, 0),       # pointwise, channels not a multiple of 4
     (4, 7, 8, 3, 5, 2, 0),       # no padding, stride 2
-    (6, 5, 5, 8, 3, 1, 1),       # odd pixel count (25)
+    (6, 5, 5, 8, 3, 1, 1),       # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
+    (2, 4, 6, 4, 1, 1, 0),       # 2 taps: only the 2-tap tail
 ]
 
 

@@ -6,8 +6,10 @@
  * bit for bit (see sb_requantize.h).
  *
  * The code generator (soundbench.deploy.kernels) prepares the constants at build time:
- *  - weights: one row per output channel, padded with zeros to a multiple of 4, and each
+ *  - weights: one row per output channel, padded with zeros to the column length, and each
  *    group of 4 stored as (k0, k2, k1, k3) so SXTB16 yields (k0, k1) and ROR-8 (k2, k3);
+ *    sb_conv_s8 interleaves channel pairs (see conv_s8.c); depthwise filters are stored
+ *    as int16 rows rounded up to an even width;
  *  - bias: bias - input_zero_point × Σ weights, so the kernels multiply raw inputs (padding
  *    holds the input zero point, i.e. real 0, as in onnxruntime);
  *  - scale: per output channel, input_scale × weight_scale / output_scale in float32. */
@@ -20,10 +22,10 @@ typedef struct {
     uint16_t in_c, in_h, in_w;
     uint16_t out_c, out_h, out_w;
     uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
-    uint16_t column_length;         /* in_c × kernel_h × kernel_w rounded up to 4 */
+    uint16_t column_length;         /* in_c × kernel_h × kernel_w rounded up to 4, or to 2 if that is 2 mod 4 */
     uint16_t padded_h, padded_w;    /* the input with its padding (= in_h, in_w without) */
     int8_t input_zero_point, output_zero_point;
-    const uint16_t *offsets;        /* column_length tap offsets into the padded input */
+    const uint16_t *offsets;        /* tap offsets into the padded input, column_length rounded up to 4 */
 } sb_conv_params;
 
 typedef struct {
@@ -48,10 +50,10 @@ typedef struct {
 
 /* Scratch sizes are computed by the code generator (soundbench.deploy.kernels), which
  * plans them in the arena: sb_conv_s8 two int16 columns + the padded input, depthwise the
- * int16 plane + widened filter, fully connected the widened input row. */
+ * int16 plane, fully connected the widened input row. */
 void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
                 const float *scale, int8_t *output, int16_t *scratch);
-void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int8_t *weights,
+void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int16_t *weights,
                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);
 void sb_fully_connected_s8(const sb_fully_connected_params *p, const int8_t *input, const int8_t *weights,
                            const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);

@@ -86,19 +86,19 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
     name = f"sb_layer{index}"
     if group == 1:
         rows = weights.reshape(out_c, -1).astype(np.int64)
-        length = _round_up(rows.shape[1], 4)
+        length = _column_length(rows.shape[1])
         folded = bias - x_zp * rows.sum(axis=1)  # the kernel multiplies raw inputs
         padded_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
         padded_w = max((out_w - 1) * strides[1] + kernel[1], pads[1] + in_w)
         padded_bytes = 0 if (padded_h, padded_w) == (in_h, in_w) else in_c * padded_h * padded_w
-        offsets = _tap_offsets(in_c, kernel, padded_h, padded_w, length)
+        offsets = _tap_offsets(in_c, kernel, padded_h, padded_w, _round_up(length, 4))
         params = dict(in_c=in_c, in_h=in_h, in_w=in_w, out_c=out_c, out_h=out_h, out_w=out_w, **geometry,
                       column_length=length, padded_h=padded_h, padded_w=padded_w, input_zero_point=x_zp,
                       output_zero_point=y_zp, offsets=f"{name}_offsets")
-        constants = (f"static const uint16_t {name}_offsets[{length}] = {_array(offsets)};\n"
-                     + _constants(name, "sb_conv_params", params, _channel_pairs(_reordered_rows(rows, length)),
-                                  folded, scale))
-        return KernelLayer(index, node_label(node), node.op_type, "sb_conv_s8", scratch_bytes=4 * length + padded_bytes,
+        constants = (f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n"
+                     + _constants(name, "sb_conv_params", params, _conv_weights(rows, length), folded, scale))
+        columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
+        return KernelLayer(index, node_label(node), node.op_type, "sb_conv_s8", scratch_bytes=columns_bytes + padded_bytes,
                            constants=constants, call=_call("sb_conv_s8", name, scratch=True))
     if group == in_c == out_c and weights.shape[1] == 1:
         kernel_w_even = _round_up(kernel[1], 2)
@@ -108,10 +108,12 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
                       plane_w=plane_w, plane_h=plane_h, kernel_w_even=kernel_w_even,
                       input_zero_point=x_zp, output_zero_point=y_zp)
         folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
-        constants = _constants(name, "sb_depthwise_params", params, weights.reshape(-1), folded, scale)
-        scratch = 2 * (plane_h * plane_w + kernel[0] * kernel_w_even)
-        return KernelLayer(index, node_label(node), node.op_type, "sb_depthwise_conv_s8", scratch_bytes=_round_up(scratch, 4),
-                           constants=constants, call=_call("sb_depthwise_conv_s8", name, scratch=True))
+        widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
+        widened[:, :, :kernel[1]] = weights.reshape(out_c, kernel[0], kernel[1])
+        constants = _constants(name, "sb_depthwise_params", params, widened, folded, scale)
+        return KernelLayer(index, node_label(node), node.op_type, "sb_depthwise_conv_s8",
+                           scratch_bytes=2 * plane_h * plane_w, constants=constants,
+                           call=_call("sb_depthwise_conv_s8", name, scratch=True))
     raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
 
 
@@ -253,6 +255,33 @@ def _reordered_rows(rows: np.ndarray, length: int) -> np.ndarray:
     return padded.reshape(rows.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(rows.shape[0], length)
 
 
+def _column_length(taps: int) -> int:
+    """Taps per im2col column: rounded up to 4 (whole SMLAD steps), or to 2 when that is
+    2 mod 4, which the kernel finishes with one 2-tap step (25 taps → 26, not 28)."""
+    return _round_up(taps, 4) if taps % 4 in (0, 3) else _round_up(taps, 2)
+
+
+def _conv_weights(rows: np.ndarray, length: int) -> np.ndarray:
+    """sb_conv_s8's weights: rows of channels 2i and 2i+1 interleaved by 4-tap words
+    (each (k0, k2, k1, k3), see _reordered_rows), then, when ``length`` is 2 mod 4, one
+    word (c0 k, c1 k, c0 k+1, c1 k+1) whose SXTB16 gives channel 0's pair and SXTB16 ROR 8
+    channel 1's. An odd last row follows alone, its 2-tap tail as (k, 0, k+1, 0)."""
+    full = length // 4 * 4
+    padded = np.zeros((rows.shape[0], length), np.int8)
+    padded[:, :rows.shape[1]] = rows
+    words = _reordered_rows(padded[:, :full], full).reshape(rows.shape[0], full // 4, 4)
+    tails = padded[:, full:]  # (channels, 0 or 2)
+    even = rows.shape[0] // 2 * 2
+    parts = []
+    for c in range(0, even, 2):
+        parts.append(words[c:c + 2].transpose(1, 0, 2).reshape(-1))
+        parts.append(tails[c:c + 2].T.reshape(-1))  # (c0 k, c1 k, c0 k+1, c1 k+1)
+    if even < rows.shape[0]:
+        parts.append(words[even].reshape(-1))
+        parts.append(np.stack([tails[even], np.zeros_like(tails[even])], axis=1).reshape(-1))
+    return np.concatenate(parts).astype(np.int8)
+
+
 def _tap_offsets(in_c: int, kernel: list[int], padded_h: int, padded_w: int, length: int) -> np.ndarray:
     """Position of each tap (channel-major, like the weight rows) relative to the first tap
     of a receptive field in the padded input; the tail up to ``length`` reads offset 0."""
@@ -264,13 +293,7 @@ def _tap_offsets(in_c: int, kernel: list[int], padded_h: int, padded_w: int, len
     return offsets
 
 
-def _channel_pairs(rows: np.ndarray) -> np.ndarray:
-    """Rows of channels 2i and 2i+1 interleaved by 4-byte words, so one double-word load
-    feeds a step of both; an odd last row stays whole at the end."""
-    words = rows.reshape(rows.shape[0], -1, 4)
-    even = words.shape[0] // 2 * 2
-    pairs = words[:even].reshape(even // 2, 2, -1, 4).transpose(0, 2, 1, 3).reshape(-1)
-    return np.concatenate([pairs, words[even:].reshape(-1)])
+_C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t"}
 
 
 def _constants(name: str, params_type: str, params: dict, weights: np.ndarray, bias: np.ndarray,
@@ -279,7 +302,8 @@ def _constants(name: str, params_type: str, params: dict, weights: np.ndarray, b
         raise NotOnKernels("the folded bias does not fit int32")
     return "\n".join([
         f"static const {params_type} {name}_params = {_struct(params)};",
-        f"static const int8_t {name}_weights[{weights.size}] __attribute__((aligned(4))) = {_array(weights)};",
+        f"static const {_C_TYPES[weights.dtype]} {name}_weights[{weights.size}] __attribute__((aligned(4))) = "
+        f"{_array(weights)};",
         f"static const int32_t {name}_bias[{bias.size}] = {_array(bias)};",
         f"static const float {name}_scale[{scale.size}] = {{{', '.join(_float(v) for v in scale)}}};", ""])
 

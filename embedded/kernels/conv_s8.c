@@ -33,10 +33,20 @@ static const int8_t *padded_input(const sb_conv_params *p, const int8_t *input, 
 
 /* The columns of two pixels whose receptive fields start at `a` and `b`, interleaved by
  * int16 pairs; offsets[k] is tap k's position relative to the start (taps past the real
- * ones read offset 0: their weights are 0). Four taps per iteration: `length` is even and
- * the table is padded to a multiple of 4. */
-static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offsets, int length, int32_t *out) {
-    for (int k = 0; k < length; k += 4, out += 4, offsets += 4) {
+ * ones read offset 0: their weights are 0). The first `quads` groups of 4 taps are
+ * neighbours in memory, ordered (x, x+2, x+1, x+3) by the code generator: one word load
+ * and SXTB16 / SXTB16 ROR 8 give both of their pairs. The rest are gathered byte by byte,
+ * 4 taps per iteration (the table is padded to a multiple of 4). */
+static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offsets, int quads, int length,
+                        int32_t *out) {
+    for (int q = quads; q > 0; q--, out += 4, offsets += 4) {
+        const int32_t wa = sb_read_s8x4(a + offsets[0]), wb = sb_read_s8x4(b + offsets[0]);
+        out[0] = sb_sxtb16(wa);
+        out[1] = sb_sxtb16(wb);
+        out[2] = sb_sxtb16_ror8(wa);
+        out[3] = sb_sxtb16_ror8(wb);
+    }
+    for (int k = 4 * quads; k < length; k += 4, out += 4, offsets += 4) {
         const int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3];
         out[0] = sb_pack_low(a[o0], a[o1]);
         out[1] = sb_pack_low(b[o0], b[o1]);
@@ -183,7 +193,7 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
         const int pair = pixel + 1 < pixels, next = pair ? pixel + 1 : pixel;
         const int8_t *a = source + (pixel / p->out_w) * p->stride_h * p->padded_w + (pixel % p->out_w) * p->stride_w;
         const int8_t *b = source + (next / p->out_w) * p->stride_h * p->padded_w + (next % p->out_w) * p->stride_w;
-        im2col_pair(a, b, p->offsets, length, columns);
+        im2col_pair(a, b, p->offsets, p->quads, length, columns);
         void (*const channels_of)(const sb_conv_params *, const int32_t *, const int32_t *, const int32_t *,
                                   const float *, int8_t *, int) =
             pair ? (tail ? channels_of_two_pixels_tail : channels_of_two_pixels)

@@ -7,7 +7,15 @@
  * code generator stores the filters widened to int16, each row padded to an even width
  * with a zero tap. Rows of output pixels are computed several at a time so each input
  * word loaded feeds several SMLADs: with stride 2 and filters up to 6 wide, four outputs
- * share one pass over a filter row (6 words feed 12 SMLADs). */
+ * share one pass over a filter row (6 words feed 12 SMLADs).
+ *
+ * Stride 2 with 5-wide filters (Stride-DS, MobileNet-style 5×5 blocks) skips the int16
+ * plane: the plane stays int8 and SXTB16 splits each loaded word into its even and odd
+ * samples, which is what a stride-2 window needs. Output 2m reads bytes 4m..4m+4:
+ * (e0, e2)·(f0, f2) + (o1, o3)·(f1, f3) + e4·f4, one SMLAD, SMLAD, SMLABB; output 2m+1
+ * reads bytes 4m+2..4m+6 from the same words with the halves exchanged (PKHBT + SMLADX,
+ * SMLATB). The code generator stores such filters per row as (f0, f2, f1, f3, f4, 0) and
+ * the plane's row length in bytes as an int32 (two int16). */
 #include "sb_nn.h"
 #include "sb_requantize.h"
 #include "sb_simd.h"
@@ -15,6 +23,22 @@
 static void fill_plane(int32_t *plane, int words, int16_t value) {
     const int32_t both = (int32_t)(((uint32_t)(uint16_t)value << 16) | (uint16_t)value);
     for (int i = 0; i < words; i++) plane[i] = both;
+}
+
+/* one channel's int8 rows into the int8 plane's interior, a word at a time (unaligned
+ * LDR/STR are fine on the M4; newlib-nano's memcpy copies bytewise) */
+static void copy_interior(const sb_depthwise_params *p, const int8_t *channel, int8_t *plane) {
+    const int in_w = p->in_w, words = in_w >> 2, plane_w = p->plane_w;
+    int8_t *row = plane + p->pad_top * plane_w + p->pad_left;
+    for (int y = p->in_h; y > 0; y--, row += plane_w, channel += in_w) {
+        const int8_t *in = channel;
+        int8_t *out = row;
+        for (int i = words; i > 0; i--, in += 4, out += 4) {
+            const int32_t word = sb_read_s8x4(in);
+            memcpy(out, &word, 4);
+        }
+        for (int i = in_w & 3; i > 0; i--) *out++ = *in++;
+    }
 }
 
 /* one channel's int8 rows into the plane's interior, 4 values per word loaded */
@@ -80,6 +104,99 @@ static int32_t one_output(const sb_depthwise_params *p, const int16_t *top, cons
     return acc;
 }
 
+/* four stride-2 outputs of a 5-wide filter from an int8 plane (see the top of this file):
+ * per filter row 3 words feed 12 multiply instructions doing 20 MACs. The filter stream
+ * holds per row (f0, f2), (f1, f3), (f4, 0) and the plane's row length in bytes, so the
+ * loop needs no register for it: 14 values live, none spilled. */
+#if SB_HAVE_DSP && defined(__thumb2__)
+static inline void four_outputs_5_s8(const int8_t *row, const int16_t *filter, int kernel_h, int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], f02, f13, e0, o0, e1, o1, t, n = kernel_h;
+    const int16_t *f = filter;
+    __asm volatile("1:\n\t"
+                   "ldrd %[e0], %[e1], [%[row]]\n\t"
+                   "ldrd %[f02], %[f13], [%[f]], #16\n\t"
+                   "sxtb16 %[o0], %[e0], ror #8\n\t"
+                   "sxtb16 %[e0], %[e0]\n\t"
+                   "sxtb16 %[o1], %[e1], ror #8\n\t"
+                   "sxtb16 %[e1], %[e1]\n\t"
+                   "smlad %[a0], %[e0], %[f02], %[a0]\n\t"
+                   "smlad %[a0], %[o0], %[f13], %[a0]\n\t"
+                   "pkhbt %[t], %[e1], %[e0]\n\t"
+                   "smladx %[a1], %[t], %[f02], %[a1]\n\t"
+                   "pkhbt %[t], %[o1], %[o0]\n\t"
+                   "smladx %[a1], %[t], %[f13], %[a1]\n\t"
+                   "ldr %[e0], [%[row], #8]\n\t"
+                   "sxtb16 %[o0], %[e0], ror #8\n\t"
+                   "sxtb16 %[e0], %[e0]\n\t"
+                   "smlad %[a2], %[e1], %[f02], %[a2]\n\t"
+                   "smlad %[a2], %[o1], %[f13], %[a2]\n\t"
+                   "pkhbt %[t], %[e0], %[e1]\n\t"
+                   "smladx %[a3], %[t], %[f02], %[a3]\n\t"
+                   "pkhbt %[t], %[o0], %[o1]\n\t"
+                   "smladx %[a3], %[t], %[f13], %[a3]\n\t"
+                   "ldr %[t], [%[f], #-8]\n\t"
+                   "smlabb %[a0], %[e1], %[t], %[a0]\n\t"
+                   "smlatb %[a1], %[e1], %[t], %[a1]\n\t"
+                   "smlabb %[a2], %[e0], %[t], %[a2]\n\t"
+                   "smlatb %[a3], %[e0], %[t], %[a3]\n\t"
+                   "ldr %[t], [%[f], #-4]\n\t"
+                   "add %[row], %[row], %[t]\n\t"
+                   "subs %[n], %[n], #1\n\t"
+                   "bne 1b"
+                   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [row] "+r"(row), [f] "+r"(f),
+                     [n] "+r"(n), [f02] "=&r"(f02), [f13] "=&r"(f13), [e0] "=&r"(e0), [o0] "=&r"(o0),
+                     [e1] "=&r"(e1), [o1] "=&r"(o1), [t] "=&r"(t)
+                   :
+                   : "cc", "memory");
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+#else
+static inline void four_outputs_5_s8(const int8_t *row, const int16_t *filter, int kernel_h, int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int y = kernel_h; y > 0; y--, filter += 8) {
+        const int32_t f02 = sb_read_s16x2(filter), f13 = sb_read_s16x2(filter + 2), f4 = sb_read_s16x2(filter + 4);
+        const int32_t w0 = sb_read_s8x4(row), w1 = sb_read_s8x4(row + 4), w2 = sb_read_s8x4(row + 8);
+        const int32_t e0 = sb_sxtb16(w0), o0 = sb_sxtb16_ror8(w0), e1 = sb_sxtb16(w1), o1 = sb_sxtb16_ror8(w1);
+        const int32_t e2 = sb_sxtb16(w2), o2 = sb_sxtb16_ror8(w2);
+        a0 = sb_smlad(e0, f02, a0), a0 = sb_smlad(o0, f13, a0), a0 = sb_smlabb(e1, f4, a0);
+        a1 = sb_smladx(sb_join(e1, e0), f02, a1), a1 = sb_smladx(sb_join(o1, o0), f13, a1), a1 = sb_smlatb(e1, f4, a1);
+        a2 = sb_smlad(e1, f02, a2), a2 = sb_smlad(o1, f13, a2), a2 = sb_smlabb(e2, f4, a2);
+        a3 = sb_smladx(sb_join(e2, e1), f02, a3), a3 = sb_smladx(sb_join(o2, o1), f13, a3), a3 = sb_smlatb(e2, f4, a3);
+        int32_t step;
+        memcpy(&step, filter + 6, 4);
+        row += step;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+#endif
+
+/* one output of a 5-wide filter stored (f0, f2, f1, f3, f4, 0, row step) from an int8 plane */
+static int32_t one_output_5_s8(const sb_depthwise_params *p, const int8_t *top, const int16_t *f, int32_t acc) {
+    for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, f += 8)
+        acc += f[0] * top[0] + f[2] * top[1] + f[1] * top[2] + f[3] * top[3] + f[4] * top[4];
+    return acc;
+}
+
+/* every output of one channel, stride 2, 5-wide filter, int8 plane */
+__attribute__((noinline)) static void channel_stride2_5(const sb_depthwise_params *p, const int8_t *plane,
+                                                        const int16_t *filter, int32_t bias, float scale,
+                                                        int8_t *out) {
+    const int out_w = p->out_w, kernel_h = p->kernel_h, row_step = p->stride_h * p->plane_w;
+    const int32_t zero_point = p->output_zero_point;
+    for (int oh = p->out_h; oh > 0; oh--, plane += row_step) {
+        int ow = 0;
+        for (; ow + 3 < out_w; ow += 4, out += 4) {
+            int32_t a[4] = {bias, bias, bias, bias};
+            four_outputs_5_s8(plane + 2 * ow, filter, kernel_h, a);
+            out[0] = sb_requantize(a[0], scale, zero_point);
+            out[1] = sb_requantize(a[1], scale, zero_point);
+            out[2] = sb_requantize(a[2], scale, zero_point);
+            out[3] = sb_requantize(a[3], scale, zero_point);
+        }
+        for (; ow < out_w; ow++) *out++ = sb_requantize(one_output_5_s8(p, plane + 2 * ow, filter, bias), scale, zero_point);
+    }
+}
+
 /* one row of outputs of one channel; `top` is the plane row its receptive fields start on */
 __attribute__((noinline)) static void output_row(const sb_depthwise_params *p, const int16_t *top,
                                                  const int16_t *filter, int32_t bias, float scale, int8_t *out) {
@@ -103,6 +220,15 @@ __attribute__((noinline)) static void output_row(const sb_depthwise_params *p, c
 void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int16_t *weights,
                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch) {
     const int filter_size = p->kernel_h * p->kernel_w_even, row_step = p->stride_h * p->plane_w;
+    if (p->byte_plane) {
+        int8_t *plane = (int8_t *)scratch;
+        memset(plane, p->input_zero_point, (unsigned)p->plane_h * p->plane_w);
+        for (int c = 0; c < p->channels; c++) {
+            copy_interior(p, input + c * p->in_h * p->in_w, plane);
+            channel_stride2_5(p, plane, weights + c * p->kernel_h * 8, bias[c], scale[c], output + c * p->out_h * p->out_w);
+        }
+        return;
+    }
     fill_plane((int32_t *)scratch, (p->plane_h * p->plane_w) >> 1, p->input_zero_point);
     for (int c = 0; c < p->channels; c++) {
         widen_interior(p, input + c * p->in_h * p->in_w, scratch);

@@ -25,15 +25,17 @@ typedef struct {
     uint16_t column_length;         /* in_c × kernel_h × kernel_w rounded up to 4, or to 2 if that is 2 mod 4 */
     uint16_t padded_h, padded_w;    /* the input with its padding (= in_h, in_w without) */
     int8_t input_zero_point, output_zero_point;
+    uint16_t quads;                 /* leading groups of 4 taps that are neighbours in memory */
     const uint16_t *offsets;        /* tap offsets into the padded input, column_length rounded up to 4 */
 } sb_conv_params;
 
 typedef struct {
     uint16_t channels, in_h, in_w, out_h, out_w;
     uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
-    uint16_t plane_w;               /* padded int16 row length (even, with one spare tap) */
+    uint16_t plane_w;               /* padded row length in values (even, with one spare tap) */
     uint16_t plane_h;
     uint8_t kernel_w_even;          /* kernel_w rounded up to 2 */
+    uint8_t byte_plane;             /* stride 2, 5 wide: int8 plane (plane_w a multiple of 4 bytes) */
     int8_t input_zero_point, output_zero_point;
 } sb_depthwise_params;
 

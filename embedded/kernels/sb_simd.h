@@ -55,6 +55,16 @@ static inline int32_t sb_pack_high(int32_t lo, int32_t hi) {
     __asm("pkhtb %0, %2, %1, asr #16" : "=r"(out) : "r"(lo), "r"(hi));
     return out;
 }
+/* low half from `lo`, high half from `hi` (PKHBT with no shift) */
+static inline int32_t sb_join(int32_t lo, int32_t hi) {
+    int32_t out;
+    __asm("pkhbt %0, %1, %2" : "=r"(out) : "r"(lo), "r"(hi));
+    return out;
+}
+/* acc + lo(a)*hi(b) + hi(a)*lo(b); acc + lo(a)*lo(b); acc + hi(a)*lo(b) */
+static inline int32_t sb_smladx(int32_t a, int32_t b, int32_t acc) { return __smladx((uint32_t)a, (uint32_t)b, acc); }
+static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return __smlabb(a, b, acc); }
+static inline int32_t sb_smlatb(int32_t a, int32_t b, int32_t acc) { return __smlatb(a, b, acc); }
 /* bytes 0 and 2 sign-extended into the two halfwords */
 static inline int32_t sb_sxtb16(int32_t x) { return (int32_t)__sxtb16((uint32_t)x); }
 /* bytes 1 and 3 sign-extended into the two halfwords (SXTB16 with ROR #8, one instruction) */
@@ -81,6 +91,14 @@ static inline int32_t sb_sxtb16_ror8(int32_t x) { return sb_pack16((int8_t)((x >
 static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) {
     return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_lo16(b)) + (uint32_t)(sb_hi16(a) * sb_hi16(b)));
 }
+static inline int32_t sb_join(int32_t lo, int32_t hi) {
+    return (int32_t)(((uint32_t)hi & 0xFFFF0000u) | ((uint32_t)lo & 0xFFFFu));
+}
+static inline int32_t sb_smladx(int32_t a, int32_t b, int32_t acc) {
+    return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_hi16(b)) + (uint32_t)(sb_hi16(a) * sb_lo16(b)));
+}
+static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_lo16(b))); }
+static inline int32_t sb_smlatb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(sb_hi16(a) * sb_lo16(b))); }
 static inline int32_t sb_qadd(int32_t a, int32_t b) {
     int64_t s = (int64_t)a + b;
     return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;

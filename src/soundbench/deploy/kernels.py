@@ -91,28 +91,39 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
         padded_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
         padded_w = max((out_w - 1) * strides[1] + kernel[1], pads[1] + in_w)
         padded_bytes = 0 if (padded_h, padded_w) == (in_h, in_w) else in_c * padded_h * padded_w
-        offsets = _tap_offsets(in_c, kernel, padded_h, padded_w, _round_up(length, 4))
+        order, quads = _tap_order(in_c, kernel)
+        offsets = _tap_offsets(order, in_c, kernel, padded_h, padded_w, _round_up(length, 4))
         params = dict(in_c=in_c, in_h=in_h, in_w=in_w, out_c=out_c, out_h=out_h, out_w=out_w, **geometry,
                       column_length=length, padded_h=padded_h, padded_w=padded_w, input_zero_point=x_zp,
-                      output_zero_point=y_zp, offsets=f"{name}_offsets")
+                      output_zero_point=y_zp, quads=quads, offsets=f"{name}_offsets")
         constants = (f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n"
-                     + _constants(name, "sb_conv_params", params, _conv_weights(rows, length), folded, scale))
+                     + _constants(name, "sb_conv_params", params, _conv_weights(rows[:, order], length), folded,
+                                  scale))
         columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
         return KernelLayer(index, node_label(node), node.op_type, "sb_conv_s8", scratch_bytes=columns_bytes + padded_bytes,
                            constants=constants, call=_call("sb_conv_s8", name, scratch=True))
     if group == in_c == out_c and weights.shape[1] == 1:
         kernel_w_even = _round_up(kernel[1], 2)
         plane_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
-        plane_w = _round_up(max((out_w - 1) * strides[1] + kernel_w_even, pads[1] + in_w), 2)
+        byte_plane = strides[1] == 2 and kernel[1] == 5  # int8 plane, even/odd split (depthwise_conv_s8.c)
+        if byte_plane:  # groups of 4 outputs read 12 bytes from byte 8g; rows stay word-aligned
+            plane_w = _round_up(max((out_w - 1) * 2 + 5, pads[1] + in_w, out_w // 4 * 8 + 4), 4)
+        else:
+            plane_w = _round_up(max((out_w - 1) * strides[1] + kernel_w_even, pads[1] + in_w), 2)
         params = dict(channels=in_c, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, **geometry,
-                      plane_w=plane_w, plane_h=plane_h, kernel_w_even=kernel_w_even,
+                      plane_w=plane_w, plane_h=plane_h, kernel_w_even=kernel_w_even, byte_plane=byte_plane,
                       input_zero_point=x_zp, output_zero_point=y_zp)
         folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
         widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
         widened[:, :, :kernel[1]] = weights.reshape(out_c, kernel[0], kernel[1])
+        if byte_plane:  # per row (f0, f2, f1, f3, f4, 0) and the row step in bytes as an int32
+            step = np.array([plane_w], "<i4").view("<i2")
+            widened = np.concatenate([widened[:, :, [0, 2, 1, 3, 4, 5]],
+                                      np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2)
         constants = _constants(name, "sb_depthwise_params", params, widened, folded, scale)
+        plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
         return KernelLayer(index, node_label(node), node.op_type, "sb_depthwise_conv_s8",
-                           scratch_bytes=2 * plane_h * plane_w, constants=constants,
+                           scratch_bytes=_round_up(plane_bytes, 4), constants=constants,
                            call=_call("sb_depthwise_conv_s8", name, scratch=True))
     raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
 
@@ -282,12 +293,27 @@ def _conv_weights(rows: np.ndarray, length: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.int8)
 
 
-def _tap_offsets(in_c: int, kernel: list[int], padded_h: int, padded_w: int, length: int) -> np.ndarray:
-    """Position of each tap (channel-major, like the weight rows) relative to the first tap
-    of a receptive field in the padded input; the tail up to ``length`` reads offset 0."""
+def _tap_order(in_c: int, kernel: list[int]) -> tuple[np.ndarray, int]:
+    """The order of the taps in an im2col column (indices into the channel-major flattening
+    of the weights) and how many quads lead it. Every row of a receptive field gives one
+    quad per 4 neighbouring taps, ordered (x, x+2, x+1, x+3): sb_conv_s8 loads such a quad
+    as one word and SXTB16 splits it into those pairs, no byte gathering. The taps left over
+    (a 5-wide row's fifth, all of a 1×1 or 3-wide kernel) follow in their natural order."""
+    kernel_h, kernel_w = kernel
+    natural = np.arange(in_c * kernel_h * kernel_w).reshape(in_c * kernel_h, kernel_w)
+    quad_columns = kernel_w // 4 * 4
+    quads = natural[:, :quad_columns].reshape(-1, 4)[:, [0, 2, 1, 3]].reshape(-1)
+    order = np.concatenate([quads, natural[:, quad_columns:].reshape(-1)])
+    return order, quads.size // 4
+
+
+def _tap_offsets(order: np.ndarray, in_c: int, kernel: list[int], padded_h: int, padded_w: int,
+                 length: int) -> np.ndarray:
+    """Position of each tap (in ``order``) relative to the first tap of a receptive field
+    in the padded input; the tail up to ``length`` reads offset 0."""
     c, y, x = np.meshgrid(np.arange(in_c), np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
     offsets = np.zeros(length, np.int64)
-    offsets[:c.size] = (c * padded_h * padded_w + y * padded_w + x).reshape(-1)
+    offsets[:order.size] = (c * padded_h * padded_w + y * padded_w + x).reshape(-1)[order]
     if offsets.max() >= 2**16:
         raise NotOnKernels(f"input of {in_c}×{padded_h}×{padded_w} is too large for 16-bit tap offsets")
     return offsets

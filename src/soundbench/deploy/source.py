@@ -7,13 +7,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.features.frontends import FrontEnd
+from soundbench.models.checkpoint import CheckpointError, load_checkpoint, model_weights
 from soundbench.training.cv import PARENT_TAG
 
 
@@ -91,11 +91,12 @@ def _build(cfg: DictConfig, checkpoint: Path, run_id: str) -> TrainedModel:
     corpus = instantiate(cfg.dataset, _convert_="all")
     datamodule = AudioDataModule(corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
                                  seed=cfg.seed, **cfg.data)
-    # our own training checkpoint: Lightning stores loop state next to the weights
-    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    try:
+        saved = load_checkpoint(checkpoint)  # never unpickles code (weights_only)
+    except CheckpointError as error:
+        raise SourceError(str(error)) from None
     class_names = tuple(saved.get("class_names", ()))
     n_classes = len(class_names or datamodule.class_names)
     model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=n_classes)
-    weights = {k.removeprefix("model."): v for k, v in saved["state_dict"].items() if k.startswith("model.")}
-    model.load_state_dict(weights)
+    model.load_state_dict(model_weights(saved))
     return TrainedModel(cfg, frontend.eval(), model.eval(), datamodule, checkpoint, run_id, class_names)

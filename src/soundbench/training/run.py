@@ -13,6 +13,7 @@ from omegaconf import DictConfig, open_dict
 
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.models import model_cost
+from soundbench.models.checkpoint import check_resumable
 from soundbench.tracking.mlflow import CONFIG_HASH_TAG, config_hash, git_commit, log_run_setup, log_test_results
 from soundbench.training.module import AudioClassifier
 
@@ -40,6 +41,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
                              specaugment=augment["specaugment"], mixup=augment["mixup"])
     cost = model_cost(model, input_shape)
+    if cfg.get("ckpt_path"):
+        check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     logger = _make_logger(cfg, corpus.name, run_name)
@@ -60,13 +63,13 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"))
+        trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
         _explain_interruption(trainer, output_dir)
         raise
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
-    trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False)
+    trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     results = module.test_results
     salience = splits.test.table["salience"] if "salience" in splits.test.table else None
     if logger:

@@ -1,0 +1,64 @@
+"""Reading training checkpoints without running code from them.
+
+A checkpoint is a pickle; unpickling an arbitrary one can execute anything (a crafted file,
+or one written to a shared MLflow server by anyone with artifact access). soundbench's own
+checkpoints hold only tensors and plain containers, so they are read with
+``weights_only=True``, which refuses every other Python object, and a refusal becomes an
+error that names the file."""
+
+from __future__ import annotations
+
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+
+
+class CheckpointError(ValueError):
+    """The checkpoint cannot be read safely; the message names the file and what to do."""
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"refused to load {path}: it holds Python objects other than tensors and plain containers, "
+            f"and unpickling those can run code ({_first_line(error)}). soundbench's checkpoints never do; "
+            "do not use this file unless you know where it came from") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"{path} is truncated or not a PyTorch checkpoint ({_first_line(error)}); "
+                              "use another checkpoint of the run (e.g. best-*.ckpt instead of last.ckpt)") from None
+    if not isinstance(saved, dict) or "state_dict" not in saved:
+        raise CheckpointError(f"{path} is not a Lightning training checkpoint (no state_dict)")
+    return saved
+
+
+def model_weights(saved: dict) -> dict[str, torch.Tensor]:
+    """The network's weights from a training checkpoint (the LightningModule keeps it as `model`)."""
+    return {k.removeprefix("model."): v for k, v in saved["state_dict"].items() if k.startswith("model.")}
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def check_resumable(path: str | Path, model: torch.nn.Module) -> None:
+    """Fail before training when ``path`` cannot resume ``model``: unreadable, or written
+    by a different model or front end (other layers or shapes)."""
+    saved, expected = model_weights(load_checkpoint(path)), model.state_dict()
+    missing = sorted(set(expected) - set(saved))
+    unexpected = sorted(set(saved) - set(expected))
+    reshaped = [f"{k} {tuple(saved[k].shape)} in the checkpoint, {tuple(v.shape)} here"
+                for k, v in expected.items() if k in saved and saved[k].shape != v.shape]
+    if missing or unexpected or reshaped:
+        details = "; ".join(part for part in (
+            f"missing {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else "") if missing else "",
+            f"unexpected {', '.join(unexpected[:3])}" + (" …" if len(unexpected) > 3 else "") if unexpected else "",
+            "; ".join(reshaped[:3])) if part)
+        raise CheckpointError(f"ckpt_path={path} was written by a different model or front end ({details}); "
+                              "resume with the model=, features= and dataset= of the run that wrote it")

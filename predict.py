@@ -9,7 +9,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from soundbench.run_folder import register_run_suffix
+
 os.environ.setdefault("SOUNDBENCH_ROOT", str(Path(__file__).resolve().parent))
+register_run_suffix()  # ${sb_run_suffix:} in the run folder's name (conf/hydra)
 
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="predict")

@@ -20,7 +20,7 @@ def main() -> None:
             "parent_run_id": summary["parent_run_id"],
             "clip_acc_mean": summary["cv/test_clip_acc_mean"], "clip_acc_std": summary["cv/test_clip_acc_std"],
             "folds": summary["folds"].to_dict("records"),
-            "config_hash": config_hash(cfg), "dataset_fingerprint": fingerprint, "git_commit": git_commit(ROOT),
+            "config_hash": config_hash(cfg, fingerprint), "dataset_fingerprint": fingerprint, "git_commit": git_commit(ROOT),
             "tracking_uri": cfg.logger.tracking_uri,
         }
     write_json(stage_dir(params) / "train.json", results)

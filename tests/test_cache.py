@@ -3,6 +3,8 @@ or the sample rate change."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from soundbench.data.cache import build_cache, cache_path, read_cached
@@ -43,3 +45,42 @@ def test_interrupted_build_is_redone(tmp_path, demo_root):
     (path / "audio.npy").write_bytes(b"half written")  # no 'complete' marker
     build_cache(index, 8000, tmp_path, lambda idx: decode_clips(idx, 8000, "x"))
     assert (path / "complete").is_file() and len(read_cached(index, path)) == len(index)
+
+
+def test_audio_replaced_in_place_invalidates_the_cache_and_the_fingerprint(tmp_path, demo_root):
+    """White noise written over a clip (same name, same size) is new data, not a cache hit."""
+    import shutil
+
+    import numpy as np
+    import soundfile as sf
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_root, root)
+    index = Demo(root).load_index()
+    before_key, before_fingerprint = cache_path(tmp_path / "cache", index, 16000), index.fingerprint()
+    victim = index.table["path"][0]
+    audio, rate = sf.read(victim, dtype="float32")
+    info = sf.info(victim)
+    noise = np.random.default_rng(0).uniform(-0.5, 0.5, audio.shape).astype(np.float32)
+    old_size = os.stat(victim).st_size
+    sf.write(victim, noise, rate, subtype=info.subtype)
+    assert os.stat(victim).st_size == old_size  # same size: only the content changed
+    again = Demo(root).load_index()
+    assert again.fingerprint() != before_fingerprint
+    assert cache_path(tmp_path / "cache", again, 16000) != before_key
+
+
+def test_moved_data_keeps_its_fingerprint_and_config_hash(tmp_path, demo_root):
+    import shutil
+
+    from tests.test_train import compose_config  # imports soundbench.training first (issue 14's import cycle)
+    from soundbench.tracking.mlflow import config_hash
+
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(demo_root, moved)  # copytree keeps mtimes, like mv / cp -p / rsync -a
+    here, there = Demo(demo_root).load_index().fingerprint(), Demo(moved).load_index().fingerprint()
+    assert here == there
+    cfg_here = compose_config([f"dataset.root={demo_root}", "data.num_workers=0"])
+    cfg_there = compose_config([f"dataset.root={moved}", "data.num_workers=2"])
+    assert config_hash(cfg_here, here) == config_hash(cfg_there, there)
+    assert config_hash(compose_config([f"dataset.root={moved}", "model=strided_ds"]), there) != config_hash(cfg_there, there)

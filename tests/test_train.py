@@ -10,6 +10,7 @@ from pathlib import Path
 
 import mlflow
 import pytest
+from omegaconf import OmegaConf
 from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
 
@@ -83,3 +84,16 @@ def test_every_dataset_config_composes():
         cfg = compose_config([f"dataset={name}"])
         assert cfg.dataset._target_.startswith("soundbench.data.datasets.")
     assert compose_config(["dataset=speechcommands12"]).dataset.task == "12class"
+
+
+def test_two_runs_started_together_get_their_own_folders(tmp_path):
+    """Run folders are named by the second *and* a per-process suffix: two runs started at
+    once never share (and overwrite) one .hydra/config.yaml."""
+    commands = [[sys.executable, "train.py", f"paths.root_dir={tmp_path}", "logger=none", "cv.folds=[1]", f"seed={seed}"]
+                for seed in (101, 202)]  # fails right after Hydra wrote the run folder: cv needs MLflow
+    for process in [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]:
+        process.communicate(timeout=300)
+    folders = sorted((tmp_path / "logs" / "runs").iterdir())
+    assert len(folders) == 2
+    seeds = {OmegaConf.load(folder / ".hydra" / "config.yaml").seed for folder in folders}
+    assert seeds == {101, 202}

@@ -59,16 +59,27 @@ class ClipIndex:
         return ClipIndex(self.table[rows].reset_index(drop=True), self.class_names)
 
     def fingerprint(self) -> str:
-        """A short hash of what defines an experiment's data: files, labels, folds, splits.
-        Logged with every run so two results can be checked to come from the same data."""
+        """A short hash of what defines an experiment's data: files, labels, folds, splits,
+        and each file's size and modification time, so audio replaced in place (same names)
+        changes it. Logged with every run so two results can be checked to come from the
+        same data; it keys the decoded-audio cache and CV resume. Paths are relative: the
+        same data moved elsewhere (mv, cp -p, rsync -a keep mtimes) keeps its fingerprint."""
         table = self.table[["path", "label", "fold", "split", "start", "duration"]].copy()
-        # Relative paths: the same data stored elsewhere has the same fingerprint.
+        table["size"], table["mtime_ns"] = zip(*(_stat(p) for p in table["path"]))
         root = os.path.commonpath(list(table["path"]))
         table["path"] = [os.path.relpath(p, root) for p in table["path"]]
         csv = table.sort_values(["path", "start"]).to_csv(index=False)
         digest = hashlib.sha256(csv.encode())
         digest.update("\n".join(self.class_names).encode())
         return digest.hexdigest()[:16]
+
+
+def _stat(path: str) -> tuple[int, int]:
+    try:
+        stat = os.stat(path)
+    except OSError:  # a file that cannot be read fails later, with its name, where it is decoded
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
 
 
 def make_table(rows: dict[str, list | np.ndarray | pd.Series], **extra_columns) -> pd.DataFrame:

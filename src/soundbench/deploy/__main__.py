@@ -14,6 +14,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from soundbench.run_folder import register_run_suffix
+
+
 def _project_root() -> Path:
     """SOUNDBENCH_ROOT, else the current folder when it is a soundbench checkout, else the
     checkout this package is installed from (editable install)."""
@@ -25,6 +28,7 @@ def _project_root() -> Path:
 
 
 ROOT = _project_root()
+register_run_suffix()  # ${sb_run_suffix:} in the output folder's name (conf/deploy.yaml)
 
 
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")

@@ -22,11 +22,21 @@ CONFIG_HASH_TAG = "soundbench.config_hash"
 UNHASHED_KEYS = ("logger", "paths", "cv", "hydra")
 
 
-def config_hash(cfg: DictConfig) -> str:
-    """Hash of the resolved config minus bookkeeping (where things are logged or stored).
-    Two runs with the same hash train the same thing on the same data split."""
+#: keys below the top level that say where or how fast, not what: the data is identified by
+#: its fingerprint instead of its path, so moving it or another checkout resumes CV
+UNHASHED_SUBKEYS = {"dataset": ("root",), "data": ("num_workers", "cache_dir")}
+
+
+def config_hash(cfg: DictConfig, data_fingerprint: str) -> str:
+    """Hash of the resolved config minus bookkeeping (where things are logged or stored,
+    worker counts), plus the data's fingerprint (ClipIndex.fingerprint: files, labels,
+    folds, sizes, mtimes). Two runs with the same hash train the same thing on the same data."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    meaningful = {k: v for k, v in resolved.items() if k not in UNHASHED_KEYS}
+    meaningful = {k: v for k, v in resolved.items() if k not in UNHASHED_KEYS and k != "ckpt_path"}
+    for key, subkeys in UNHASHED_SUBKEYS.items():
+        if isinstance(meaningful.get(key), dict):
+            meaningful[key] = {k: v for k, v in meaningful[key].items() if k not in subkeys}
+    meaningful["data_fingerprint"] = data_fingerprint
     return hashlib.sha256(json.dumps(meaningful, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

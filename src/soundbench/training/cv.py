@@ -35,7 +35,8 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
 
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name), cfg.logger.get("artifact_location"))
-    cv_hash = config_hash(_with_fold(cfg, 0))
+    fingerprint = corpus.load_index().fingerprint()  # every fold reads the same index
+    cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
@@ -44,7 +45,7 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     try:
         for fold in folds:
             fold_cfg = _with_fold(cfg, fold)
-            done = _finished_run(client, experiment_id, config_hash(fold_cfg))
+            done = _finished_run(client, experiment_id, config_hash(fold_cfg, fingerprint))
             if done is not None:
                 print(f"fold {fold}: already finished with this configuration (run {done.info.run_id}); skipping")
                 acc, fold_confusion, names = _results_of(client, done)

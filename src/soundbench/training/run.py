@@ -55,7 +55,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
             "dataset_fingerprint": datamodule.index.fingerprint(),
             "model": cfg.model.name,
             "features": frontend.name,
-            CONFIG_HASH_TAG: config_hash(cfg),
+            CONFIG_HASH_TAG: config_hash(cfg, datamodule.index.fingerprint()),
             **(extra_tags or {}),
         })
         logger.log_metrics({f"model/{k}": v for k, v in cost.items()})

@@ -70,6 +70,24 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
     } while (0)
 
 #if SB_HAVE_DSP && defined(__thumb2__)
+/* one SB_STEP_2X2 in assembly (operands named as in SB_DOT_2X2) */
+#define SB_ASM_STEP_2X2                                                 \
+    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                 \
+    "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
+    "sxtb16 %[t], %[w0]\n\t"                                            \
+    "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
+    "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
+    "sxtb16 %[t], %[w1]\n\t"                                            \
+    "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
+    "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
+    "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                                    \
+    "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
+    "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
+    "sxtb16 %[t], %[w1], ror #8\n\t"                                    \
+    "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
+    "smlad %[s11], %[t], %[y], %[s11]\n\t"
+
 /* `steps` (≥ 1) × SB_STEP_2X2 with post-incremented double-word loads, two per loop
  * iteration (an odd count enters at the second): 23 cycles per 16 MACs. Written out
  * because GCC hoists the loads and spills accumulators. */
@@ -79,37 +97,9 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
         __asm volatile("tst %[odd], #1\n\t"                                                \
                        "bne 2f\n"                                                          \
                        "1:\n\t"                                                            \
-                       "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                 \
-                       "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-                       "sxtb16 %[t], %[w0]\n\t"                                            \
-                       "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-                       "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-                       "sxtb16 %[t], %[w1]\n\t"                                            \
-                       "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-                       "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
-                       "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-                       "sxtb16 %[t], %[w0], ror #8\n\t"                                    \
-                       "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-                       "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-                       "sxtb16 %[t], %[w1], ror #8\n\t"                                    \
-                       "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-                       "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
+                       SB_ASM_STEP_2X2                                                     \
                        "2:\n\t"                                                            \
-                       "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                 \
-                       "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-                       "sxtb16 %[t], %[w0]\n\t"                                            \
-                       "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-                       "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-                       "sxtb16 %[t], %[w1]\n\t"                                            \
-                       "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-                       "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
-                       "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-                       "sxtb16 %[t], %[w0], ror #8\n\t"                                    \
-                       "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-                       "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-                       "sxtb16 %[t], %[w1], ror #8\n\t"                                    \
-                       "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-                       "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
+                       SB_ASM_STEP_2X2                                                     \
                        "subs %[n], %[n], #1\n\t"                                           \
                        "bne 1b"                                                            \
                        : [s00] "+r"(s00), [s01] "+r"(s01), [s10] "+r"(s10), [s11] "+r"(s11), \

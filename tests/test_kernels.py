@@ -108,6 +108,7 @@ def test_conv_kernel_is_bit_exact(tmp_path, in_c, h, w, out_c, k, stride, pad):
 DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
     (5, 13, 16, 5, 2, 2),        # the Stride-DS block: int8 plane, even/odd split, 4 outputs at a time
     (3, 9, 13, 5, 2, 2),         # the same with 3 outputs left over per row (7 wide)
+    (2, 12, 15, 6, 2, 2),        # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
     (3, 9, 11, 3, 2, 1),         # 3×3 stride 2 (2 pairs per filter row), odd width
     (6, 7, 9, 3, 1, 1),          # stride 1 (general path)
     (2, 10, 7, 5, 1, 0),         # no padding

@@ -26,8 +26,8 @@ static const int8_t *padded_input(const sb_conv_params *p, const int8_t *input, 
     memset(padded, p->input_zero_point, (unsigned)p->in_c * p->padded_h * p->padded_w);
     for (int c = 0; c < p->in_c; c++)
         for (int y = 0; y < p->in_h; y++)
-            memcpy(padded + (c * p->padded_h + y + p->pad_top) * p->padded_w + p->pad_left,
-                   input + (c * p->in_h + y) * p->in_w, p->in_w);
+            sb_copy_s8(padded + (c * p->padded_h + y + p->pad_top) * p->padded_w + p->pad_left,
+                       input + (c * p->in_h + y) * p->in_w, p->in_w);
     return padded;
 }
 

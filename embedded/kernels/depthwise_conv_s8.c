@@ -20,25 +20,20 @@
 #include "sb_requantize.h"
 #include "sb_simd.h"
 
+/* int16 values per filter row on the int8 plane: (f0, f2), (f1, f3), (f4, 0), row step
+ * (the assembly below advances by the same 16 bytes) */
+#define BYTE_PLANE_FILTER_ROW 8
+
 static void fill_plane(int32_t *plane, int words, int16_t value) {
     const int32_t both = (int32_t)(((uint32_t)(uint16_t)value << 16) | (uint16_t)value);
     for (int i = 0; i < words; i++) plane[i] = both;
 }
 
-/* one channel's int8 rows into the int8 plane's interior, a word at a time (unaligned
- * LDR/STR are fine on the M4; newlib-nano's memcpy copies bytewise) */
+/* one channel's int8 rows into the int8 plane's interior */
 static void copy_interior(const sb_depthwise_params *p, const int8_t *channel, int8_t *plane) {
-    const int in_w = p->in_w, words = in_w >> 2, plane_w = p->plane_w;
+    const int in_w = p->in_w, plane_w = p->plane_w;
     int8_t *row = plane + p->pad_top * plane_w + p->pad_left;
-    for (int y = p->in_h; y > 0; y--, row += plane_w, channel += in_w) {
-        const int8_t *in = channel;
-        int8_t *out = row;
-        for (int i = words; i > 0; i--, in += 4, out += 4) {
-            const int32_t word = sb_read_s8x4(in);
-            memcpy(out, &word, 4);
-        }
-        for (int i = in_w & 3; i > 0; i--) *out++ = *in++;
-    }
+    for (int y = p->in_h; y > 0; y--, row += plane_w, channel += in_w) sb_copy_s8(row, channel, in_w);
 }
 
 /* one channel's int8 rows into the plane's interior, 4 values per word loaded */
@@ -153,7 +148,7 @@ static inline void four_outputs_5_s8(const int8_t *row, const int16_t *filter, i
 #else
 static inline void four_outputs_5_s8(const int8_t *row, const int16_t *filter, int kernel_h, int32_t *acc) {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (int y = kernel_h; y > 0; y--, filter += 8) {
+    for (int y = kernel_h; y > 0; y--, filter += BYTE_PLANE_FILTER_ROW) {
         const int32_t f02 = sb_read_s16x2(filter), f13 = sb_read_s16x2(filter + 2), f4 = sb_read_s16x2(filter + 4);
         const int32_t w0 = sb_read_s8x4(row), w1 = sb_read_s8x4(row + 4), w2 = sb_read_s8x4(row + 8);
         const int32_t e0 = sb_sxtb16(w0), o0 = sb_sxtb16_ror8(w0), e1 = sb_sxtb16(w1), o1 = sb_sxtb16_ror8(w1);
@@ -172,7 +167,7 @@ static inline void four_outputs_5_s8(const int8_t *row, const int16_t *filter, i
 
 /* one output of a 5-wide filter stored (f0, f2, f1, f3, f4, 0, row step) from an int8 plane */
 static int32_t one_output_5_s8(const sb_depthwise_params *p, const int8_t *top, const int16_t *f, int32_t acc) {
-    for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, f += 8)
+    for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, f += BYTE_PLANE_FILTER_ROW)
         acc += f[0] * top[0] + f[2] * top[1] + f[1] * top[2] + f[3] * top[3] + f[4] * top[4];
     return acc;
 }
@@ -225,7 +220,7 @@ void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, con
         memset(plane, p->input_zero_point, (unsigned)p->plane_h * p->plane_w);
         for (int c = 0; c < p->channels; c++) {
             copy_interior(p, input + c * p->in_h * p->in_w, plane);
-            channel_stride2_5(p, plane, weights + c * p->kernel_h * 8, bias[c], scale[c], output + c * p->out_h * p->out_w);
+            channel_stride2_5(p, plane, weights + c * p->kernel_h * BYTE_PLANE_FILTER_ROW, bias[c], scale[c], output + c * p->out_h * p->out_w);
         }
         return;
     }

@@ -21,6 +21,16 @@ static inline int32_t sb_read_s8x4(const int8_t *p) {
     return v;
 }
 
+/* n bytes, a word at a time (unaligned LDR/STR are fine on the M4; newlib-nano's memcpy
+ * copies bytewise, about 12 cycles a byte) */
+static inline void sb_copy_s8(int8_t *out, const int8_t *in, int n) {
+    for (; n >= 4; n -= 4, in += 4, out += 4) {
+        const int32_t word = sb_read_s8x4(in);
+        memcpy(out, &word, 4);
+    }
+    for (; n > 0; n--) *out++ = *in++;
+}
+
 /* Two int16 from memory as one word: low half = p[0], high half = p[1]. */
 static inline int32_t sb_read_s16x2(const int16_t *p) {
     int32_t v;

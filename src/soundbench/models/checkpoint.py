@@ -43,6 +43,10 @@ def model_weights(saved: dict) -> dict[str, torch.Tensor]:
     return {k.removeprefix("model."): v for k, v in saved["state_dict"].items() if k.startswith("model.")}
 
 
+def _first_three(label: str, names: list[str]) -> str:
+    return f"{label} {', '.join(names[:3])}" + (" …" if len(names) > 3 else "") if names else ""
+
+
 def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
@@ -56,9 +60,7 @@ def check_resumable(path: str | Path, model: torch.nn.Module) -> None:
     reshaped = [f"{k} {tuple(saved[k].shape)} in the checkpoint, {tuple(v.shape)} here"
                 for k, v in expected.items() if k in saved and saved[k].shape != v.shape]
     if missing or unexpected or reshaped:
-        details = "; ".join(part for part in (
-            f"missing {', '.join(missing[:3])}" + (" …" if len(missing) > 3 else "") if missing else "",
-            f"unexpected {', '.join(unexpected[:3])}" + (" …" if len(unexpected) > 3 else "") if unexpected else "",
-            "; ".join(reshaped[:3])) if part)
+        details = "; ".join(filter(None, (_first_three("missing", missing), _first_three("unexpected", unexpected),
+                                          "; ".join(reshaped[:3]))))
         raise CheckpointError(f"ckpt_path={path} was written by a different model or front end ({details}); "
                               "resume with the model=, features= and dataset= of the run that wrote it")

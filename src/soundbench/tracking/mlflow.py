@@ -18,8 +18,9 @@ from soundbench.training.evaluation import ClipResults
 
 
 CONFIG_HASH_TAG = "soundbench.config_hash"
-#: config parts that do not change what is trained or measured
-UNHASHED_KEYS = ("logger", "paths", "cv", "hydra")
+#: config parts that do not change what is trained or measured (a resumed run trains
+#: the same thing as the one it resumes)
+UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path")
 
 
 #: keys below the top level that say where or how fast, not what: the data is identified by
@@ -32,7 +33,7 @@ def config_hash(cfg: DictConfig, data_fingerprint: str) -> str:
     worker counts), plus the data's fingerprint (ClipIndex.fingerprint: files, labels,
     folds, sizes, mtimes). Two runs with the same hash train the same thing on the same data."""
     resolved = OmegaConf.to_container(cfg, resolve=True)
-    meaningful = {k: v for k, v in resolved.items() if k not in UNHASHED_KEYS and k != "ckpt_path"}
+    meaningful = {k: v for k, v in resolved.items() if k not in UNHASHED_KEYS}
     for key, subkeys in UNHASHED_SUBKEYS.items():
         if isinstance(meaningful.get(key), dict):
             meaningful[key] = {k: v for k, v in meaningful[key].items() if k not in subkeys}

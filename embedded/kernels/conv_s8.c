@@ -70,23 +70,26 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
     } while (0)
 
 #if SB_HAVE_DSP && defined(__thumb2__)
-/* one SB_STEP_2X2 in assembly (operands named as in SB_DOT_2X2) */
-#define SB_ASM_STEP_2X2                                                 \
-    "ldrd %[w0], %[w1], [%[w]], #8\n\t"                                 \
-    "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-    "sxtb16 %[t], %[w0]\n\t"                                            \
-    "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-    "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-    "sxtb16 %[t], %[w1]\n\t"                                            \
-    "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-    "smlad %[s11], %[t], %[y], %[s11]\n\t"                              \
-    "ldrd %[x], %[y], [%[c]], #8\n\t"                                   \
-    "sxtb16 %[t], %[w0], ror #8\n\t"                                    \
-    "smlad %[s00], %[t], %[x], %[s00]\n\t"                              \
-    "smlad %[s01], %[t], %[y], %[s01]\n\t"                              \
-    "sxtb16 %[t], %[w1], ror #8\n\t"                                    \
-    "smlad %[s10], %[t], %[x], %[s10]\n\t"                              \
-    "smlad %[s11], %[t], %[y], %[s11]\n\t"
+/* one SB_STEP_2X2 in assembly: W, C the weight and column pointers (post-incremented),
+ * W0, W1, X, Y, T scratch, S00..S11 the accumulators (register names or %[operands]) */
+#define SB_ASM_STEP(W, C, W0, W1, X, Y, T, S00, S01, S10, S11)           \
+    "ldrd " W0 ", " W1 ", [" W "], #8\n\t"                               \
+    "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
+    "sxtb16 " T ", " W0 "\n\t"                                          \
+    "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
+    "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
+    "sxtb16 " T ", " W1 "\n\t"                                          \
+    "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
+    "smlad " S11 ", " T ", " Y ", " S11 "\n\t"                           \
+    "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
+    "sxtb16 " T ", " W0 ", ror #8\n\t"                                  \
+    "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
+    "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
+    "sxtb16 " T ", " W1 ", ror #8\n\t"                                  \
+    "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
+    "smlad " S11 ", " T ", " Y ", " S11 "\n\t"
+#define SB_ASM_STEP_2X2 \
+    SB_ASM_STEP("%[w]", "%[c]", "%[w0]", "%[w1]", "%[x]", "%[y]", "%[t]", "%[s00]", "%[s01]", "%[s10]", "%[s11]")
 
 /* `steps` (≥ 1) × SB_STEP_2X2 with post-incremented double-word loads, two per loop
  * iteration (an odd count enters at the second): 23 cycles per 16 MACs. Written out
@@ -115,16 +118,119 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
     } while (0)
 #endif
 
-/* every output channel of two pixels whose interleaved columns are in `columns`; `out`
- * points at channel 0 of the first pixel, `pair` says whether the second exists and
- * `tail` whether rows end with a 2-tap word (constants in each instance below, so their
- * tests cost nothing in the loop) */
+#if SB_HAVE_DSP && defined(__thumb2__) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define SB_PAIR_LOOP_ASM 1
+/* What the channel-pair loop below reads, laid out for one VLDM into s6..s15. */
+typedef struct {
+    const int32_t *columns;
+    int32_t half_steps, odd_steps;  /* SB_DOT_2X2's iteration count and entry (steps ≥ 1) */
+    int32_t pairs;                  /* channel pairs (≥ 1) */
+    const int32_t *weights, *bias;
+    const float *scale;
+    int8_t *out;
+    int32_t pixels, zero_point;
+} sb_pair_loop;
+
+/* Every channel pair of two pixels, written out in assembly because in C the loop state
+ * spills around SB_DOT_2X2 (12 registers), costing ~50 cycles per 2×2 block in stack
+ * traffic. Here it rests in FPU registers s6..s15 (one cycle per VMOV, not two per LDR)
+ * and the requantization handles 4 outputs at once, exactly as sb_requantize does:
+ * VCVT to float, VMUL by the channel's scale, VCVTR (ties to even), QADD the zero point,
+ * SSAT to 8 bits. TAIL is the 2-tap word step or nothing. r0..r3 accumulators, r4 weights,
+ * r5 columns, r6 count, r7..r11 scratch, ip bias, lr scale. */
+#define SB_PAIR_LOOP(name, TAIL)                                                           \
+    __attribute__((naked, noinline)) static void name(const sb_pair_loop *loop) {          \
+        __asm volatile(                                                                    \
+            "push {r4-r11, lr}\n\t"                                                        \
+            "vldm r0, {s6-s15}\n\t"                                                        \
+            "vmov r4, s10\n\t"                                                             \
+            "vmov ip, s11\n\t"                                                             \
+            "vmov lr, s12\n"                                                               \
+            "1:\n\t"                                                                       \
+            "ldrd r0, r2, [ip], #8\n\t"                                                    \
+            "mov r1, r0\n\t"                                                               \
+            "mov r3, r2\n\t"                                                               \
+            "vmov r5, s6\n\t"                                                              \
+            "vmov r6, s7\n\t"                                                              \
+            "vmov r11, s8\n\t"                                                             \
+            "cmp r11, #0\n\t"                                                              \
+            "bne 3f\n"                                                                     \
+            "2:\n\t"                                                                       \
+            SB_ASM_STEP("r4", "r5", "r7", "r8", "r9", "r10", "r11", "r0", "r1", "r2", "r3") \
+            "3:\n\t"                                                                       \
+            SB_ASM_STEP("r4", "r5", "r7", "r8", "r9", "r10", "r11", "r0", "r1", "r2", "r3") \
+            "subs r6, r6, #1\n\t"                                                          \
+            "bne 2b\n\t"                                                                   \
+            TAIL                                                                           \
+            "vmov s0, s1, r0, r1\n\t"                                                      \
+            "vmov s2, s3, r2, r3\n\t"                                                      \
+            "vcvt.f32.s32 s0, s0\n\t"                                                      \
+            "vcvt.f32.s32 s1, s1\n\t"                                                      \
+            "vcvt.f32.s32 s2, s2\n\t"                                                      \
+            "vcvt.f32.s32 s3, s3\n\t"                                                      \
+            "vldmia lr!, {s4, s5}\n\t"                                                     \
+            "vmul.f32 s0, s0, s4\n\t"                                                      \
+            "vmul.f32 s1, s1, s4\n\t"                                                      \
+            "vmul.f32 s2, s2, s5\n\t"                                                      \
+            "vmul.f32 s3, s3, s5\n\t"                                                      \
+            "vcvtr.s32.f32 s0, s0\n\t"                                                     \
+            "vcvtr.s32.f32 s1, s1\n\t"                                                     \
+            "vcvtr.s32.f32 s2, s2\n\t"                                                     \
+            "vcvtr.s32.f32 s3, s3\n\t"                                                     \
+            "vmov r0, r1, s0, s1\n\t"                                                      \
+            "vmov r2, r3, s2, s3\n\t"                                                      \
+            "vmov r7, s15\n\t"                                                             \
+            "qadd r0, r0, r7\n\t"                                                          \
+            "qadd r1, r1, r7\n\t"                                                          \
+            "qadd r2, r2, r7\n\t"                                                          \
+            "qadd r3, r3, r7\n\t"                                                          \
+            "ssat r0, #8, r0\n\t"                                                          \
+            "ssat r1, #8, r1\n\t"                                                          \
+            "ssat r2, #8, r2\n\t"                                                          \
+            "ssat r3, #8, r3\n\t"                                                          \
+            "vmov r8, s13\n\t"                                                             \
+            "vmov r9, s14\n\t"                                                             \
+            "strb r0, [r8]\n\t"                                                            \
+            "strb r1, [r8, #1]\n\t"                                                        \
+            "strb r2, [r8, r9]\n\t"                                                        \
+            "add r10, r8, r9\n\t"                                                          \
+            "strb r3, [r10, #1]\n\t"                                                       \
+            "add r8, r8, r9, lsl #1\n\t"                                                   \
+            "vmov s13, r8\n\t"                                                             \
+            "vmov r6, s9\n\t"                                                              \
+            "subs r6, r6, #1\n\t"                                                          \
+            "vmov s9, r6\n\t"                                                              \
+            "bne 1b\n\t"                                                                   \
+            "pop {r4-r11, pc}");                                                           \
+    }
+/* the 2-tap word (c0 k, c1 k, c0 k+1, c1 k+1) against each pixel's (k, k+1) */
+#define SB_ASM_TAIL                 \
+    "ldr r7, [r4], #4\n\t"          \
+    "ldrd r9, r10, [r5]\n\t"        \
+    "sxtb16 r11, r7\n\t"            \
+    "smlad r0, r11, r9, r0\n\t"     \
+    "smlad r1, r11, r10, r1\n\t"    \
+    "sxtb16 r11, r7, ror #8\n\t"    \
+    "smlad r2, r11, r9, r2\n\t"     \
+    "smlad r3, r11, r10, r3\n\t"
+SB_PAIR_LOOP(channel_pairs_asm, "")
+SB_PAIR_LOOP(channel_pairs_tail_asm, SB_ASM_TAIL)
+#else
+#define SB_PAIR_LOOP_ASM 0
+#endif
+
+/* output channels `first`.. (first even) of two pixels whose interleaved columns are in
+ * `columns`; w, bias, scale and out point at channel 0 (out of the first pixel), `pair`
+ * says whether the second pixel exists and `tail` whether rows end with a 2-tap word
+ * (constants in each instance below, so their tests cost nothing in the loop) */
 static inline __attribute__((always_inline)) void channels(const sb_conv_params *p, const int32_t *columns,
                                                            const int32_t *w, const int32_t *bias,
                                                            const float *scale, int8_t *out, int pixels,
-                                                           const int pair, const int tail) {
+                                                           int first, const int pair, const int tail) {
     const int steps = p->column_length >> 2;
-    for (int pairs = p->out_c >> 1; pairs > 0; pairs--) {
+    w += (first >> 1) * (2 * steps + (tail ? 1 : 0));
+    bias += first, scale += first, out += first * pixels;
+    for (int pairs = (p->out_c - first) >> 1; pairs > 0; pairs--) {
         int32_t s00 = bias[0], s01 = bias[0], s10 = bias[1], s11 = bias[1];
         const int32_t *c = columns;
         if (steps) SB_DOT_2X2(w, c, steps);
@@ -163,11 +269,13 @@ static inline __attribute__((always_inline)) void channels(const sb_conv_params 
     }
 }
 
+typedef void channels_fn(const sb_conv_params *, const int32_t *, const int32_t *, const int32_t *, const float *,
+                         int8_t *, int, int);
 #define SB_CHANNELS_INSTANCE(name, pair, tail)                                                        \
     __attribute__((noinline)) static void name(const sb_conv_params *p, const int32_t *columns,           \
                                                const int32_t *w, const int32_t *bias, const float *scale, \
-                                               int8_t *out, int pixels) {                                 \
-        channels(p, columns, w, bias, scale, out, pixels, pair, tail);                                    \
+                                               int8_t *out, int pixels, int first) {                      \
+        channels(p, columns, w, bias, scale, out, pixels, first, pair, tail);                             \
     }
 SB_CHANNELS_INSTANCE(channels_of_two_pixels, 1, 0)
 SB_CHANNELS_INSTANCE(channels_of_two_pixels_tail, 1, 2)
@@ -179,15 +287,34 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
     const int pixels = p->out_h * p->out_w, length = p->column_length, tail = length & 2;
     int32_t *columns = (int32_t *)scratch;  /* im2col_pair writes taps up to a multiple of 4 */
     const int8_t *source = padded_input(p, input, (int8_t *)(scratch + 2 * ((length + 3) & ~3)));
+    channels_fn *const of_two = tail ? channels_of_two_pixels_tail : channels_of_two_pixels;
+    channels_fn *const of_one = tail ? channels_of_one_pixel_tail : channels_of_one_pixel;
+    /* channel pairs of two pixels in assembly where it applies (≥ 1 pair, ≥ 1 step); the
+     * loop's state is the same for every pixel pair but its output */
+    int first = 0;
+#if SB_PAIR_LOOP_ASM
+    const int steps = length >> 2, pairs = p->out_c >> 1;
+    sb_pair_loop loop = {columns, (steps + 1) >> 1, steps & 1, pairs, (const int32_t *)weights, bias, scale,
+                         output, pixels, p->output_zero_point};
+    void (*const pairs_of_two)(const sb_pair_loop *) = tail ? channel_pairs_tail_asm : channel_pairs_asm;
+    if (steps && pairs) first = 2 * pairs;
+#endif
     for (int pixel = 0; pixel < pixels; pixel += 2) {
         const int pair = pixel + 1 < pixels, next = pair ? pixel + 1 : pixel;
         const int8_t *a = source + (pixel / p->out_w) * p->stride_h * p->padded_w + (pixel % p->out_w) * p->stride_w;
         const int8_t *b = source + (next / p->out_w) * p->stride_h * p->padded_w + (next % p->out_w) * p->stride_w;
         im2col_pair(a, b, p->offsets, p->quads, length, columns);
-        void (*const channels_of)(const sb_conv_params *, const int32_t *, const int32_t *, const int32_t *,
-                                  const float *, int8_t *, int) =
-            pair ? (tail ? channels_of_two_pixels_tail : channels_of_two_pixels)
-                 : (tail ? channels_of_one_pixel_tail : channels_of_one_pixel);
-        channels_of(p, columns, (const int32_t *)weights, bias, scale, output + pixel, pixels);
+        if (!pair) {
+            of_one(p, columns, (const int32_t *)weights, bias, scale, output + pixel, pixels, 0);
+            continue;
+        }
+#if SB_PAIR_LOOP_ASM
+        if (first) {
+            loop.out = output + pixel;
+            pairs_of_two(&loop);
+            if (first == p->out_c) continue;
+        }
+#endif
+        of_two(p, columns, (const int32_t *)weights, bias, scale, output + pixel, pixels, first);
     }
 }

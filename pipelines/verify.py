@@ -8,7 +8,7 @@ import sys
 from hydra.utils import instantiate
 
 from soundbench.data.index import DatasetError
-from soundbench.data.sources import verify_dataset
+from soundbench.data.verify import verify_dataset
 from soundbench.pipeline.params import load_params, models, read_json, stage_dir, train_config, write_json
 
 

@@ -77,3 +77,68 @@ def test_speechcommands_12class_task(tmp_path):
 def test_speechcommands_incomplete_download_is_refused(speechcommands):
     with pytest.raises(DatasetError, match="word folders are missing"):
         SpeechCommands(speechcommands, version=1).load_index()
+
+
+def _esc50_root(tmp_path, edit=None):
+    """A metadata-only ESC-50 root: 2 classes × 5 folds × 2 clips; edit(rows) may change it."""
+    rows = [{"filename": f"{fold}-{c}{k}-A-{c}.wav", "fold": fold, "target": c, "category": ["dog", "rain"][c],
+             "esc10": True, "src_file": f"{fold}{c}{k}", "take": "A"}
+            for fold in range(1, 6) for c in range(2) for k in range(2)]
+    meta = pd.DataFrame(rows)
+    if edit:
+        edit(meta)
+    (tmp_path / "meta").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "audio").mkdir(exist_ok=True)
+    meta.to_csv(tmp_path / "meta" / "esc50.csv", index=False)
+    return tmp_path
+
+
+def _fractional_target(meta):
+    meta["target"] = meta["target"].astype(object)
+    meta.loc[3, "target"] = "1.5"
+
+
+def _fold_six(meta):
+    meta.loc[0, "fold"] = 6
+
+
+def _category_renamed_once(meta):
+    meta.loc[2, "category"] = "cat"
+
+
+def _rain_never_in_fold_4(meta):
+    meta.loc[(meta["target"] == 1) & (meta["fold"] == 4), "fold"] = 3
+
+
+@pytest.mark.parametrize("edit,message", [
+    (_fractional_target, r"esc50.csv: target must be a class id \(a whole number\), found 1.5 on line 5"),
+    (_fold_six, r"esc50.csv: fold must be 1..5, found \[6\] on line 2"),
+    (_category_renamed_once, r"esc50.csv: target 1 has category 'cat', 'rain' \(lines 4, 5"),
+    (_rain_never_in_fold_4, r"esc50.csv: class 'rain' has no clip in fold\(s\) \[4\]"),
+])
+def test_esc50_inconsistent_metadata_is_refused_with_the_line(tmp_path, edit, message):
+    root = _esc50_root(tmp_path, edit)
+    with pytest.raises(DatasetError, match=message):
+        ESC50(root).read_table()
+
+
+def test_esc50_consistent_metadata_is_read(tmp_path):
+    table, classes = ESC50(_esc50_root(tmp_path)).read_table()
+    assert classes == ["dog", "rain"] and len(table) == 20
+
+
+def test_urbansound8k_inconsistent_metadata_is_refused_with_the_line(tmp_path):
+    rows = [{"slice_file_name": f"{fold}{c}-{c}-0-0.wav", "fsID": fold * 10 + c, "start": 0.0, "end": 4.0,
+             "salience": 1, "fold": fold, "classID": c, "class": ["dog_bark", "siren"][c]}
+            for fold in range(1, 11) for c in range(2)]
+    (tmp_path / "metadata").mkdir()
+    meta = pd.DataFrame(rows)
+    meta.loc[7, "fold"] = 0
+    meta.to_csv(tmp_path / "metadata" / "UrbanSound8K.csv", index=False)
+    with pytest.raises(DatasetError, match=r"UrbanSound8K.csv: fold must be 1..10, found \[0\] on line 9"):
+        UrbanSound8K(tmp_path).read_table()
+    meta.loc[7, "fold"] = 4
+    meta.loc[3, "class"] = "dog_bark"
+    meta.to_csv(tmp_path / "metadata" / "UrbanSound8K.csv", index=False)
+    with pytest.raises(DatasetError, match=r"classID 1 has class 'siren', 'dog_bark' \(lines 3, 5"):
+        UrbanSound8K(tmp_path).read_table()

@@ -18,7 +18,7 @@ import pytest
 from soundbench.data.datasets import Demo, UrbanSound8K
 from soundbench.data.download import ChecksumError, DownloadError, UnsafeArchiveError, download, extract
 from soundbench.data.index import DatasetError
-from soundbench.data.sources import checksum_table, verify_dataset
+from soundbench.data.verify import checksum_table, verify_dataset
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 SHA = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
@@ -138,9 +138,9 @@ def test_verify_checks_urbansound8k_against_the_shipped_sha256_table(tmp_path, u
         (root / "audio" / p.parent.name).mkdir(parents=True, exist_ok=True)
         shutil.copy(p, root / "audio" / p.parent.name / p.name)
     assert len(checksum_table("urbansound8k")) == 8732
-    assert verify_dataset(UrbanSound8K(root))["ok"]
+    assert verify_dataset(UrbanSound8K(root, allow_partial=True))["ok"]  # 2 rows: classes miss folds
     damaged = root / "audio" / present[0].parent.name / present[0].name
     data = damaged.read_bytes()
     damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one flipped byte
     with pytest.raises(DatasetError, match=f"checksum mismatch: .*{present[0].name} \\(expected"):
-        verify_dataset(UrbanSound8K(root))
+        verify_dataset(UrbanSound8K(root, allow_partial=True))

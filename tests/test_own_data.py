@@ -12,6 +12,7 @@ from soundbench.data.datasets import AudacityLabels, AudioFolder, CsvList
 from soundbench.data.index import DatasetError
 from soundbench.data.label_track import LabelFileError, read_labels
 from soundbench.data.protocols import fold_split
+from tests.conftest import write_tone
 
 SR = 8000
 CLASSES = {"dog": 400.0, "siren": 1200.0, "bird": 3000.0}
@@ -104,11 +105,28 @@ def test_csv_errors_name_the_lines(tmp_path):
     with pytest.raises(DatasetError, match=r"missing column\(s\) \['filename'\]"):
         CsvList(tmp_path / "a.csv").load_index()
     (tmp_path / "b.csv").write_text("filename,label\nx.wav,dog\ny.wav,\nx.wav,cat\n")
-    with pytest.raises(DatasetError, match="empty filename or label on line\\(s\\) 3"):
+    with pytest.raises(DatasetError, match="empty filename or label on line 3"):
         CsvList(tmp_path / "b.csv").load_index()
     (tmp_path / "c.csv").write_text("filename,label\nx.wav,dog\nx.wav,cat\n")
     with pytest.raises(DatasetError, match="more than once \\(lines 2, 3\\)"):
         CsvList(tmp_path / "c.csv").load_index()
+    (tmp_path / "d.csv").write_text("filename,label\nx.wav,dog\ny.wav,cat,extra\n")
+    with pytest.raises(DatasetError, match="d.csv: cannot be read as CSV .*line 3.*fix or delete that line"):
+        CsvList(tmp_path / "d.csv").load_index()
+    (tmp_path / "e.csv").write_text("filename,label,fold\nx.wav,dog,1\ny.wav,cat,1.5\n")
+    with pytest.raises(DatasetError, match="e.csv: fold must be a fold number 1..n .*found 1.5 on line 3"):
+        CsvList(tmp_path / "e.csv").load_index()
+
+
+def test_csv_folds_that_leave_a_class_out_of_a_fold_are_refused(tmp_path):
+    rows = ["filename,label,fold"]
+    for k in range(6):
+        write_tone(tmp_path / f"d{k}.wav", sr=SR)
+        write_tone(tmp_path / f"c{k}.wav", sr=SR)
+        rows += [f"d{k}.wav,dog,{k % 3 + 1}", f"c{k}.wav,cat,{1 if k < 3 else 2}"]  # no cat in fold 3
+    (tmp_path / "list.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(DatasetError, match=r"list.csv: class 'cat' has no clip in fold\(s\) \[3\]"):
+        CsvList(tmp_path / "list.csv").load_index()
 
 
 def long_recording(path, seconds: float = 12.0):

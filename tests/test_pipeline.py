@@ -1,9 +1,12 @@
 """`dvc repro` on the demo dataset in a temporary copy of the repository: it completes,
-a second run does nothing, and a feature parameter invalidates features and everything
-after it but not the download."""
+a second run does nothing, a feature parameter or replaced audio invalidates features and
+everything after it but not the download; and every stage depends on all the code and
+configuration it reads, so no edit leaves `dvc repro` saying "up to date" with stale
+results."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,6 +27,93 @@ def test_model_param_forms():
     assert models({"model": ["sbcnn", "cnn1d"]}) == ["sbcnn", "cnn1d"]
 
 
+STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+
+
+def _changed_stages(repo: Path, env: dict) -> set[str]:
+    """Stages `dvc status` says must rerun (the always-run fingerprint stage aside)."""
+    status = json.loads(_run(["dvc", "status", "--json"], repo, env) or "{}")
+    return {stage for stage, changes in status.items() if changes != ["always changed"]} - {"fingerprint"}
+
+
+def _copy_repo(repo: Path, only: tuple[str, ...] = ()) -> None:
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                           capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file() and (not only or name.startswith(only)):
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, repo / name)
+
+
+def _env() -> dict:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env.pop("SOUNDBENCH_ROOT", None)
+    return env
+
+
+# file edited → the stages that read it (and so must rerun); never the download
+EDITS = {
+    "conf/model/sbcnn.yaml": {"train"},
+    "conf/train.yaml": {"verify", "features", "train"},
+    "conf/optimizer/adam.yaml": {"train"},
+    "conf/features/logmel.yaml": {"features", "train"},
+    "src/soundbench/data/datamodule.py": {"verify", "features", "train", "deploy"},
+    "src/soundbench/data/audio.py": {"verify", "features", "train", "deploy"},
+    "src/soundbench/models/sbcnn.py": {"train", "deploy"},
+    "conf/target/stm32l476.yaml": {"deploy", "report"},
+    "conf/deploy.yaml": {"deploy"},
+    "embedded/kernels/conv_s8.c": {"deploy"},
+}
+
+
+@pytest.mark.slow
+def test_every_edit_reruns_the_stages_that_read_it(tmp_path):
+    """After a (recorded) `dvc repro`, editing a config or source file makes `dvc status`
+    name exactly the stages that read it."""
+    repo, env = tmp_path / "repo", _env()
+    _copy_repo(repo, ("conf/", "src/", "pipelines/", "embedded/", "dvc.yaml", "params.yaml"))
+    _run(["dvc", "init", "--no-scm", "-q"], repo, env)
+    for stage in STAGES.values():  # stand-ins for the outputs, then record the pipeline as run
+        for out in stage.get("outs", []) + stage.get("metrics", []):
+            path = repo / next(iter(out)).replace("${experiment}", "demo")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("{}")
+    _run(["dvc", "commit", "-f", "-q"], repo, env)
+    assert _changed_stages(repo, env) == set()
+    for name, readers in EDITS.items():
+        original = (repo / name).read_text()
+        (repo / name).write_text(original + "\n")
+        assert _changed_stages(repo, env) == readers, name
+        (repo / name).write_text(original)
+
+
+@functools.cache
+def _soundbench_files_imported() -> dict[str, set[str]]:
+    """Per stage: the files under src/ that importing its script loads (all stages at once)."""
+    code = ("import importlib.util, json, sys\n"
+            "spec = importlib.util.spec_from_file_location('stage', sys.argv[1])\n"
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            "print(json.dumps([m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)]))")
+    running = {stage: subprocess.Popen([sys.executable, "-c", code, str(ROOT / spec["cmd"].split()[-1])], cwd=ROOT,
+                                       stdout=subprocess.PIPE, text=True) for stage, spec in STAGES.items()}
+    imported = {}
+    for stage, process in running.items():
+        files = json.loads(process.communicate(timeout=300)[0].splitlines()[-1])
+        imported[stage] = {Path(f).resolve().relative_to(ROOT).as_posix() for f in files
+                           if Path(f).resolve().is_relative_to(ROOT / "src")}
+    return imported
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_each_stage_depends_on_the_code_it_imports(stage):
+    deps = [d.rstrip("/") for d in STAGES[stage]["deps"]]
+    uncovered = {f for f in _soundbench_files_imported()[stage]
+                 if not any(f == d or f.startswith(d + "/") for d in deps) and not f.endswith("__init__.py")}
+    assert not uncovered, f"dvc.yaml stage {stage} imports {sorted(uncovered)} but does not list them in deps"
+
+
 def _run(command: list[str], cwd: Path, env: dict) -> str:
     done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -32,21 +122,13 @@ def _run(command: list[str], cwd: Path, env: dict) -> str:
 
 @pytest.mark.slow
 def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
-    repo = tmp_path / "repo"
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for name in files:
-        if (ROOT / name).is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, repo / name)
+    repo, env = tmp_path / "repo", _env()
+    _copy_repo(repo)
     shutil.copytree(demo_root, repo / "data" / "demo")  # the generator's output, to save its 4 s
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(model="strided_ds", train={"max_epochs": 2, "folds": [1, 2]},
                   deploy={"calibration_windows": 50, "emulator_windows": 2})
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    env.pop("SOUNDBENCH_ROOT", None)
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
         _run(command, repo, env)
 
@@ -58,11 +140,17 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
     assert set(metrics["strided_ds"]) >= {"clip_acc", "int8_clip_acc", "flash_int8_bytes", "ram_int8_bytes", "latency_ms"}
     assert "strided_ds.ram_int8_bytes" in _run(["dvc", "metrics", "show"], repo, env)
 
-    assert "Data and pipelines are up to date" in _run(["dvc", "repro"], repo, env)
+    again = _run(["dvc", "repro"], repo, env)  # only the fingerprint is taken again
+    assert "Running stage 'fingerprint'" in again and "Running stage 'features'" not in again, again
+
+    # audio replaced in place (same name, same size): features and all after it are stale
+    clip = next((repo / "data" / "demo").rglob("*.wav"))
+    data = bytearray(clip.read_bytes())
+    data[-200:] = bytes(range(200))
+    clip.write_bytes(bytes(data))
+    _run(["dvc", "repro", "fingerprint"], repo, env)
+    assert _changed_stages(repo, env) == {"features"}
 
     params["features_params"] = {"n_mels": 40}
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
-    status = _run(["dvc", "status"], repo, env)
-    changed = {line.rstrip(":").strip() for line in status.splitlines() if line and not line.startswith("\t")
-               and line.strip().endswith(":") and not line.strip().startswith("changed")}
-    assert "features" in changed and "download" not in changed and "verify" not in changed
+    assert _changed_stages(repo, env) == {"features"}

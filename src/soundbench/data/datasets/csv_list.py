@@ -19,6 +19,7 @@ import pandas as pd
 
 from soundbench.data.datasets.own_data import OwnData
 from soundbench.data.index import DatasetError, make_table
+from soundbench.data.metadata import lines, read_metadata, whole_numbers
 
 REQUIRED = ("filename", "label")
 DEFAULT_FOLDS = 5
@@ -42,6 +43,9 @@ class CsvList(OwnData):
             return int(self.rows["fold"].max())
         return DEFAULT_FOLDS
 
+    def metadata_path(self) -> Path:
+        return self.csv
+
     def default_folds_file(self) -> Path:
         return self.csv.with_name(f"{self.csv.stem}.folds.csv")
 
@@ -53,7 +57,7 @@ class CsvList(OwnData):
     @cached_property
     def rows(self) -> pd.DataFrame:
         self.check_root()
-        rows = pd.read_csv(self.csv, dtype={"filename": str, "label": str, "group": str}, skipinitialspace=True)
+        rows = read_metadata(self.csv, (), dtype={"filename": str, "label": str, "group": str}, skipinitialspace=True)
         rows.columns = [c.strip().lower() for c in rows.columns]
         missing = [c for c in REQUIRED if c not in rows.columns]
         if missing:
@@ -61,24 +65,15 @@ class CsvList(OwnData):
                                "The header must name at least filename,label.")
         empty = rows[list(REQUIRED)].isna().any(axis=1)
         if empty.any():
-            lines = ", ".join(str(i + 2) for i in rows.index[empty][:10])  # +1 header, +1 one-based
-            raise DatasetError(f"{self.csv}: empty filename or label on line(s) {lines}; fill them or delete the rows")
+            raise DatasetError(f"{self.csv}: empty filename or label on {lines(rows.index[empty])}; "
+                               "fill them or delete the rows")
         twice = rows["filename"].duplicated(keep=False)
         if twice.any():
-            lines = ", ".join(str(i + 2) for i in rows.index[twice][:10])
-            raise DatasetError(f"{self.csv}: the same filename is listed more than once (lines {lines}); "
+            raise DatasetError(f"{self.csv}: the same filename is listed more than once ({lines(rows.index[twice])}); "
                                "a clip must have one label and one fold")
         if "fold" in rows:
-            rows["fold"] = self._fold_numbers(rows["fold"])
+            rows["fold"] = whole_numbers(rows, "fold", self.csv, "a fold number 1..n", allow_empty=True)
         return rows
-
-    def _fold_numbers(self, folds: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(folds, errors="coerce")
-        bad = folds.notna() & (numbers.isna() | (numbers % 1 != 0))
-        if bad.any():
-            lines = ", ".join(str(i + 2) for i in folds.index[bad][:10])
-            raise DatasetError(f"{self.csv}: fold must be a whole number 1..n; see line(s) {lines}")
-        return numbers.astype("Int64")
 
     def read_table(self) -> tuple[pd.DataFrame, list[str]]:
         rows = self.rows

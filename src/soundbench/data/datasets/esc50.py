@@ -10,6 +10,8 @@ import pandas as pd
 
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import make_table
+from soundbench.data.metadata import (check_class_ids, check_every_fold_has_every_class, check_fold_range,
+                                      read_metadata, whole_numbers)
 
 
 class ESC50(AudioCorpus):
@@ -24,8 +26,14 @@ class ESC50(AudioCorpus):
     official_shared_groups = frozenset({"131943", "134049", "209698", "234879"})
 
     def read_table(self) -> tuple[pd.DataFrame, list[str]]:
-        meta = pd.read_csv(self.root / "meta" / "esc50.csv")
+        path = self.root / "meta" / "esc50.csv"
+        meta = read_metadata(path, ("filename", "fold", "target", "category", "esc10", "src_file"))
+        meta["target"] = whole_numbers(meta, "target", path, "a class id")
+        meta["fold"] = whole_numbers(meta, "fold", path, "a fold number")
+        check_fold_range(meta["fold"], self.n_folds, path)
+        check_class_ids(meta["target"], meta["category"], path, "target", "category")
         meta = self.select_rows(meta)
+        check_every_fold_has_every_class(meta["category"], meta["fold"], self.n_folds, path, self.allow_partial)
         classes = meta.drop_duplicates("target").sort_values("target")
         class_names = list(classes["category"])
         label_of = {target: i for i, target in enumerate(classes["target"])}

@@ -8,6 +8,7 @@ from pathlib import Path
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.folds import MIN_FOLDS, load_or_assign_folds
 from soundbench.data.index import ClipIndex, DatasetError
+from soundbench.data.metadata import check_every_fold_has_every_class
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
 
@@ -48,7 +49,14 @@ class OwnData(AudioCorpus):
         elif table["fold"].min() < 1 or table["fold"].max() != self.n_folds or self.n_folds < MIN_FOLDS:
             raise DatasetError(f"{self.name}: folds must be numbered 1..n with n >= {MIN_FOLDS}; found "
                                f"{int(table['fold'].min())}..{int(table['fold'].max())} (dataset.n_folds={self.n_folds})")
+        else:
+            check_every_fold_has_every_class(table["class_name"], table["fold"], self.n_folds, self.metadata_path(),
+                                             self.allow_partial)
         return index
+
+    def metadata_path(self) -> Path:
+        """The file (or folder) that defines the clips, for error messages."""
+        return self.root
 
     def class_list(self, names) -> list[str]:
         """Classes in sorted order, so label ids do not depend on file order."""

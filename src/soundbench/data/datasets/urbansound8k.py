@@ -11,6 +11,8 @@ import pandas as pd
 
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import make_table
+from soundbench.data.metadata import (check_class_ids, check_every_fold_has_every_class, check_fold_range,
+                                      read_metadata, whole_numbers)
 
 
 class UrbanSound8K(AudioCorpus):
@@ -26,7 +28,13 @@ class UrbanSound8K(AudioCorpus):
     official_shared_groups = frozenset({"77751", "106905", "132016", "176638", "180937"})
 
     def read_table(self) -> tuple[pd.DataFrame, list[str]]:
-        meta = pd.read_csv(self.root / "metadata" / "UrbanSound8K.csv")
+        path = self.root / "metadata" / "UrbanSound8K.csv"
+        meta = read_metadata(path, ("slice_file_name", "fsID", "salience", "fold", "classID", "class"))
+        meta["classID"] = whole_numbers(meta, "classID", path, "a class id")
+        meta["fold"] = whole_numbers(meta, "fold", path, "a fold number")
+        check_fold_range(meta["fold"], self.n_folds, path)
+        check_class_ids(meta["classID"], meta["class"], path, "classID", "class")
+        check_every_fold_has_every_class(meta["class"], meta["fold"], self.n_folds, path, self.allow_partial)
         classes = meta.drop_duplicates("classID").sort_values("classID")
         table = make_table(
             {

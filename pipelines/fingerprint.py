@@ -1,0 +1,27 @@
+"""Stage `fingerprint` (runs on every `dvc repro`): the dataset fingerprint (files, labels,
+folds and each file's size and modification time; see ClipIndex.fingerprint) written to
+fingerprint.json. DVC cannot watch a dataset that may live outside the repository, so
+this cheap stage always runs, and `features` (and everything after it) reruns only when
+the file it writes changes: audio replaced, added or removed is never served stale."""
+
+from __future__ import annotations
+
+from hydra.utils import instantiate
+
+from soundbench.pipeline.params import load_params, models, read_json, stage_dir, train_config, write_json
+
+
+def main() -> None:
+    params = load_params()
+    root = read_json(stage_dir(params) / "download.json")["root"]
+    cfg = train_config(params, models(params)[0], dataset_root=root)
+    index = instantiate(cfg.dataset, _convert_="all").load_index()
+    write_json(stage_dir(params) / "fingerprint.json", {
+        "dataset": params["dataset"], "root": root, "clips": len(index),
+        "dataset_fingerprint": index.fingerprint(),
+    })
+    print(f"{params['dataset']}: {len(index)} clips, fingerprint {index.fingerprint()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -73,8 +73,8 @@ def test_audio_replaced_in_place_invalidates_the_cache_and_the_fingerprint(tmp_p
 def test_moved_data_keeps_its_fingerprint_and_config_hash(tmp_path, demo_root):
     import shutil
 
-    from tests.test_train import compose_config  # imports soundbench.training first (issue 14's import cycle)
     from soundbench.tracking.mlflow import config_hash
+    from tests.test_train import compose_config
 
     moved = tmp_path / "elsewhere"
     shutil.copytree(demo_root, moved)  # copytree keeps mtimes, like mv / cp -p / rsync -a

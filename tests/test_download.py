@@ -144,3 +144,52 @@ def test_verify_checks_urbansound8k_against_the_shipped_sha256_table(tmp_path, u
     damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one flipped byte
     with pytest.raises(DatasetError, match=f"checksum mismatch: .*{present[0].name} \\(expected"):
         verify_dataset(UrbanSound8K(root, allow_partial=True))
+
+
+def _zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("DS/meta.csv", "a,b\n" * 1000)
+    return buffer.getvalue()
+
+
+def test_truncated_archives_are_download_errors_and_moved_aside(tmp_path):
+    whole = _tar(tmp_path / "ok.tar.gz", {"DS/meta.csv": bytes(range(256)) * 400}).read_bytes()
+    for name, data in (("cut.tar.gz", whole[: len(whole) // 2]), ("cut.zip", _zip_bytes()[:-30])):
+        archive = tmp_path / name
+        archive.write_bytes(data)
+        with pytest.raises(DownloadError, match=f"{name} is truncated or damaged .*Rerun to download it again"):
+            extract(archive, tmp_path / "out")
+        assert not archive.exists() and (tmp_path / f"{name}.corrupt").read_bytes() == data
+        assert not (tmp_path / "out").exists()
+
+
+def test_unverifiable_archive_cut_short_is_not_kept_or_reused(tmp_path):
+    """GitHub's ESC-50 zip has no checksum and no Content-Length: an early end is only
+    visible in the archive itself."""
+    good = _zip_bytes()
+    served = {"body": good[: len(good) // 2]}
+
+    class NoLength(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(served["body"])
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), NoLength)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}/master.zip"
+    try:
+        with pytest.raises(DownloadError, match="the transfer ended early"):
+            download(url, tmp_path / "esc50.zip")
+        assert not (tmp_path / "esc50.zip").exists()
+        (tmp_path / "esc50.zip.part").unlink()
+        (tmp_path / "esc50.zip").write_bytes(good[:-40])  # a truncated copy left by an older version
+        served["body"] = good
+        assert download(url, tmp_path / "esc50.zip").read_bytes() == good  # fetched again, not reused
+        assert (tmp_path / "esc50.zip.corrupt").read_bytes() == good[:-40]
+    finally:
+        httpd.shutdown()

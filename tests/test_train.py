@@ -46,6 +46,7 @@ def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
     assert run_.info.status == "FINISHED"
     params, metrics, tags = run_.data.params, run_.data.metrics, run_.data.tags
     assert params["model/name"] == "sbcnn" and params["features/n_mels"] == "60"
+    assert params["data/short_clips"] == "0" and params["data/silent_clips"] == "0"
     assert metrics["test/clip_acc"] > 0.4  # chance is 1/8; ~0.9 after the default 30 epochs
     assert {"val/clip_acc", "train/loss", "test/window_acc", "model/n_parameters"} <= set(metrics)
     assert len(client.get_metric_history(run_.info.run_id, "val/clip_acc")) == 6  # per epoch

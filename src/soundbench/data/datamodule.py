@@ -20,6 +20,7 @@ from tqdm import tqdm
 from soundbench.augment.waveform import WaveformAugment
 from soundbench.data.audio import read_audio
 from soundbench.data.cache import build_cache, read_cached
+from soundbench.data.clip_check import ClipProblems, find_problems, report
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import ClipIndex
 from soundbench.data.protocols import Splits
@@ -28,12 +29,11 @@ from soundbench.data.windows import pad_to, window_at, window_starts
 log = logging.getLogger(__name__)
 
 
-def load_clips(index: ClipIndex, sample_rate: int, min_samples: int, desc: str, threads: int = 4,
+def load_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4,
                cache: Path | None = None) -> list[torch.Tensor]:
-    """Every clip of ``index`` mono at ``sample_rate``, zero-padded to ``min_samples``: from
-    the decoded-audio cache when one is given, else decoded now."""
-    clips = read_cached(index, cache) if cache is not None else decode_clips(index, sample_rate, desc, threads)
-    return [pad_to(clip, min_samples) for clip in clips]
+    """Every clip of ``index`` mono at ``sample_rate``: from the decoded-audio cache when one
+    is given, else decoded now."""
+    return read_cached(index, cache) if cache is not None else decode_clips(index, sample_rate, desc, threads)
 
 
 def decode_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4) -> list[torch.Tensor]:
@@ -95,7 +95,7 @@ class AudioDataModule(L.LightningDataModule):
     def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
                  batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
                  eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None,
-                 cache_dir: str | None = None):
+                 cache_dir: str | None = None, bad_clips: str = "warn", min_clip_fraction: float = 0.5):
         super().__init__()
         self.corpus = corpus
         self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
@@ -103,6 +103,8 @@ class AudioDataModule(L.LightningDataModule):
         self.num_workers, self.windows_per_clip, self.seed = num_workers, windows_per_clip, seed
         self.waveform_augment = waveform_augment  # training windows only
         self.cache_dir = cache_dir  # decoded-audio cache (soundbench.data.cache); None: decode every run
+        self.bad_clips, self.min_clip_fraction = bad_clips, min_clip_fraction  # see soundbench.data.clip_check
+        self.clip_problems = ClipProblems()  # of the splits decoded so far
         self.index: ClipIndex | None = None
         self.splits: Splits | None = None
         self.datasets: dict[str, Dataset] = {}
@@ -131,7 +133,11 @@ class AudioDataModule(L.LightningDataModule):
             if len(part) == 0:
                 raise RuntimeError(f"{self.corpus.name}: the {name} split is empty for this fold; "
                                    "check dataset.fold and, with allow_partial, which files are present")
-            clips = load_clips(part, self.sample_rate, min_samples, name, cache=cache)
+            clips = load_clips(part, self.sample_rate, name, cache=cache)
+            problems = find_problems(part, clips, self.sample_rate, self.min_clip_fraction)
+            report(problems, f"{self.corpus.name} {name} split", self.bad_clips, self.min_clip_fraction)
+            self.clip_problems.add(problems)
+            clips = [pad_to(clip, min_samples) for clip in clips]
             labels = part.table["label"].to_numpy()
             self.datasets[name] = (
                 RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed,

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 GENERATOR_VERSION = 2
 CLASSES = ("siren", "engine_idle", "dog_bark", "drilling", "car_horn", "rain", "bird_chirp", "clock_tick")
+CLIP_SECONDS = 4.0  # each clip's length
 
 
 def generate_demo(
@@ -30,7 +31,7 @@ def generate_demo(
     clips_per_class: int = 40,
     n_folds: int = 5,
     sample_rate: int = 22050,
-    seconds: float = 4.0,
+    seconds: float = CLIP_SECONDS,
     seed: int = 0,
 ) -> Path:
     """Write the demo dataset under ``root`` (atomically: a half-written dataset is never

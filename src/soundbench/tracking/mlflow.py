@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.report.plots import plot_confusion_matrix
-from soundbench.training.evaluation import ClipResults
+
+if TYPE_CHECKING:  # only the type: tracking stays below training (which imports it)
+    from soundbench.training.evaluation import ClipResults
 
 
 CONFIG_HASH_TAG = "soundbench.config_hash"
+#: which process runs a run: a RUNNING run whose process is gone was killed (kill -9, power loss)
+HOST_TAG, PID_TAG = "soundbench.host", "soundbench.pid"
+#: the file in a run folder that names its MLflow run, so resuming from its checkpoint continues that run
+RUN_ID_FILE = "mlflow_run_id"
 #: config parts that do not change what is trained or measured (a resumed run trains
 #: the same thing as the one it resumes)
 UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path")
@@ -25,7 +34,7 @@ UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path")
 
 #: keys below the top level that say where or how fast, not what: the data is identified by
 #: its fingerprint instead of its path, so moving it or another checkout resumes CV
-UNHASHED_SUBKEYS = {"dataset": ("root",), "data": ("num_workers", "cache_dir")}
+UNHASHED_SUBKEYS = {"dataset": ("root",), "data": ("num_workers", "cache_dir", "bad_clips")}
 
 
 def config_hash(cfg: DictConfig, data_fingerprint: str) -> str:
@@ -87,3 +96,38 @@ def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Se
 def _metric_safe(name: str) -> str:
     # MLflow metric names allow alphanumerics, _ - . space / only
     return "".join(c if c.isalnum() or c in "_-. /" else "_" for c in name).strip("_") or "class"
+
+
+def owner_tags() -> dict[str, str]:
+    return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+
+
+def _process_is_gone(run) -> bool:
+    """Only decidable for runs started on this machine."""
+    tags = run.data.tags
+    if tags.get(HOST_TAG) != socket.gethostname() or not tags.get(PID_TAG, "").isdigit():
+        return False
+    try:
+        os.kill(int(tags[PID_TAG]), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
+
+
+def close_orphaned_runs(client, experiment_id: str, filter_string: str) -> list[str]:
+    """Mark KILLED the RUNNING runs matching ``filter_string`` whose process no longer exists
+    (left RUNNING forever by kill -9); returns their ids. Runs of live processes, or started
+    on another machine, are left alone."""
+    running = client.search_runs([experiment_id], filter_string=f"{filter_string} and attributes.status = 'RUNNING'")
+    orphans = [r.info.run_id for r in running if _process_is_gone(r)]
+    for run_id in orphans:
+        client.set_terminated(run_id, "KILLED")
+    return orphans
+
+
+def resumed_run_id(ckpt_path: str | Path) -> str | None:
+    """The MLflow run a checkpoint's run folder (<run dir>/checkpoints/x.ckpt) belongs to."""
+    marker = Path(ckpt_path).resolve().parent.parent / RUN_ID_FILE
+    return marker.read_text().strip() if marker.is_file() else None

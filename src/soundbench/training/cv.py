@@ -17,8 +17,9 @@ from hydra.utils import instantiate
 from mlflow.tracking import MlflowClient
 from omegaconf import DictConfig, open_dict
 
+from soundbench.config_check import ConfigError, check_config
 from soundbench.report.plots import plot_confusion_matrix
-from soundbench.tracking.mlflow import CONFIG_HASH_TAG, config_hash
+from soundbench.tracking.mlflow import CONFIG_HASH_TAG, close_orphaned_runs, config_hash, owner_tags
 from soundbench.training.run import experiment_name, run
 
 CV_HASH_TAG = "soundbench.cv_hash"
@@ -30,8 +31,10 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
         raise ValueError("cv needs MLflow tracking (it resumes from finished fold runs); drop logger=none")
     corpus = instantiate(cfg.dataset, _convert_="all")
     if corpus.n_folds is None:
-        raise ValueError(f"{corpus.name} uses official split lists, not folds: cross-validation does not apply")
-    folds = list(range(1, corpus.n_folds + 1)) if cfg.cv.folds == "all" else [int(f) for f in cfg.cv.folds]
+        raise ConfigError(f"{corpus.name} uses official split lists, not folds: cross-validation does not apply; "
+                          "use cv=none")
+    check_config(_with_fold(cfg, 1), corpus.n_folds)  # every value before fold 1 trains
+    folds = list(range(1, corpus.n_folds + 1)) if cfg.cv.folds == "all" else list(cfg.cv.folds)
 
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name), cfg.logger.get("artifact_location"))
@@ -39,6 +42,9 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
+    orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'")
+    if orphans:
+        print(f"Marked KILLED {len(orphans)} fold run(s) left RUNNING by a killed process: {', '.join(orphans)}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
 
     rows, confusion, class_names = [], None, None
@@ -84,8 +90,10 @@ def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: st
                                  order_by=["attributes.start_time DESC"], max_results=1)
     if earlier and earlier[0].info.status != "FINISHED":
         client.update_run(earlier[0].info.run_id, status="RUNNING")
+        for key, value in owner_tags().items():
+            client.set_tag(earlier[0].info.run_id, key, value)
         return earlier[0].info.run_id
-    return client.create_run(experiment_id, run_name=name, tags={CV_HASH_TAG: cv_hash}).info.run_id
+    return client.create_run(experiment_id, run_name=name, tags={CV_HASH_TAG: cv_hash, **owner_tags()}).info.run_id
 
 
 def _finished_run(client: MlflowClient, experiment_id: str, fold_hash: str):

@@ -11,10 +11,12 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
+from soundbench.config_check import check_config
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import CONFIG_HASH_TAG, config_hash, git_commit, log_run_setup, log_test_results
+from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, config_hash, git_commit, log_run_setup,
+                                       log_test_results, owner_tags, resumed_run_id)
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
@@ -27,8 +29,9 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
 
-    frontend = instantiate(cfg.features, _convert_="all")
     corpus = instantiate(cfg.dataset, _convert_="all")
+    check_config(cfg, corpus.n_folds)
+    frontend = instantiate(cfg.features, _convert_="all")
     augment = instantiate(cfg.augment, _convert_="all")
     datamodule = AudioDataModule(
         corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
@@ -45,10 +48,15 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
-    logger = _make_logger(cfg, corpus.name, run_name)
-    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, output_dir),
+    resuming = resumed_run_id(cfg.ckpt_path) if cfg.get("ckpt_path") else None  # continue that MLflow run
+    logger = _make_logger(cfg, corpus.name, run_name, run_id=resuming)
+    # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
+    checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
+    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
                           default_root_dir=str(output_dir))
-    if logger:
+    if logger and resuming:
+        _continue_run(logger, cfg)
+    elif logger:
         log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={
             "git_commit": git_commit(Path(cfg.paths.root_dir)),
             "dataset": corpus.name,
@@ -56,20 +64,26 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
             "model": cfg.model.name,
             "features": frontend.name,
             CONFIG_HASH_TAG: config_hash(cfg, datamodule.index.fingerprint()),
+            **owner_tags(),
             **(extra_tags or {}),
         })
         logger.log_metrics({f"model/{k}": v for k, v in cost.items()})
+    if logger:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        (output_dir / RUN_ID_FILE).write_text(logger.run_id + "\n")
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
-        _explain_interruption(trainer, output_dir)
+        _explain_interruption(trainer, checkpoints)
         raise
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
+    if logger:
+        logger.log_hyperparams(datamodule.clip_problems.as_params())
     results = module.test_results
     salience = splits.test.table["salience"] if "salience" in splits.test.table else None
     if logger:
@@ -93,29 +107,39 @@ def experiment_name(cfg: DictConfig, dataset_name: str) -> str:
     return cfg.logger.experiment_name or dataset_name
 
 
-def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str):
+def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str | None = None):
     if not cfg.get("logger"):
         return None
     with open_dict(cfg.logger):
         cfg.logger.experiment_name = experiment_name(cfg, dataset_name)
         cfg.logger.run_name = cfg.logger.run_name or run_name
-    return instantiate(cfg.logger)
+    return instantiate(cfg.logger, run_id=run_id) if run_id else instantiate(cfg.logger)
 
 
-def _make_callbacks(cfg: DictConfig, output_dir: Path) -> list:
+def _continue_run(logger, cfg: DictConfig) -> None:
+    """The resumed run is RUNNING again, owned by this process; its params stay as logged
+    (check_resumable made sure the model is the same) and the resume is recorded."""
+    client, run_id = logger.experiment, logger.run_id
+    client.update_run(run_id, status="RUNNING")
+    for key, value in {**owner_tags(), "soundbench.resumed_from": str(cfg.ckpt_path)}.items():
+        client.set_tag(run_id, key, value)
+    print(f"Resuming MLflow run {run_id} from {cfg.ckpt_path}")
+
+
+def _make_callbacks(cfg: DictConfig, checkpoints: Path) -> list:
     callbacks = []
     for callback_cfg in (cfg.get("callbacks") or {}).values():
         if callback_cfg is None:
             continue
         if "dirpath" in callback_cfg and callback_cfg.dirpath is None:
-            callbacks.append(instantiate(callback_cfg, dirpath=str(output_dir / "checkpoints")))
+            callbacks.append(instantiate(callback_cfg, dirpath=str(checkpoints)))
         else:
             callbacks.append(instantiate(callback_cfg))
     return callbacks
 
 
-def _explain_interruption(trainer: L.Trainer, output_dir: Path) -> None:
-    last = output_dir / "checkpoints" / "last.ckpt"
+def _explain_interruption(trainer: L.Trainer, checkpoints: Path) -> None:
+    last = checkpoints / "last.ckpt"
     print(f"\nTraining was interrupted in epoch {trainer.current_epoch}. "
           + (f"Resume with the same command plus ckpt_path={last}" if last.is_file()
              else "No epoch had finished, so there is no checkpoint to resume from."))

@@ -25,6 +25,9 @@ class AudioCorpus(ABC):
     n_folds: ClassVar[int | None] = None
     #: clips shorter than this many seconds are zero-padded to it (Speech Commands: 1 s)
     min_clip_seconds: ClassVar[float] = 0.0
+    #: every clip's documented length, where the dataset has one (a much shorter decoded
+    #: clip is reported; see soundbench.data.clip_check); tables may give it per row instead
+    clip_seconds: ClassVar[float | None] = None
     #: source recordings that the official folds themselves put in two folds
     official_shared_groups: ClassVar[frozenset[str]] = frozenset()
 
@@ -37,6 +40,8 @@ class AudioCorpus(ABC):
         self.check_root()
         table, class_names = self.read_table()
         table = self.drop_missing(table)
+        if self.clip_seconds and "expected_seconds" not in table:
+            table["expected_seconds"] = float(self.clip_seconds)
         if table.empty:
             raise DatasetError(f"{self.name}: no clips found under {self.root}")
         return ClipIndex(table.reset_index(drop=True), tuple(class_names))

@@ -4,7 +4,7 @@ and read by the very same ESC-50 loader."""
 from __future__ import annotations
 
 from soundbench.data.datasets.esc50 import ESC50
-from soundbench.data.demo import generate_demo
+from soundbench.data.demo import CLIP_SECONDS, generate_demo
 from soundbench.data.index import ClipIndex
 
 
@@ -12,6 +12,7 @@ class Demo(ESC50):
     name = "demo"
     how_to_get = "It is generated automatically; delete the folder to regenerate it."
     official_shared_groups = frozenset()
+    clip_seconds = CLIP_SECONDS
 
     def __init__(self, root, fold: int = 1, allow_partial: bool = False, clips_per_class: int = 40,
                  sample_rate: int = 22050, seed: int = 0):

@@ -22,6 +22,7 @@ class ESC50(AudioCorpus):
         "the root is the ESC-50-master folder (it holds audio/ and meta/)."
     )
     n_folds = 5
+    clip_seconds = 5.0
     # Four source recordings that the official esc50.csv itself places in two folds.
     official_shared_groups = frozenset({"131943", "134049", "209698", "234879"})
 

@@ -48,6 +48,7 @@ class SpeechCommands(AudioCorpus):
         "folders and the two list files)."
     )
     min_clip_seconds = 1.0
+    clip_seconds = 1.0
 
     def __init__(
         self,

@@ -29,7 +29,7 @@ class UrbanSound8K(AudioCorpus):
 
     def read_table(self) -> tuple[pd.DataFrame, list[str]]:
         path = self.root / "metadata" / "UrbanSound8K.csv"
-        meta = read_metadata(path, ("slice_file_name", "fsID", "salience", "fold", "classID", "class"))
+        meta = read_metadata(path, ("slice_file_name", "fsID", "start", "end", "salience", "fold", "classID", "class"))
         meta["classID"] = whole_numbers(meta, "classID", path, "a class id")
         meta["fold"] = whole_numbers(meta, "fold", path, "a fold number")
         check_fold_range(meta["fold"], self.n_folds, path)
@@ -48,5 +48,6 @@ class UrbanSound8K(AudioCorpus):
                 "group": meta["fsID"].astype(str),
             },
             salience=meta["salience"],
+            expected_seconds=meta["end"] - meta["start"],  # the slice's length in its source recording
         )
         return table, list(classes["class"])

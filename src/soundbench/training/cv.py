@@ -42,7 +42,10 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
-    orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'")
+    # runs of this configuration left RUNNING by a killed process (under this parent or an older one)
+    orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'") + [
+        run_id for fold in folds for run_id in close_orphaned_runs(
+            client, experiment_id, f"tags.`{CONFIG_HASH_TAG}` = '{config_hash(_with_fold(cfg, fold), fingerprint)}'")]
     if orphans:
         print(f"Marked KILLED {len(orphans)} fold run(s) left RUNNING by a killed process: {', '.join(orphans)}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")

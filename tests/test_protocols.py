@@ -1,7 +1,6 @@
 """The evaluation protocols on the real metadata: fold sizes, validation folds,
 disjointness, official Speech Commands lists."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

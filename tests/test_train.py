@@ -3,12 +3,9 @@ both tracked in MLflow."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-import mlflow
 import pytest
 from omegaconf import OmegaConf
 from hydra import compose, initialize_config_dir

@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 UV     := $(shell command -v uv 2>/dev/null)
 
-.PHONY: setup toolchain test train clean
+.PHONY: setup toolchain test test-fast train clean
 setup:
 ifndef UV
 	$(PYTHON) -m pip install --quiet "uv>=0.5"
@@ -24,6 +24,10 @@ toolchain:
 
 test:
 	$(VENV)/bin/python -m pytest
+
+# the edit-test loop: everything but the tests marked slow (training, QEMU, dvc, CLI runs)
+test-fast:
+	$(VENV)/bin/python -m pytest -m "not slow" -q
 
 train:
 	$(VENV)/bin/python train.py

@@ -10,7 +10,7 @@ from soundbench.augment.spectrogram import SpecAugment
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.data.datasets import Demo
 from soundbench.features import LogMel
-from tests.test_train import compose_config
+from tests.conftest import compose_config
 
 PRESETS = ["basic", "thesis", "strong"]
 
@@ -28,6 +28,7 @@ def items(dataset, n=6):
     return torch.stack([dataset[i][0] for i in range(n)])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preset", PRESETS)
 def test_presets_change_training_windows_but_not_evaluation_windows(demo_root, preset):
     plain, augmented = datamodule(demo_root, "none"), datamodule(demo_root, preset)
@@ -82,6 +83,7 @@ def test_specaugment_masks_each_example_independently():
         SpecAugment()(torch.ones(2, 1, 15360))
 
 
+@pytest.mark.slow
 def test_background_noise_is_mixed_from_the_folder(tmp_path):
     from soundbench.augment.waveform import WaveformAugment
     from tests.conftest import write_tone

@@ -74,7 +74,7 @@ def test_moved_data_keeps_its_fingerprint_and_config_hash(tmp_path, demo_root):
     import shutil
 
     from soundbench.tracking.mlflow import config_hash
-    from tests.test_train import compose_config
+    from tests.conftest import compose_config
 
     moved = tmp_path / "elsewhere"
     shutil.copytree(demo_root, moved)  # copytree keeps mtimes, like mv / cp -p / rsync -a

@@ -12,7 +12,7 @@ from soundbench.deploy.source import SourceError, load_trained
 from soundbench.models import create_model
 from soundbench.models.checkpoint import CheckpointError, check_resumable, load_checkpoint
 from soundbench.training.run import run
-from tests.test_train import compose_config
+from tests.conftest import compose_config
 
 
 class _Payload:

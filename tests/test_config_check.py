@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from soundbench.config_check import ConfigError, check_config
-from tests.test_train import ROOT, compose_config
+from tests.conftest import ROOT, compose_config
 
 
 @pytest.mark.parametrize("override,message", [
@@ -35,6 +35,7 @@ def test_the_defaults_and_list_protocols_pass():
         check_config(compose_config(["dataset=speechcommands", "cv=all", "cv.folds=[1]"]), n_folds=None)
 
 
+@pytest.mark.slow
 def test_train_py_stops_before_training_on_a_bad_fold_list(tmp_path):
     """cv.folds=[1,9] on the 5-fold demo used to fail only after fold 1 had trained."""
     done = subprocess.run([sys.executable, "train.py", "cv=all", "cv.folds=[1,9]", f"paths.log_dir={tmp_path}",

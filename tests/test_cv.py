@@ -5,9 +5,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from soundbench.training import run_cv
-from tests.test_train import compose_config
+from tests.conftest import compose_config
 
-pytestmark = pytest.mark.slow
 
 
 def cv_config(tmp_path, demo_root, folds="[1,2]"):
@@ -17,6 +16,7 @@ def cv_config(tmp_path, demo_root, folds="[1,2]"):
     ])
 
 
+@pytest.mark.slow
 def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_folds(tmp_path, demo_root, capsys):
     summary = run_cv(cv_config(tmp_path, demo_root), tmp_path / "out")
     client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")

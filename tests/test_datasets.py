@@ -34,6 +34,7 @@ def test_allow_partial_drops_missing_rows_with_a_warning(urbansound8k, caplog):
     assert "dropping 8679 of 8732" in caplog.text
 
 
+@pytest.mark.slow
 def test_demo_is_generated_deterministically_in_the_esc50_layout(tmp_path, demo_root):
     again = generate_demo(tmp_path / "demo")
     first = pd.read_csv(demo_root / "meta" / "esc50.csv")
@@ -45,12 +46,16 @@ def test_demo_is_generated_deterministically_in_the_esc50_layout(tmp_path, demo_
     assert index.class_names == CLASSES
 
 
+@pytest.mark.slow
 def test_demo_is_regenerated_when_damaged(tmp_path, demo_root):
     copy = tmp_path / "demo"
     shutil.copytree(demo_root, copy)
+    clip = sorted((copy / "audio").iterdir())[5]
+    original = clip.read_bytes()
+    clip.write_bytes(original[:100])  # a half-written generation: cut clip, no stamp
     (copy / "GENERATED").unlink()
     index = Demo(copy).load_index()
-    assert len(index) == 320
+    assert len(index) == 320 and clip.read_bytes() == original and (copy / "GENERATED").is_file()
 
 
 def test_speechcommands_12class_task(tmp_path):

@@ -22,7 +22,7 @@ from soundbench.deploy.source import SourceError, load_trained
 from soundbench.deploy.targets import Target, available_targets, load_target
 from soundbench.training.run import run
 from tests.conftest import ROOT
-from tests.test_train import compose_config
+from tests.conftest import compose_config
 
 needs_toolchain = pytest.mark.skipif(
     bool(codegen.toolchain_missing() or emulator.emulator_missing()),
@@ -142,6 +142,7 @@ def deploy_report(trained_checkpoint, tmp_path_factory):
     return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, DeploySettings(emulator_windows=4)), out
 
 
+@pytest.mark.slow
 def test_int8_accuracy_within_two_points_of_float(deploy_report):
     report, out = deploy_report
     assert report["onnx_parity"]["max_abs_diff"] < 1e-4 and report["onnx_parity"]["argmax_agreement"] == 1.0
@@ -152,6 +153,7 @@ def test_int8_accuracy_within_two_points_of_float(deploy_report):
     assert "QLinearConv" in {n.op_type for n in int8.graph.node}  # QOperator: integer kernels
 
 
+@pytest.mark.slow
 def test_report_states_fit_and_latency(deploy_report):
     report, _ = deploy_report
     fp = report["footprint"]["int8"]
@@ -160,10 +162,12 @@ def test_report_states_fit_and_latency(deploy_report):
     assert fp["ram_bytes"] < report["footprint"]["float32"]["ram_bytes"] <= 64 * 1024
     assert report["fits"]
     latency = report["latency"]
-    assert latency["window_ms"] == pytest.approx(fp["macc"] * latency["cycles_per_macc"] / 80e3)
-    assert latency["duty_cycle"] == pytest.approx(latency["window_ms"] / latency["window_hop_ms"])
+    if "cycles_per_window_m4" in report["firmware"]:  # the emulator's count, at the L476's 80 MHz
+        assert latency["window_ms"] == pytest.approx(report["firmware"]["cycles_per_window_m4"] / 80e3, rel=1e-6)
+    assert latency["duty_cycle"] == pytest.approx(latency["window_ms"] / latency["window_hop_ms"]) < 1
 
 
+@pytest.mark.slow
 @needs_toolchain
 def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     report, _ = deploy_report
@@ -177,6 +181,7 @@ def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     assert report["kernels"]["portable"] == ["node_mean (ReduceMean): no kernel for ReduceMean"]
 
 
+@pytest.mark.slow
 @needs_toolchain
 def test_layers_csv_has_measured_cycles_per_layer(deploy_report):
     report, out = deploy_report
@@ -192,6 +197,7 @@ def test_layers_csv_has_measured_cycles_per_layer(deploy_report):
     assert "Slowest layers" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, tmp_path):
     trained = load_trained(str(trained_checkpoint))
     report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, DeploySettings(emulator="false"))
@@ -201,6 +207,7 @@ def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, 
     assert 2 < report["latency"]["cycles_per_macc"] < 10
 
 
+@pytest.mark.slow
 @needs_toolchain
 def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
     _, out = deploy_report
@@ -213,6 +220,7 @@ def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
     assert link.message.startswith("does not fit: flash by ")
 
 
+@pytest.mark.slow
 def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_checkpoint, demo_root, tmp_path):
     from soundbench.predict import DecisionSettings, Predictor, load_bundle
     from soundbench.predict.run import resolve_model
@@ -226,6 +234,7 @@ def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_chec
         assert bundle.frontend.sample_rate == 22050 and bundle.info["model"] == "strided_ds"
 
 
+@pytest.mark.slow
 def test_a_checkpoint_becomes_a_bundle_without_its_training_data(trained_checkpoint, tmp_path):
     from soundbench.predict.run import resolve_model
 

@@ -31,6 +31,7 @@ def test_forward_shape_and_cost(name):
     assert cost["macc_per_window"] > cost["n_parameters"] // 10 > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_onnx_export_matches_pytorch(name, tmp_path):
     shape = CASES[name].output_shape()
@@ -102,8 +103,14 @@ def test_mobilenet_finetune_modes(imagenet_checkpoint, finetune, trainable):
 
 
 def test_mobilenet_resizes_to_the_configured_input():
-    model = create_model("mobilenet", (1, 60, 31), 4, input_size=(96, 96))
-    assert model(torch.randn(2, 1, 60, 31)).shape == (2, 4)
+    """The backbone's first convolution sees input_size, not the spectrogram's own shape."""
+    for input_size, seen_by_stem in (((96, 96), (96, 96)), (None, (60, 31))):
+        model = create_model("mobilenet", (1, 60, 31), 4, input_size=input_size)
+        stem = next(m for m in model.modules() if isinstance(m, torch.nn.Conv2d))
+        shapes = []
+        stem.register_forward_hook(lambda module, args, out: shapes.append(tuple(args[0].shape[-2:])))
+        assert model(torch.randn(2, 1, 60, 31)).shape == (2, 4)
+        assert shapes == [seen_by_stem]
 
 
 def test_mobilenet_batchnorm_tracks_statistics_at_the_configured_momentum():
@@ -111,6 +118,10 @@ def test_mobilenet_batchnorm_tracks_statistics_at_the_configured_momentum():
     after a short fine-tune on the demo data, and eval mode predicted one class (chance
     accuracy in all 5 folds). The model now sets PyTorch's 0.1, configurable."""
     for momentum in (0.1, 0.05):
-        model = create_model("mobilenet", (1, 60, 31), 2, bn_momentum=momentum)
-        norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-        assert norms and all(m.momentum == momentum for m in norms)
+        model = create_model("mobilenet", (1, 60, 31), 2, bn_momentum=momentum).train()
+        norm = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+        before, seen = norm.running_mean.clone(), []
+        norm.register_forward_hook(lambda module, args, out: seen.append(args[0].detach().mean(dim=(0, 2, 3))))
+        model(torch.randn(4, 1, 60, 31) + 3.0)
+        # one training step moves the running mean by `momentum` of the way to the batch mean
+        torch.testing.assert_close(norm.running_mean, before + momentum * (seen[0] - before), rtol=1e-4, atol=1e-5)

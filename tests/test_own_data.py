@@ -172,7 +172,7 @@ def test_train_on_own_folder(tmp_path, sound_folder):
     from omegaconf import OmegaConf
 
     from soundbench.training.run import run
-    from tests.test_train import compose_config
+    from tests.conftest import compose_config
 
     cfg = compose_config(["dataset=folder", f"dataset.root={sound_folder}", r"dataset.group_pattern='^(rec\d+)_'",
                           "model=strided_ds", "features.sample_rate=8000", "features.n_fft=256",

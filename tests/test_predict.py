@@ -165,6 +165,7 @@ def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
     assert class_names == sorted({"low", "high", UNKNOWN})
 
 
+@pytest.mark.slow
 def test_predict_cli_reports_a_bad_file_and_keeps_the_others(tmp_path, bundle, recording):
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00not audio at all")

@@ -7,13 +7,15 @@ import socket
 import subprocess
 import sys
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from soundbench.tracking.mlflow import HOST_TAG, PID_TAG, RUN_ID_FILE, close_orphaned_runs
 from soundbench.training.run import run
-from tests.test_train import compose_config, the_only_run
+from tests.conftest import compose_config, the_only_run
 
 
+@pytest.mark.slow
 def test_resuming_from_a_checkpoint_continues_its_mlflow_run(tmp_path, demo_root):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     common = [f"dataset.root={demo_root}", "model=strided_ds", f"paths.root_dir={tmp_path}",

@@ -6,9 +6,8 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_train import compose_config
+from tests.conftest import compose_config
 
-pytestmark = pytest.mark.slow
 
 
 def multirun(tmp_path, demo_root, *overrides):
@@ -19,12 +18,14 @@ def multirun(tmp_path, demo_root, *overrides):
     return done.stdout + done.stderr
 
 
+@pytest.mark.slow
 def test_multirun_grid_with_two_models_completes(tmp_path, demo_root):
     out = multirun(tmp_path, demo_root, "model=sbcnn,crnn", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
     assert out.count("Test clip accuracy") == 2
     assert "sbcnn-logmel-demo" in out and "crnn-logmel-demo" in out
 
 
+@pytest.mark.slow
 def test_submitit_local_launcher_runs_a_job(tmp_path, demo_root):
     multirun(tmp_path, demo_root, "hydra/launcher=submitit_local", "hydra.launcher.timeout_min=10")
     sweep = next((tmp_path / "logs" / "multiruns").iterdir())
@@ -32,6 +33,7 @@ def test_submitit_local_launcher_runs_a_job(tmp_path, demo_root):
     assert list(sweep.glob(".submitit/*/*_result.pkl"))  # submitit's own job record
 
 
+@pytest.mark.slow
 def test_optuna_search_reports_best_parameters(tmp_path, demo_root):
     multirun(tmp_path, demo_root, "hparams_search=optuna", "hydra.sweeper.n_trials=2")
     results = next((tmp_path / "logs" / "multiruns").iterdir()) / "optimization_results.yaml"

@@ -8,27 +8,13 @@ import sys
 
 import pytest
 from omegaconf import OmegaConf
-from hydra import compose, initialize_config_dir
-from mlflow.tracking import MlflowClient
 
 from soundbench.training import run
-from tests.conftest import ROOT
-
-pytestmark = pytest.mark.slow
+from tests.conftest import ROOT, compose_config, the_only_run
 
 
-def compose_config(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose("train", overrides=overrides)
 
-
-def the_only_run(tracking_uri: str):
-    client = MlflowClient(tracking_uri)
-    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
-    assert len(runs) == 1
-    return client, runs[0]
-
-
+@pytest.mark.slow
 def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
     tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
     command = [
@@ -55,6 +41,7 @@ def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
     assert client.list_artifacts(run_.info.run_id, "checkpoints")
 
 
+@pytest.mark.slow
 def test_short_run_on_real_speech_commands(tmp_path, speechcommands):
     cfg = compose_config([
         "dataset=speechcommands", f"dataset.root={speechcommands}", "dataset.version=1",
@@ -84,6 +71,7 @@ def test_every_dataset_config_composes():
     assert compose_config(["dataset=speechcommands12"]).dataset.task == "12class"
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_get_their_own_folders(tmp_path):
     """Run folders are named by the second *and* a per-process suffix: two runs started at
     once never share (and overwrite) one .hydra/config.yaml."""

@@ -70,24 +70,22 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
     } while (0)
 
 #if SB_HAVE_DSP && defined(__thumb2__)
+/* half a step: the next two column words X, Y against the weight words' taps SHIFT
+ * (", ror #8" for the second pair, "" for the first) */
+#define SB_ASM_HALF(SHIFT, C, W0, W1, X, Y, T, S00, S01, S10, S11)      \
+    "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
+    "sxtb16 " T ", " W0 SHIFT "\n\t"                                    \
+    "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
+    "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
+    "sxtb16 " T ", " W1 SHIFT "\n\t"                                    \
+    "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
+    "smlad " S11 ", " T ", " Y ", " S11 "\n\t"
 /* one SB_STEP_2X2 in assembly: W, C the weight and column pointers (post-incremented),
  * W0, W1, X, Y, T scratch, S00..S11 the accumulators (register names or %[operands]) */
 #define SB_ASM_STEP(W, C, W0, W1, X, Y, T, S00, S01, S10, S11)           \
     "ldrd " W0 ", " W1 ", [" W "], #8\n\t"                               \
-    "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
-    "sxtb16 " T ", " W0 "\n\t"                                          \
-    "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
-    "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
-    "sxtb16 " T ", " W1 "\n\t"                                          \
-    "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
-    "smlad " S11 ", " T ", " Y ", " S11 "\n\t"                           \
-    "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
-    "sxtb16 " T ", " W0 ", ror #8\n\t"                                  \
-    "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
-    "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
-    "sxtb16 " T ", " W1 ", ror #8\n\t"                                  \
-    "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
-    "smlad " S11 ", " T ", " Y ", " S11 "\n\t"
+    SB_ASM_HALF("", C, W0, W1, X, Y, T, S00, S01, S10, S11)              \
+    SB_ASM_HALF(", ror #8", C, W0, W1, X, Y, T, S00, S01, S10, S11)
 #define SB_ASM_STEP_2X2 \
     SB_ASM_STEP("%[w]", "%[c]", "%[w0]", "%[w1]", "%[x]", "%[y]", "%[t]", "%[s00]", "%[s01]", "%[s10]", "%[s11]")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from soundbench.data.download import download, extract, file_hash
+from soundbench.data.download import download, extract
 from soundbench.data.index import DatasetError
 
 

@@ -76,7 +76,7 @@ def _from_mlflow(run_id: str, tracking_uri: str | None) -> TrainedModel:
     if not checkpoints:
         experiment = client.get_run(run_id).info.experiment_id
         children = client.search_runs([experiment], f"tags.`{PARENT_TAG}` = '{run_id}'")
-        hint = (f"it is a cross-validation parent; deploy one of its fold runs: "
+        hint = ("it is a cross-validation parent; deploy one of its fold runs: "
                 + ", ".join(c.info.run_id for c in children)) if children else \
             "it did not finish training or ran without the checkpoint callback"
         raise SourceError(f"MLflow run {run_id} has no checkpoint artifact: {hint}")

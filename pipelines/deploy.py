@@ -5,17 +5,11 @@ firmware build and the emulator. Writes deploy.json."""
 from __future__ import annotations
 
 import numpy as np
-from omegaconf import OmegaConf
 
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.source import load_trained
 from soundbench.deploy.targets import load_target
 from soundbench.pipeline.params import ROOT, load_params, read_json, stage_dir, write_json
-
-
-def _kernel_cycles() -> dict[str, float]:
-    """The per-kernel cycles/MACC table of conf/deploy.yaml (one source for both CLIs)."""
-    return dict(OmegaConf.load(ROOT / "conf" / "deploy.yaml").latency.cycles_per_macc_m4)
 
 
 def main() -> None:
@@ -28,8 +22,7 @@ def main() -> None:
         for i, fold in enumerate(trained["folds"]):
             settings = DeploySettings(calibration_windows=options.get("calibration_windows", 200),
                                       emulator="auto" if i == 0 else "false",
-                                      emulator_windows=options.get("emulator_windows", 8),
-                                      cycles_per_macc_m4=_kernel_cycles())
+                                      emulator_windows=options.get("emulator_windows", 8))
             folder = ROOT / "logs" / "pipeline" / params["experiment"] / model / f"deploy-fold{fold['fold']}"
             report = deploy(load_trained(fold["run_id"], trained["tracking_uri"]), target, folder, ROOT, settings)
             per_fold.append(report)

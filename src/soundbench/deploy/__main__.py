@@ -34,6 +34,7 @@ register_run_suffix()  # ${sb_run_suffix:} in the output folder's name (conf/dep
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")
 def main(cfg: DictConfig) -> dict:
     from soundbench.deploy.report import log_to_mlflow
+    from soundbench.deploy.export import OPSET
     from soundbench.deploy.run import DeploySettings, deploy
     from soundbench.deploy.source import load_trained
     from soundbench.deploy.targets import target_from_config
@@ -43,7 +44,7 @@ def main(cfg: DictConfig) -> dict:
     trained = load_trained(str(cfg.run), cfg.tracking_uri)
     out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
     settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
-                              cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset)
+                              cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset or OPSET)
     report = deploy(trained, target, out_dir, ROOT, settings)
     plot_memory_plan(out_dir / "model_int8.onnx", out_dir / "memory_plan.png")
     print("\n" + (out_dir / "report.md").read_text())

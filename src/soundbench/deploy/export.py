@@ -12,7 +12,11 @@ import torch
 from torch import nn
 
 
-def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, opset: int = 18) -> Path:
+#: the ONNX opset every export uses (deploy, bundles, benchmarks)
+OPSET = 18
+
+
+def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, opset: int = OPSET) -> Path:
     """Write ``model`` (eval mode) to ``path`` as one self-contained .onnx file: weights are
     embedded (``external_data=False``; the default writes a separate .onnx.data)."""
     path = Path(path)

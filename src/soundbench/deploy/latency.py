@@ -18,7 +18,7 @@ CORTEX_M4_COREMARK_PER_MHZ = 3.40
 
 #: Cortex-M4 cycles per MACC of each kernel, measured in QEMU on SB-CNN and Stride-DS-24
 #: (per-layer counts, README "Deploying"); "portable" is emx-onnx-cgen's generated loops.
-#: conf/deploy.yaml (latency.cycles_per_macc_m4) restates these for the command line.
+#: conf/deploy.yaml's latency.cycles_per_macc_m4 may override entries.
 KERNEL_CYCLES_PER_MACC_M4 = {
     "sb_conv_s8": 2.0, "sb_depthwise_conv_s8": 3.6, "sb_fully_connected_s8": 2.9, "sb_max_pool_s8": 18.0,
     "portable": 34.7,

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from soundbench.deploy import codegen, emulator
-from soundbench.deploy.export import compare_logits, export_onnx, onnx_logits
+from soundbench.deploy.export import OPSET, compare_logits, export_onnx, onnx_logits
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
@@ -33,10 +33,17 @@ class DeploySettings:
     calibration_method: str = "minmax"
     emulator: str = "auto"            # auto | true | false
     emulator_windows: int = 8
-    #: cycles per MACC on a Cortex-M4 by kernel, for when the emulator does not run
-    #: (conf/deploy.yaml latency.cycles_per_macc_m4; measured in QEMU, README "Deploying")
-    cycles_per_macc_m4: dict[str, float] = field(default_factory=lambda: dict(KERNEL_CYCLES_PER_MACC_M4))
-    opset: int = 18
+    #: cycles per MACC on a Cortex-M4 by kernel, for when the emulator does not run: the
+    #: measured KERNEL_CYCLES_PER_MACC_M4, with these entries overriding it
+    cycles_per_macc_m4: dict[str, float] = field(default_factory=dict)
+    opset: int = OPSET
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.cycles_per_macc_m4) - set(KERNEL_CYCLES_PER_MACC_M4))
+        if unknown:
+            raise ValueError(f"latency.cycles_per_macc_m4: unknown kernel(s) {unknown}; "
+                             f"known: {', '.join(KERNEL_CYCLES_PER_MACC_M4)}")
+        self.cycles_per_macc_m4 = {**KERNEL_CYCLES_PER_MACC_M4, **self.cycles_per_macc_m4}
 
 
 def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str | Path,

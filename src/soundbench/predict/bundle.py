@@ -72,12 +72,13 @@ def load_bundle(folder: str | Path) -> ModelBundle:
     return ModelBundle(folder, frontend, tuple(manifest["class_names"]), dict(manifest["models"]), info)
 
 
-def export_bundle(trained, folder: str | Path, opset: int = 18) -> ModelBundle:
-    """Export a trained model (:class:`soundbench.deploy.source.TrainedModel`) as a bundle."""
+def export_bundle(trained, folder: str | Path, opset: int | None = None) -> ModelBundle:
+    """Export a trained model (:class:`soundbench.deploy.source.TrainedModel`) as a bundle
+    (``opset`` None: soundbench.deploy.export.OPSET)."""
     from soundbench.deploy.export import export_onnx
 
     folder = Path(folder)
-    export_onnx(trained.model, trained.input_shape, folder / "model.onnx", opset)
+    export_onnx(trained.model, trained.input_shape, folder / "model.onnx", *([opset] if opset else []))
     save_bundle(folder, trained.cfg.features, trained.class_names, {"float32": "model.onnx"},
                 provenance(trained))
     return load_bundle(folder)

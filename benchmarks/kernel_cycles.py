@@ -21,8 +21,8 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from soundbench.artifacts.onnx_export import export_onnx, onnx_logits  # noqa: E402
 from soundbench.deploy import codegen, emulator  # noqa: E402
-from soundbench.deploy.export import export_onnx, onnx_logits  # noqa: E402
 from soundbench.deploy.fit import ModelFootprint  # noqa: E402
 from soundbench.deploy.graph import Graph  # noqa: E402
 from soundbench.deploy.kernels import plan_kernels, scratch_by_node  # noqa: E402

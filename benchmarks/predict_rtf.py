@@ -22,14 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import soundfile as sf
 import torch
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
+from soundbench.artifacts.onnx_export import export_onnx
 from soundbench.data.audio import read_audio
-from soundbench.deploy.export import export_onnx
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.predict import DecisionSettings, Predictor, load_bundle, save_bundle
 
@@ -97,7 +96,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = make_bundle(tmp, args.model)
-        print(f"| model | precision | audio | windows | compute | real-time factor | read+resample | features | "
+        print("| model | precision | audio | windows | compute | real-time factor | read+resample | features | "
               "model | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|")
         for minutes in args.minutes:
             recording = long_recording(tmp / f"{minutes:g}min.wav", minutes)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +21,6 @@ from hydra.utils import instantiate
 
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.data.datasets import Demo
-from soundbench.models import create_model
 from soundbench.training.module import AudioClassifier
 
 ROOT = Path(__file__).resolve().parents[1]

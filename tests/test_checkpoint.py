@@ -8,7 +8,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from soundbench.deploy.source import SourceError, load_trained
+from soundbench.artifacts.trained import SourceError, load_trained
 from soundbench.models import create_model
 from soundbench.models.checkpoint import CheckpointError, check_resumable, load_checkpoint
 from soundbench.training.run import run

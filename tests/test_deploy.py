@@ -12,13 +12,13 @@ import pytest
 from omegaconf import OmegaConf
 from onnx import TensorProto, helper
 
+from soundbench.artifacts.trained import SourceError, load_trained
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph, UnsupportedModelError
 from soundbench.deploy.macc import total_macc
 from soundbench.deploy.memory_plan import plan_memory
 from soundbench.deploy.run import DeploySettings, deploy
-from soundbench.deploy.source import SourceError, load_trained
 from soundbench.deploy.targets import Target, available_targets, load_target
 from soundbench.training.run import run
 from tests.conftest import ROOT

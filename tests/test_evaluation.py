@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from soundbench.training.evaluation import evaluate_windows, vote
+from soundbench.evaluation import evaluate_windows
+from soundbench.voting import vote
 
 # clip 0: three windows; clip 1: two windows
 PROBS = torch.tensor([

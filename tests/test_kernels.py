@@ -10,8 +10,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from soundbench.artifacts.onnx_export import onnx_logits
 from soundbench.deploy import codegen, emulator
-from soundbench.deploy.export import onnx_logits
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, plan_kernels, scratch_by_node

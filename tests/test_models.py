@@ -6,7 +6,7 @@ import pytest
 import torch
 import torchvision
 
-from soundbench.deploy.export import export_onnx, onnx_parity
+from soundbench.artifacts.onnx_export import export_onnx, onnx_parity
 from soundbench.features import MFCC, LogMel, Waveform
 from soundbench.models import create_model, list_models, model_cost
 from soundbench.models.mobilenet import WeightsError

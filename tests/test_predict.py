@@ -14,8 +14,8 @@ import soundfile as sf
 import torch
 from torch import nn
 
+from soundbench.artifacts.onnx_export import export_onnx
 from soundbench.data.datasets import AudacityLabels
-from soundbench.deploy.export import export_onnx
 from soundbench.features import LogMel
 from soundbench.predict import SILENCE, UNKNOWN, DecisionSettings, Predictor, load_bundle, save_bundle
 from soundbench.predict.stream import WindowStream
@@ -181,7 +181,7 @@ def test_predict_cli_reports_a_bad_file_and_keeps_the_others(tmp_path, bundle, r
 
 
 def test_not_a_bundle_says_what_it_needs(tmp_path):
-    from soundbench.predict.bundle import BundleError
+    from soundbench.artifacts.bundle import BundleError
 
     with pytest.raises(BundleError, match="not a model bundle"):
         load_bundle(tmp_path)

@@ -33,10 +33,12 @@ register_run_suffix()  # ${sb_run_suffix:} in the output folder's name (conf/dep
 
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")
 def main(cfg: DictConfig) -> dict:
+    from soundbench.artifacts.onnx_export import OPSET
+    from soundbench.artifacts.trained import load_trained
+    from soundbench.deploy.graph import Graph
+    from soundbench.deploy.memory_plan import plan_memory
     from soundbench.deploy.report import log_to_mlflow
-    from soundbench.deploy.export import OPSET
     from soundbench.deploy.run import DeploySettings, deploy
-    from soundbench.deploy.source import load_trained
     from soundbench.deploy.targets import target_from_config
     from soundbench.report.plots import plot_memory_plan
 
@@ -46,7 +48,8 @@ def main(cfg: DictConfig) -> dict:
     settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
                               cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset or OPSET)
     report = deploy(trained, target, out_dir, ROOT, settings)
-    plot_memory_plan(out_dir / "model_int8.onnx", out_dir / "memory_plan.png")
+    int8 = Graph(out_dir / "model_int8.onnx")
+    plot_memory_plan(plan_memory(int8), len(int8.nodes), "Memory plan of model_int8.onnx", out_dir / "memory_plan.png")
     print("\n" + (out_dir / "report.md").read_text())
     print(f"Files: {out_dir}")
     if trained.run_id:

@@ -12,19 +12,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from soundbench.artifacts.bundle import provenance, save_bundle
+from soundbench.artifacts.onnx_export import OPSET, compare_logits, export_onnx, onnx_logits
+from soundbench.artifacts.trained import TrainedModel
 from soundbench.deploy import codegen, emulator
-from soundbench.deploy.export import OPSET, compare_logits, export_onnx, onnx_logits
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
 from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.report import to_markdown
-from soundbench.deploy.source import TrainedModel
 from soundbench.deploy.targets import Target
 from soundbench.deploy.windows import calibration_windows, test_windows
-from soundbench.predict.bundle import provenance, save_bundle
-from soundbench.training.evaluation import evaluate_windows
+from soundbench.evaluation import evaluate_windows
 
 
 @dataclass

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from soundbench.deploy.source import TrainedModel
+from soundbench.artifacts.trained import TrainedModel
 
 
 @dataclass

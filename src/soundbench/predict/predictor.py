@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from soundbench.predict.bundle import ModelBundle
+from soundbench.artifacts.bundle import ModelBundle
 from soundbench.predict.stream import WindowStream
 from soundbench.predict.timeline import (DecisionSettings, Segment, SlidingDecision, absorb_short_segments,
                                          merge_segments, rms_dbfs, window_slots)

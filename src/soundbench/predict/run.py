@@ -7,9 +7,9 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
 from soundbench.data.audio import AudioReadError
 from soundbench.data.datasets.own_data import AUDIO_SUFFIXES
-from soundbench.predict.bundle import ModelBundle, export_bundle, load_bundle
 from soundbench.predict.outputs import write_outputs
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
@@ -18,7 +18,7 @@ from soundbench.predict.timeline import DecisionSettings
 def resolve_model(source: str, out_dir: Path, tracking_uri: str | None = None) -> ModelBundle:
     """A bundle folder as is (a folder that is not one is refused with what it lacks); an
     MLflow run id or a checkpoint exported to ``out_dir/model``."""
-    from soundbench.deploy.source import load_trained
+    from soundbench.artifacts.trained import load_trained
 
     if Path(source).is_dir():
         return load_bundle(source)

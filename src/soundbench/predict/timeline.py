@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from soundbench.training.evaluation import VOTING, vote
+from soundbench.voting import VOTING, vote
 
 SILENCE = "silence"
 UNKNOWN = "unknown"

@@ -38,16 +38,12 @@ def plot_confusion_matrix(confusion: np.ndarray, class_names: tuple[str, ...], p
     return path
 
 
-def plot_memory_plan(model: Path, path: Path) -> Path:
-    """The activation arena over time: one rectangle per buffer (x: the nodes it is alive
-    for, y: its bytes in the arena), so one sees which tensors set the peak."""
+def plot_memory_plan(plan, n_nodes: int, title: str, path: Path) -> Path:
+    """The activation arena over time (``plan``: a soundbench.deploy.memory_plan plan): one
+    rectangle per buffer (x: the nodes it is alive for, y: its bytes in the arena), so one
+    sees which tensors set the peak."""
     from matplotlib.patches import Rectangle
 
-    from soundbench.deploy.graph import Graph
-    from soundbench.deploy.memory_plan import plan_memory
-
-    graph = Graph(model)
-    plan = plan_memory(graph)
     fig, ax = plt.subplots(figsize=(8, 4))
     for buffer in plan.buffers:
         ax.add_patch(Rectangle((buffer.first - 0.4, buffer.offset / 1024), buffer.last - buffer.first + 0.8,
@@ -55,11 +51,11 @@ def plot_memory_plan(model: Path, path: Path) -> Path:
         if buffer.size >= plan.arena_bytes * 0.08:
             ax.text(buffer.first - 0.3, (buffer.offset + buffer.size / 2) / 1024, buffer.tensors[0][:24], fontsize=7, va="center")
     ax.axhline(plan.arena_bytes / 1024, color="red", linestyle="--", label=f"arena {plan.arena_bytes / 1024:.1f} KiB")
-    ax.set_xlim(-1, len(graph.nodes))
+    ax.set_xlim(-1, n_nodes)
     ax.set_ylim(0, plan.arena_bytes / 1024 * 1.1)
     ax.set_xlabel("node (execution order)")
     ax.set_ylabel("arena offset (KiB)")
-    ax.set_title(f"Memory plan of {Path(model).name}")
+    ax.set_title(title)
     ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=120)

@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from soundbench.report.plots import plot_confusion_matrix
 
 if TYPE_CHECKING:  # only the type: tracking stays below training (which imports it)
-    from soundbench.training.evaluation import ClipResults
+    from soundbench.evaluation import ClipResults
 
 
 CONFIG_HASH_TAG = "soundbench.config_hash"

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from mlflow.tracking import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig, open_dict
 
 from soundbench.config_check import ConfigError, check_config
@@ -23,7 +24,7 @@ from soundbench.tracking.mlflow import CONFIG_HASH_TAG, close_orphaned_runs, con
 from soundbench.training.run import experiment_name, run
 
 CV_HASH_TAG = "soundbench.cv_hash"
-PARENT_TAG = "mlflow.parentRunId"
+PARENT_TAG = MLFLOW_PARENT_RUN_ID  # what the MLflow UI nests children by
 
 
 def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from soundbench.augment.batch import Mixup
-from soundbench.training.evaluation import ClipResults, evaluate_windows
+from soundbench.evaluation import ClipResults, evaluate_windows
 
 
 class AudioClassifier(L.LightningModule):

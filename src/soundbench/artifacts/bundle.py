@@ -73,9 +73,9 @@ def load_bundle(folder: str | Path) -> ModelBundle:
 
 
 def export_bundle(trained, folder: str | Path, opset: int | None = None) -> ModelBundle:
-    """Export a trained model (:class:`soundbench.deploy.source.TrainedModel`) as a bundle
-    (``opset`` None: soundbench.deploy.export.OPSET)."""
-    from soundbench.deploy.export import export_onnx
+    """Export a trained model (:class:`soundbench.artifacts.trained.TrainedModel`) as a bundle
+    (``opset`` None: soundbench.artifacts.onnx_export.OPSET)."""
+    from soundbench.artifacts.onnx_export import export_onnx  # here: torch.onnx is needless to predict
 
     folder = Path(folder)
     export_onnx(trained.model, trained.input_shape, folder / "model.onnx", *([opset] if opset else []))

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hydra.utils import instantiate
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID as PARENT_TAG
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.features.frontends import FrontEnd
 from soundbench.models.checkpoint import CheckpointError, load_checkpoint, model_weights
-from soundbench.training.cv import PARENT_TAG
 
 
 class SourceError(ValueError):

@@ -1,0 +1,69 @@
+"""Dependencies point one way: every package imports on its own in a fresh interpreter,
+never loads a layer above it, and prediction loads neither Lightning nor MLflow."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+# layer → the soundbench packages it may import (besides itself and the layers below)
+LAYERS = {
+    "soundbench.voting": set(),
+    "soundbench.features": set(),
+    "soundbench.models": set(),
+    "soundbench.augment": set(),
+    "soundbench.report": set(),
+    "soundbench.data": {"augment"},
+    "soundbench.evaluation": {"voting"},
+    "soundbench.artifacts": {"data", "augment", "features", "models"},
+    "soundbench.tracking": {"report", "evaluation", "voting"},
+    "soundbench.predict": {"artifacts", "data", "augment", "features", "models", "voting"},
+    "soundbench.deploy": {"artifacts", "data", "augment", "features", "models", "report", "evaluation", "voting",
+                          "run_folder"},
+    "soundbench.training": {"data", "augment", "features", "models", "report", "evaluation", "voting", "tracking",
+                            "config_check"},
+}
+HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")
+
+
+def _import_alone(module: str) -> subprocess.Popen:
+    code = (f"import importlib, json, pkgutil, sys\n"
+            f"package = importlib.import_module({module!r})\n"
+            "for info in pkgutil.walk_packages(getattr(package, '__path__', []), package.__name__ + '.'):\n"
+            "    if not info.name.endswith('__main__'):\n"
+            "        importlib.import_module(info.name)\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict[str, set[str]]:
+    """Per package: every module loaded by importing it and all its submodules, alone."""
+    running = {module: _import_alone(module) for module in [*LAYERS, "soundbench.predict.predictor"]}
+    result = {}
+    for module, process in running.items():
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, f"import {module} alone failed:\n{err[-2000:]}"
+        result[module] = set(json.loads(out.splitlines()[-1]))
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("package", sorted(LAYERS))
+def test_packages_import_alone_and_only_downward(loaded, package):
+    own = package.split(".")[1]
+    used = {m.split(".")[1] for m in loaded[package] if m.startswith("soundbench.") and m.count(".") >= 1} - {own}
+    assert used <= LAYERS[package], f"{package} imports {sorted(used - LAYERS[package])}, which are not below it"
+
+
+@pytest.mark.slow
+def test_predicting_loads_neither_lightning_nor_mlflow(loaded):
+    heavy = sorted(m for m in loaded["soundbench.predict.predictor"] if m.split(".")[0] in HEAVY_FOR_PREDICT
+                   or any(m.startswith(h) for h in HEAVY_FOR_PREDICT))
+    assert not heavy, f"soundbench.predict.predictor loads {heavy[:5]}"

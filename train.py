@@ -17,7 +17,8 @@ register_run_suffix()  # ${sb_run_suffix:} in the run folder's name (conf/hydra)
 @hydra.main(version_base="1.3", config_path="conf", config_name="train")
 def main(cfg: DictConfig) -> float:
     # imported after Hydra parsed the command line, so --help and config errors stay fast
-    from soundbench.training import run, run_cv
+    from soundbench.training.cv import run_cv
+    from soundbench.training.run import run
 
     output_dir = HydraConfig.get().runtime.output_dir
     if cfg.cv.folds:

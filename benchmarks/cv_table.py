@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
-from soundbench.training import run_cv
+from soundbench.training.cv import run_cv
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUPS = [("sbcnn", "logmel"), ("strided_ds", "logmel"), ("crnn", "logmel"), ("dscnn", "mfcc"),

@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from soundbench.training import run_cv
+from soundbench.training.cv import run_cv
 from tests.conftest import compose_config
 
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 from omegaconf import OmegaConf
 
-from soundbench.training import run
+from soundbench.training.run import run
 from tests.conftest import ROOT, compose_config, the_only_run
 
 

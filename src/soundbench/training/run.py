@@ -48,29 +48,19 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
-    resuming = resumed_run_id(cfg.ckpt_path) if cfg.get("ckpt_path") else None  # continue that MLflow run
-    logger = _make_logger(cfg, corpus.name, run_name, run_id=resuming)
+    logger = _start_tracking(cfg, run_name, output_dir, tags={
+        "git_commit": git_commit(Path(cfg.paths.root_dir)),
+        "dataset": corpus.name,
+        "dataset_fingerprint": datamodule.index.fingerprint(),
+        "model": cfg.model.name,
+        "features": frontend.name,
+        CONFIG_HASH_TAG: config_hash(cfg, datamodule.index.fingerprint()),
+        **(extra_tags or {}),
+    }, metrics={f"model/{k}": v for k, v in cost.items()})
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
     trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
                           default_root_dir=str(output_dir))
-    if logger and resuming:
-        _continue_run(logger, cfg)
-    elif logger:
-        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={
-            "git_commit": git_commit(Path(cfg.paths.root_dir)),
-            "dataset": corpus.name,
-            "dataset_fingerprint": datamodule.index.fingerprint(),
-            "model": cfg.model.name,
-            "features": frontend.name,
-            CONFIG_HASH_TAG: config_hash(cfg, datamodule.index.fingerprint()),
-            **owner_tags(),
-            **(extra_tags or {}),
-        })
-        logger.log_metrics({f"model/{k}": v for k, v in cost.items()})
-    if logger:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / RUN_ID_FILE).write_text(logger.run_id + "\n")
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
@@ -114,6 +104,25 @@ def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str 
         cfg.logger.experiment_name = experiment_name(cfg, dataset_name)
         cfg.logger.run_name = cfg.logger.run_name or run_name
     return instantiate(cfg.logger, run_id=run_id) if run_id else instantiate(cfg.logger)
+
+
+def _start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict[str, str],
+                    metrics: dict[str, float]):
+    """The MLflow logger of this run (None with logger=none): a new run with the config,
+    tags and metrics, or, resuming from a checkpoint, the run that wrote it. Its id goes to
+    the run folder (RUN_ID_FILE) so a later resume finds it."""
+    resuming = resumed_run_id(cfg.ckpt_path) if cfg.get("ckpt_path") else None
+    logger = _make_logger(cfg, tags["dataset"], run_name, run_id=resuming)
+    if not logger:
+        return None
+    if resuming:
+        _continue_run(logger, cfg)
+    else:
+        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={**tags, **owner_tags()})
+        logger.log_metrics(metrics)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / RUN_ID_FILE).write_text(logger.run_id + "\n")
+    return logger
 
 
 def _continue_run(logger, cfg: DictConfig) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 from soundbench.artifacts.trained import load_trained
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.targets import load_target
-from soundbench.pipeline.params import ROOT, load_params, read_json, stage_dir, write_json
+from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, write_json
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from soundbench.data.download import DownloadError
 from soundbench.data.sources import fetch_dataset
-from soundbench.pipeline.params import ROOT, load_params, stage_dir, write_json
+from soundbench.benchmark.params import ROOT, load_params, stage_dir, write_json
 
 
 def main() -> None:

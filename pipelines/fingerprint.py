@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from hydra.utils import instantiate
 
-from soundbench.pipeline.params import load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import load_params, models, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:

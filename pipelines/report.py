@@ -6,8 +6,8 @@ from __future__ import annotations
 from mlflow import MlflowClient
 
 from soundbench.deploy.targets import load_target
-from soundbench.pipeline.params import ROOT, load_params, read_json, stage_dir, write_json
-from soundbench.pipeline.report import markdown, pareto_plot, rows
+from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, write_json
+from soundbench.benchmark.table import markdown, pareto_plot, rows
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from soundbench.pipeline.params import ROOT, load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import ROOT, load_params, models, read_json, stage_dir, train_config, write_json
 from soundbench.tracking.mlflow import config_hash, git_commit
 from soundbench.training.cv import run_cv
 

@@ -9,7 +9,7 @@ from hydra.utils import instantiate
 
 from soundbench.data.index import DatasetError
 from soundbench.data.verify import verify_dataset
-from soundbench.pipeline.params import load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import load_params, models, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from soundbench.pipeline.params import models
+from soundbench.benchmark.params import models
 from tests.conftest import ROOT
 
 

@@ -6,7 +6,7 @@ from the memory map instead of decoding and resampling audio in every run.
 Why waveforms and not spectrograms: the front end runs inside the model step on each
 window exactly as it will on a device (per-window dB floor and normalisation), waveform
 augmentation stays possible, and the cache serves every feature type at that rate.
-Layout: ``<cache_dir>/<key>/{audio.f32, clips.csv, complete}``; ``complete`` is written
+Layout: ``<cache_dir>/<key>/{audio.npy, clips.csv, complete}``; ``complete`` is written
 last, so an interrupted build is redone rather than half-used.
 """
 

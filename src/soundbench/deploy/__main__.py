@@ -37,10 +37,10 @@ def main(cfg: DictConfig) -> dict:
     from soundbench.artifacts.trained import load_trained
     from soundbench.deploy.graph import Graph
     from soundbench.deploy.memory_plan import plan_memory
-    from soundbench.deploy.report import log_to_mlflow
+    from soundbench.deploy.summary import log_to_mlflow
     from soundbench.deploy.run import DeploySettings, deploy
     from soundbench.deploy.targets import target_from_config
-    from soundbench.report.plots import plot_memory_plan
+    from soundbench.plots import plot_memory_plan
 
     target = target_from_config(cfg.target)
     trained = load_trained(str(cfg.run), cfg.tracking_uri)

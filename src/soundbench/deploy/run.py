@@ -21,9 +21,9 @@ from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
 from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
-from soundbench.deploy.report import to_markdown
+from soundbench.deploy.summary import to_markdown
 from soundbench.deploy.targets import Target
-from soundbench.deploy.windows import calibration_windows, test_windows
+from soundbench.deploy.sample_windows import calibration_windows, test_windows
 from soundbench.evaluation import evaluate_windows
 
 

@@ -3,7 +3,7 @@
 A front end owns the analysis-window geometry: ``window_frames`` feature frames of
 ``hop_length`` samples. With torchaudio's centred STFT, a window of
 ``(window_frames - 1) * hop_length`` samples yields exactly ``window_frames`` frames
-(31 frames ≈ 0.72 s at 22.05 kHz / hop 512, the thesis setting). The same module runs in
+(31 frames: 15,360 samples ≈ 0.70 s at 22.05 kHz / hop 512, the thesis setting). The same module runs in
 training, evaluation, prediction and export, so features cannot drift between them.
 
 Input: ``(batch, samples)`` windows. Output: ``(batch, 1, bands, frames)`` for

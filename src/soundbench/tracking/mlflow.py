@@ -16,7 +16,7 @@ import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
 from omegaconf import DictConfig, OmegaConf
 
-from soundbench.report.plots import plot_confusion_matrix
+from soundbench.plots import plot_confusion_matrix
 
 if TYPE_CHECKING:  # only the type: tracking stays below training (which imports it)
     from soundbench.evaluation import ClipResults

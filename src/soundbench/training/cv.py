@@ -19,7 +19,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig, open_dict
 
 from soundbench.config_check import ConfigError, check_config
-from soundbench.report.plots import plot_confusion_matrix
+from soundbench.plots import plot_confusion_matrix
 from soundbench.tracking.mlflow import CONFIG_HASH_TAG, close_orphaned_runs, config_hash, owner_tags
 from soundbench.training.run import experiment_name, run
 

@@ -11,7 +11,7 @@ def _kib(n: float) -> str:
 
 
 def to_markdown(r: dict) -> str:
-    fp8, fp32, lat, fw = r["footprint"]["int8"], r["footprint"]["float32"], r["latency"], r["firmware"]
+    int8_fp, float_fp, lat, fw = r["footprint"]["int8"], r["footprint"]["float32"], r["latency"], r["firmware"]
     acc = r["accuracy"]
     lines = [
         f"# Deploy report: {r['model']} on {r['target']} ({r['board']})",
@@ -24,10 +24,10 @@ def to_markdown(r: dict) -> str:
         f"| ONNX vs PyTorch | max abs diff {r['onnx_parity']['max_abs_diff']:.2e}, argmax agreement {r['onnx_parity']['argmax_agreement']:.1%} |",
         f"| clip accuracy float32 / int8 | {acc['float32']:.3f} / {acc['int8']:.3f} ({(acc['int8'] - acc['float32']) * 100:+.1f} points) |",
         f"| int8 vs float32 windows | argmax agreement {r['int8_vs_float']['argmax_agreement']:.1%} |",
-        f"| parameters | {fp8['n_parameters']:,} |",
-        f"| MACC per window | {fp8['macc']:,} |",
+        f"| parameters | {int8_fp['n_parameters']:,} |",
+        f"| MACC per window | {int8_fp['macc']:,} |",
     ]
-    for fp in (fp32, fp8):
+    for fp in (float_fp, int8_fp):
         for b in fp["budgets"]:
             lines.append(f"| {b['what']} | {_kib(b['need'])} of {_kib(b['budget'])}: {b['verdict']} |")
     lines += [
@@ -70,17 +70,17 @@ def _kernel_lines(r: dict) -> list[str]:
 
 
 def metrics(r: dict) -> dict[str, float]:
-    fp8, fw, lat = r["footprint"]["int8"], r["firmware"], r["latency"]
+    int8_fp, fw, lat = r["footprint"]["int8"], r["firmware"], r["latency"]
     out = {
         "deploy/onnx_max_abs_diff": r["onnx_parity"]["max_abs_diff"],
         "deploy/float32_clip_acc": r["accuracy"]["float32"],
         "deploy/int8_clip_acc": r["accuracy"]["int8"],
-        "deploy/macc": fp8["macc"],
-        "deploy/n_parameters": fp8["n_parameters"],
+        "deploy/macc": int8_fp["macc"],
+        "deploy/n_parameters": int8_fp["n_parameters"],
         "deploy/flash_float32_bytes": r["footprint"]["float32"]["flash_bytes"],
         "deploy/ram_float32_bytes": r["footprint"]["float32"]["ram_bytes"],
-        "deploy/flash_int8_bytes": fp8["flash_bytes"],
-        "deploy/ram_int8_bytes": fp8["ram_bytes"],
+        "deploy/flash_int8_bytes": int8_fp["flash_bytes"],
+        "deploy/ram_int8_bytes": int8_fp["ram_bytes"],
         "deploy/latency_window_ms": lat["window_ms"],
         "deploy/duty_cycle": lat["duty_cycle"],
         "deploy/fits": float(r["fits"]),

@@ -124,6 +124,9 @@ def _run(command: list[str], cwd: Path, env: dict) -> str:
 def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
     repo, env = tmp_path / "repo", _env()
     _copy_repo(repo)
+    # a fresh pipeline: the repository's lock and stage outputs point at its own data folder
+    (repo / "dvc.lock").unlink()
+    shutil.rmtree(repo / "experiments" / "demo")
     shutil.copytree(demo_root, repo / "data" / "demo")  # the generator's output, to save its 4 s
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(model="strided_ds", train={"max_epochs": 2, "folds": [1, 2]},

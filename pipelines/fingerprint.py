@@ -16,11 +16,11 @@ def main() -> None:
     root = read_json(stage_dir(params) / "download.json")["root"]
     cfg = train_config(params, models(params)[0], dataset_root=root)
     index = instantiate(cfg.dataset, _convert_="all").load_index()
+    fingerprint = index.fingerprint()
     write_json(stage_dir(params) / "fingerprint.json", {
-        "dataset": params["dataset"], "root": root, "clips": len(index),
-        "dataset_fingerprint": index.fingerprint(),
+        "dataset": params["dataset"], "root": root, "clips": len(index), "dataset_fingerprint": fingerprint,
     })
-    print(f"{params['dataset']}: {len(index)} clips, fingerprint {index.fingerprint()}")
+    print(f"{params['dataset']}: {len(index)} clips, fingerprint {fingerprint}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
 
-BAD_CLIP_POLICIES = ("warn", "error")
+from soundbench.data.clip_check import POLICIES as BAD_CLIP_POLICIES
 
 
 class ConfigError(ValueError):

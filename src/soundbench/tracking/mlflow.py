@@ -112,7 +112,7 @@ def _process_is_gone(run) -> bool:
     except ProcessLookupError:
         return True
     except PermissionError:  # alive, another user's
-        return False
+        pass
     return False
 
 

@@ -43,10 +43,11 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
+    fold_hashes = {fold: config_hash(_with_fold(cfg, fold), fingerprint) for fold in folds}
     # runs of this configuration left RUNNING by a killed process (under this parent or an older one)
     orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'") + [
-        run_id for fold in folds for run_id in close_orphaned_runs(
-            client, experiment_id, f"tags.`{CONFIG_HASH_TAG}` = '{config_hash(_with_fold(cfg, fold), fingerprint)}'")]
+        run_id for fold_hash in fold_hashes.values()
+        for run_id in close_orphaned_runs(client, experiment_id, f"tags.`{CONFIG_HASH_TAG}` = '{fold_hash}'")]
     if orphans:
         print(f"Marked KILLED {len(orphans)} fold run(s) left RUNNING by a killed process: {', '.join(orphans)}")
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
@@ -55,7 +56,7 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     try:
         for fold in folds:
             fold_cfg = _with_fold(cfg, fold)
-            done = _finished_run(client, experiment_id, config_hash(fold_cfg, fingerprint))
+            done = _finished_run(client, experiment_id, fold_hashes[fold])
             if done is not None:
                 print(f"fold {fold}: already finished with this configuration (run {done.info.run_id}); skipping")
                 acc, fold_confusion, names = _results_of(client, done)

@@ -48,13 +48,14 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
+    fingerprint = datamodule.index.fingerprint()  # stats every file: once
     logger = _start_tracking(cfg, run_name, output_dir, tags={
         "git_commit": git_commit(Path(cfg.paths.root_dir)),
         "dataset": corpus.name,
-        "dataset_fingerprint": datamodule.index.fingerprint(),
+        "dataset_fingerprint": fingerprint,
         "model": cfg.model.name,
         "features": frontend.name,
-        CONFIG_HASH_TAG: config_hash(cfg, datamodule.index.fingerprint()),
+        CONFIG_HASH_TAG: config_hash(cfg, fingerprint),
         **(extra_tags or {}),
     }, metrics={f"model/{k}": v for k, v in cost.items()})
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives

@@ -13,11 +13,11 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 
+from soundbench.models import list_models, model_entry
 from soundbench.training.cv import run_cv
 
 ROOT = Path(__file__).resolve().parents[1]
-SETUPS = [("sbcnn", "logmel"), ("strided_ds", "logmel"), ("crnn", "logmel"), ("dscnn", "mfcc"),
-          ("cnn1d", "waveform"), ("mobilenet", "logmel")]
+SETUPS = [(model, model_entry(model).recommended) for model in list_models()]  # each with its usual front end
 
 
 def main():

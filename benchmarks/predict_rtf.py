@@ -24,12 +24,12 @@ from pathlib import Path
 
 import soundfile as sf
 import torch
-from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from hydra import compose, initialize_config_dir
 
 from soundbench.artifacts.onnx_export import export_onnx
 from soundbench.data.audio import read_audio
 from soundbench.deploy.quantize import quantize_int8
+from soundbench.experiment import Experiment
 from soundbench.predict import DecisionSettings, Predictor, load_bundle, save_bundle
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,11 +54,12 @@ def long_recording(path: Path, minutes: float) -> Path:
 
 
 def make_bundle(folder: Path, model_name: str) -> Path:
-    features = OmegaConf.load(ROOT / "conf" / "features" / "logmel.yaml")
-    frontend = instantiate(features, _convert_="all")
-    model = instantiate(OmegaConf.load(ROOT / "conf" / "model" / f"{model_name}.yaml"), _convert_="all")(
-        input_shape=frontend.output_shape(), n_classes=10).eval()
-    export_onnx(model, frontend.output_shape(), folder / "model.onnx")
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=[f"model={model_name}", "features=logmel"])
+    experiment = Experiment.from_config(cfg, augment=False)
+    frontend, features = experiment.frontend, cfg.features
+    model = experiment.build_model(n_classes=10).eval()  # random weights: speed does not depend on them
+    export_onnx(model, experiment.input_shape, folder / "model.onnx")
     calibration = frontend(torch.randn(64, frontend.window_samples) * 0.1).detach().numpy()
     quantize_int8(folder / "model.onnx", folder / "model_int8.onnx", calibration)
     save_bundle(folder, features, [f"class{i}" for i in range(10)],

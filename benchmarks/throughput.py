@@ -19,13 +19,11 @@ from pathlib import Path
 import torch
 from hydra.utils import instantiate
 
-from soundbench.data.datamodule import AudioDataModule
-from soundbench.data.datasets import Demo
+from soundbench.experiment import Experiment
+from soundbench.models import list_models, model_entry
 from soundbench.training.module import AudioClassifier
 
 ROOT = Path(__file__).resolve().parents[1]
-FRONT_ENDS = {"sbcnn": "logmel", "cnn1d": "waveform", "crnn": "logmel", "strided_ds": "logmel",
-              "dscnn": "mfcc", "mobilenet": "logmel"}
 
 
 def compose(overrides):
@@ -46,15 +44,12 @@ def train_steps(module, optimizer, batches) -> float:
 
 
 def measure(model_name: str, args, demo_root: Path) -> dict:
-    cfg = compose([f"model={model_name}", f"features={FRONT_ENDS[model_name]}", f"augment={args.augment}"])
-    frontend = instantiate(cfg.features, _convert_="all")
-    augment = instantiate(cfg.augment, _convert_="all")
-    dm = AudioDataModule(Demo(demo_root), frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
-                         batch_size=args.batch_size, num_workers=args.workers, windows_per_clip=16,
-                         waveform_augment=augment["waveform"])
+    cfg = compose([f"model={model_name}", f"features={model_entry(model_name).recommended}", f"augment={args.augment}",
+                   "dataset=demo", f"dataset.root={demo_root}"])
+    experiment = Experiment.from_config(cfg, batch_size=args.batch_size, num_workers=args.workers, windows_per_clip=16)
+    dm = experiment.datamodule
     dm.setup("fit")
-    model = instantiate(cfg.model, _convert_="all")(input_shape=frontend.output_shape(), n_classes=8)
-    module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), dm.class_names)
+    module = AudioClassifier(experiment.frontend, experiment.build_model(), instantiate(cfg.optimizer), dm.class_names)
     optimizer = module.configure_optimizers()
     warmup = list(itertools.islice(iter(dm.train_dataloader()), 2))
     train_steps(module, optimizer, warmup)
@@ -69,7 +64,7 @@ def measure(model_name: str, args, demo_root: Path) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=list(FRONT_ENDS))
+    parser.add_argument("--models", nargs="+", default=list_models())
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--workers", type=int, default=0)

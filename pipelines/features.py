@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 
-from hydra.utils import instantiate
-
-from soundbench.data.datamodule import AudioDataModule
+from soundbench.experiment import Experiment
 from soundbench.benchmark.params import load_params, models, read_json, stage_dir, train_config, write_json
 
 
@@ -15,16 +13,15 @@ def main() -> None:
     params = load_params()
     root = read_json(stage_dir(params) / "download.json")["root"]
     cfg = train_config(params, models(params)[0], dataset_root=root)
-    frontend = instantiate(cfg.features, _convert_="all")
-    datamodule = AudioDataModule(instantiate(cfg.dataset, _convert_="all"), frontend.sample_rate,
-                                 frontend.window_samples, frontend.window_hop_samples, cache_dir=cfg.data.cache_dir)
+    experiment = Experiment.from_config(cfg, augment=False)
+    frontend, datamodule = experiment.frontend, experiment.datamodule
     started = time.perf_counter()
     path = datamodule.build_cache()
     seconds = time.perf_counter() - started
     write_json(stage_dir(params) / "features.json", {
         "cache": str(path), "sample_rate": frontend.sample_rate, "clips": len(datamodule.index),
         "dataset_fingerprint": datamodule.index.fingerprint(), "seconds": round(seconds, 2),
-        "front_end": frontend.name, "input_shape": list(frontend.output_shape()),
+        "front_end": frontend.name, "input_shape": list(experiment.input_shape),
     })
     print(f"cache {path}: {len(datamodule.index)} clips in {seconds:.1f} s")
 

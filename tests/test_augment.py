@@ -3,23 +3,19 @@
 import numpy as np
 import pytest
 import torch
-from hydra.utils import instantiate
 
 from soundbench.augment.batch import Mixup
 from soundbench.augment.spectrogram import SpecAugment
 from soundbench.data.datamodule import AudioDataModule
-from soundbench.data.datasets import Demo
-from soundbench.features import LogMel
+from soundbench.experiment import Experiment
 from tests.conftest import compose_config
 
 PRESETS = ["basic", "thesis", "strong"]
 
 
 def datamodule(demo_root, preset: str, seed: int = 0) -> AudioDataModule:
-    frontend = LogMel()
-    augment = instantiate(compose_config([f"augment={preset}"]).augment, _convert_="all")
-    dm = AudioDataModule(Demo(demo_root), frontend.sample_rate, frontend.window_samples,
-                         frontend.window_hop_samples, seed=seed, waveform_augment=augment["waveform"])
+    cfg = compose_config([f"augment={preset}", "dataset=demo", f"dataset.root={demo_root}", f"seed={seed}"])
+    dm = Experiment.from_config(cfg).datamodule
     dm.setup()
     return dm
 

@@ -6,7 +6,6 @@ import pathlib
 
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from soundbench.artifacts.trained import SourceError, load_trained
 from soundbench.models import create_model
@@ -34,7 +33,7 @@ def _strided_ds():
     return create_model("strided_ds", (1, 60, 31), 10)
 
 
-def test_a_malicious_checkpoint_is_refused_and_its_code_never_runs(tmp_path, demo_root):
+def test_a_malicious_checkpoint_is_refused_and_its_code_never_runs(tmp_path):
     marker = tmp_path / "pwned"
     evil = _checkpoint(tmp_path / "evil.ckpt", _strided_ds(), hook=_Payload(marker))
     with pytest.raises(CheckpointError, match=r"refused to load .*evil\.ckpt.*can run code"):
@@ -42,15 +41,15 @@ def test_a_malicious_checkpoint_is_refused_and_its_code_never_runs(tmp_path, dem
     assert not marker.exists()
 
     # the deploy/predict model source refuses it the same way
-    run_dir = tmp_path / "run"
-    (run_dir / ".hydra").mkdir(parents=True)
-    OmegaConf.save(compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none"]),
-                   run_dir / ".hydra" / "config.yaml")
-    (run_dir / "checkpoints").mkdir()
-    evil = evil.rename(run_dir / "checkpoints" / "evil.ckpt")
     with pytest.raises(SourceError, match="refused to load"):
         load_trained(str(evil))
     assert not marker.exists()
+
+
+def test_a_checkpoint_without_its_training_config_says_to_use_the_run_id(tmp_path):
+    path = _checkpoint(tmp_path / "old.ckpt", _strided_ds())
+    with pytest.raises(SourceError, match=r"old\.ckpt carries no training config.*MLflow run id"):
+        load_trained(str(path))
 
 
 def test_a_truncated_checkpoint_names_the_file(tmp_path):

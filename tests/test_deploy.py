@@ -9,10 +9,11 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from omegaconf import OmegaConf
+import torch
 from onnx import TensorProto, helper
 
 from soundbench.artifacts.trained import SourceError, load_trained
+from soundbench.experiment import CONFIG_KEY
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph, UnsupportedModelError
@@ -130,8 +131,6 @@ def trained_checkpoint(tmp_path_factory, demo_root):
     cfg = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none",
                           "trainer.max_epochs=12", f"paths.root_dir={out}"])
     run(cfg, out)
-    (out / ".hydra").mkdir(exist_ok=True)
-    OmegaConf.save(cfg, out / ".hydra" / "config.yaml")
     return next((out / "checkpoints").glob("best*.ckpt"))
 
 
@@ -238,12 +237,8 @@ def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_chec
 def test_a_checkpoint_becomes_a_bundle_without_its_training_data(trained_checkpoint, tmp_path):
     from soundbench.predict.run import resolve_model
 
-    run = tmp_path / "run"
-    (run / "checkpoints").mkdir(parents=True)
-    (run / ".hydra").mkdir()
-    cfg = OmegaConf.load(trained_checkpoint.parent.parent / ".hydra" / "config.yaml")
-    cfg.dataset.root = str(tmp_path / "moved_away")  # e.g. predicting on another machine
-    OmegaConf.save(cfg, run / ".hydra" / "config.yaml")
-    (run / "checkpoints" / "best.ckpt").write_bytes(trained_checkpoint.read_bytes())
-    bundle = resolve_model(str(run / "checkpoints" / "best.ckpt"), tmp_path / "out")
+    saved = torch.load(trained_checkpoint, weights_only=True)
+    saved[CONFIG_KEY]["dataset"]["root"] = str(tmp_path / "moved_away")  # e.g. predicting on another machine
+    torch.save(saved, tmp_path / "best.ckpt")  # the checkpoint alone: no run folder, no .hydra/
+    bundle = resolve_model(str(tmp_path / "best.ckpt"), tmp_path / "out")
     assert len(bundle.class_names) == 8 and (tmp_path / "out" / "model" / "model.onnx").is_file()

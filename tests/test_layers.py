@@ -20,12 +20,13 @@ LAYERS = {
     "soundbench.plots": set(),
     "soundbench.data": {"augment"},
     "soundbench.evaluation": {"voting"},
-    "soundbench.artifacts": {"data", "augment", "features", "models"},
+    "soundbench.experiment": {"data", "augment", "features", "models", "config_check"},
+    "soundbench.artifacts": {"experiment", "data", "augment", "features", "models", "config_check"},
     "soundbench.tracking": {"plots", "evaluation", "voting"},
-    "soundbench.predict": {"artifacts", "data", "augment", "features", "models", "voting"},
-    "soundbench.deploy": {"artifacts", "data", "augment", "features", "models", "plots", "evaluation", "voting",
+    "soundbench.predict": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "voting"},
+    "soundbench.deploy": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "plots", "evaluation", "voting",
                           "run_folder"},
-    "soundbench.training": {"data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
+    "soundbench.training": {"experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
                             "config_check"},
 }
 HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")

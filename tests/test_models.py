@@ -7,18 +7,29 @@ import torch
 import torchvision
 
 from soundbench.artifacts.onnx_export import export_onnx, onnx_parity
-from soundbench.features import MFCC, LogMel, Waveform
-from soundbench.models import create_model, list_models, model_cost
+from soundbench.config_check import ConfigError
+from soundbench.experiment import Experiment
+from soundbench.features import MFCC, LogMel, Mel, Waveform
+from soundbench.models import create_model, list_models, model_cost, model_entry
 from soundbench.models.mobilenet import WeightsError
+from tests.conftest import ROOT, compose_config
 
-CASES = {  # model -> the front end it is used with
-    "sbcnn": LogMel(), "cnn1d": Waveform(), "crnn": LogMel(), "strided_ds": LogMel(),
-    "dscnn": MFCC(n_mfcc=10), "mobilenet": LogMel(),
-}
+FRONT_ENDS = {"logmel": LogMel(), "mel": Mel(), "mfcc": MFCC(n_mfcc=10), "waveform": Waveform()}
+CASES = {name: FRONT_ENDS[model_entry(name).recommended] for name in list_models()}  # model -> its usual front end
 
 
-def test_every_registered_model_is_covered():
-    assert sorted(CASES) == list_models()
+@pytest.mark.parametrize("name", list_models())
+def test_every_model_builds_for_every_front_end_it_declares(name):
+    for front_end in model_entry(name).front_ends:
+        shape = FRONT_ENDS[front_end].output_shape()
+        assert create_model(name, shape, 4)(torch.randn(2, *shape)).shape == (2, 4), front_end
+
+
+@pytest.mark.parametrize("model, features", [("sbcnn", "waveform"), ("cnn1d", "logmel"), ("dscnn", "waveform")])
+def test_a_pairing_the_model_does_not_accept_is_refused_before_any_data_is_read(model, features, tmp_path):
+    cfg = compose_config([f"model={model}", f"features={features}", "dataset=folder", f"dataset.root={tmp_path / 'none'}"])
+    with pytest.raises(ConfigError, match=f"model={model} does not accept features={features}"):
+        Experiment.from_config(cfg)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -125,3 +136,13 @@ def test_mobilenet_batchnorm_tracks_statistics_at_the_configured_momentum():
         model(torch.randn(4, 1, 60, 31) + 3.0)
         # one training step moves the running mean by `momentum` of the way to the batch mean
         torch.testing.assert_close(norm.running_mean, before + momentum * (seen[0] - before), rtol=1e-4, atol=1e-5)
+
+
+def test_readme_model_table_states_what_the_registry_accepts():
+    readme = (ROOT / "README.md").read_text().splitlines()
+    stated = {line.split(" | ")[0].strip("| `"): [f.strip() for f in line.split(" | ")[1].split(",")]
+              for line in readme if line.startswith("| `") and line.split(" | ")[0].strip("| `") in list_models()}
+    assert sorted(stated) == list_models()
+    for name, front_ends in stated.items():
+        entry = model_entry(name)
+        assert sorted(front_ends) == sorted(entry.front_ends) and front_ends[0] == entry.recommended, name

@@ -79,11 +79,11 @@ def export_bundle(trained, folder: str | Path, opset: int | None = None) -> Mode
 
     folder = Path(folder)
     export_onnx(trained.model, trained.input_shape, folder / "model.onnx", *([opset] if opset else []))
-    save_bundle(folder, trained.cfg.features, trained.class_names, {"float32": "model.onnx"},
+    save_bundle(folder, trained.features_config, trained.class_names, {"float32": "model.onnx"},
                 provenance(trained))
     return load_bundle(folder)
 
 
 def provenance(trained) -> dict:
     return {"model": trained.name, "run_id": trained.run_id, "checkpoint": str(trained.checkpoint),
-            "dataset": trained.datamodule.corpus.name, "fold": trained.cfg.dataset.get("fold")}
+            "dataset": trained.datamodule.corpus.name, "fold": trained.fold}

@@ -55,7 +55,7 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     input_shape = trained.input_shape
     report: dict = {"model": trained.name, "target": target.name, "board": target.board,
                     "run_id": trained.run_id, "checkpoint": str(trained.checkpoint),
-                    "dataset": trained.datamodule.corpus.name, "fold": trained.cfg.dataset.get("fold")}
+                    "dataset": trained.datamodule.corpus.name, "fold": trained.fold}
 
     print(f"[1/5] ONNX export of {trained.name} (input {input_shape})")
     float_path = export_onnx(trained.model, input_shape, out_dir / "model.onnx", settings.opset)
@@ -69,7 +69,7 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     calibration = calibration_windows(trained, settings.calibration_windows)
     int8_path = quantize_int8(float_path, out_dir / "model_int8.onnx", calibration, settings.calibration_method)
     # the output folder doubles as a model bundle for `python predict.py bundle=<out_dir>`
-    save_bundle(out_dir, trained.cfg.features, trained.class_names,
+    save_bundle(out_dir, trained.features_config, trained.class_names,
                 {"float32": float_path.name, "int8": int8_path.name}, provenance(trained))
     int8_logits = onnx_logits(int8_path, test.features)
     report["accuracy"] = {

@@ -2,6 +2,6 @@
 
 from soundbench.models import cnn1d, crnn, dscnn, mobilenet, sbcnn, strided_ds  # noqa: F401  (register)
 from soundbench.models.complexity import model_cost
-from soundbench.models.registry import create_model, list_models, register_model
+from soundbench.models.registry import check_front_end, create_model, list_models, model_entry, register_model
 
-__all__ = ["create_model", "list_models", "model_cost", "register_model"]
+__all__ = ["check_front_end", "create_model", "list_models", "model_cost", "model_entry", "register_model"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from soundbench.models.registry import register_model
+from soundbench.models.registry import WAVEFORM, register_model
 
 
 class CNN1D(nn.Module):
@@ -36,6 +36,6 @@ class CNN1D(nn.Module):
         return self.classifier(self.features(x))
 
 
-@register_model("cnn1d")
+@register_model("cnn1d", front_ends=WAVEFORM, recommended="waveform")
 def cnn1d(input_shape, n_classes, **hparams) -> CNN1D:
     return CNN1D(input_shape, n_classes, **hparams)

@@ -26,6 +26,6 @@ class DSCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
-@register_model("dscnn")
+@register_model("dscnn", recommended="mfcc")
 def dscnn(input_shape, n_classes, **hparams) -> DSCNN:
     return DSCNN(input_shape, n_classes, **hparams)

@@ -11,12 +11,13 @@ from torch import nn
 
 from soundbench.augment.batch import Mixup
 from soundbench.evaluation import ClipResults, evaluate_windows
+from soundbench.experiment import CONFIG_KEY
 
 
 class AudioClassifier(L.LightningModule):
     def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
                  class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
-                 mixup: Mixup | None = None):
+                 mixup: Mixup | None = None, config: dict | None = None):
         super().__init__()
         self.frontend, self.model = frontend, model
         self.specaugment, self.mixup = specaugment, mixup
@@ -24,10 +25,13 @@ class AudioClassifier(L.LightningModule):
         self.class_names, self.voting = tuple(class_names), voting
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.test_results: ClipResults | None = None
+        self.config = config  # the resolved training config, which checkpoints carry
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # so that predict and deploy can name the classes without the training data at hand
         checkpoint["class_names"] = list(self.class_names)
+        if self.config is not None:  # so a checkpoint alone rebuilds what trained it
+            checkpoint[CONFIG_KEY] = self.config
 
     def forward(self, windows: torch.Tensor) -> torch.Tensor:
         """Waveform windows ``(batch, samples)`` → class logits."""

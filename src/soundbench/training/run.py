@@ -12,7 +12,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
 from soundbench.config_check import check_config
-from soundbench.data.datamodule import AudioDataModule
+from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
 from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, config_hash, git_commit, log_run_setup,
@@ -29,20 +29,17 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
 
-    corpus = instantiate(cfg.dataset, _convert_="all")
+    experiment = Experiment.from_config(cfg)
+    corpus, frontend, augment, datamodule = (experiment.corpus, experiment.frontend, experiment.augment,
+                                             experiment.datamodule)
     check_config(cfg, corpus.n_folds)
-    frontend = instantiate(cfg.features, _convert_="all")
-    augment = instantiate(cfg.augment, _convert_="all")
-    datamodule = AudioDataModule(
-        corpus, frontend.sample_rate, frontend.window_samples, frontend.window_hop_samples,
-        seed=cfg.seed, waveform_augment=augment["waveform"], **cfg.data,
-    )
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
-    input_shape = frontend.output_shape()
-    model = instantiate(cfg.model, _convert_="all")(input_shape=input_shape, n_classes=len(class_names))
+    input_shape = experiment.input_shape
+    model = experiment.build_model(len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
-                             specaugment=augment["specaugment"], mixup=augment["mixup"])
+                             specaugment=augment["specaugment"], mixup=augment["mixup"],
+                             config=experiment.resolved_config())
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it

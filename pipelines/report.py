@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from mlflow import MlflowClient
 
+from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
 from soundbench.deploy.targets import load_target
 from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, write_json
 from soundbench.benchmark.table import markdown, pareto_plot, rows
@@ -14,11 +15,12 @@ def main() -> None:
     params = load_params()
     stages = stage_dir(params)
     folder = stages.parent
-    train, deploy = read_json(stages / "train.json"), read_json(stages / "deploy.json")
+    train = read_json(stages / "train.json")
+    deploy = {m: CrossFoldDeploy.from_dict(d) for m, d in read_json(stages / "deploy.json").items()}
     target = load_target(params["target"], ROOT)
     table = rows(train, deploy, params["dataset"])
-    latency = next(iter(deploy.values()))["latency"]
-    realtime_macc = latency["window_hop_ms"] * 1e-3 * target.cpu_mhz * 1e6 / latency["cycles_per_macc"]
+    latency = next(iter(deploy.values())).first_fold.latency
+    realtime_macc = latency.window_hop_ms * 1e-3 * target.cpu_mhz * 1e6 / latency.cycles_per_macc
     plots = [
         pareto_plot(table, "_macc", "MACC per window", realtime_macc,
                     f"real-time limit on {target.name} (generated C)", folder / "pareto_macc.png").name,
@@ -27,10 +29,10 @@ def main() -> None:
     ]
     (folder / "report.md").write_text(markdown(table, train, params, target, plots))
     write_json(folder / "metrics.json", {
-        m: {"clip_acc": t["clip_acc_mean"], "int8_clip_acc": deploy[m]["int8_clip_acc_mean"],
-            "flash_int8_bytes": deploy[m]["footprint"]["int8"]["flash_bytes"],
-            "ram_int8_bytes": deploy[m]["footprint"]["int8"]["ram_bytes"],
-            "latency_ms": deploy[m]["latency"]["window_ms"]}
+        m: {"clip_acc": t["clip_acc_mean"], "int8_clip_acc": deploy[m].int8_clip_acc_mean,
+            "flash_int8_bytes": deploy[m].first_fold.footprint.int8.flash_bytes,
+            "ram_int8_bytes": deploy[m].first_fold.footprint.int8.ram_bytes,
+            "latency_ms": deploy[m].first_fold.latency.window_ms}
         for m, t in train.items()})
     client = MlflowClient(next(iter(train.values()))["tracking_uri"])
     for t in train.values():

@@ -60,6 +60,14 @@ def compose_config(overrides: list[str]):
         return compose("train", overrides=overrides)
 
 
+def deploy_settings(overrides: list[str]):
+    """DeploySettings from conf/deploy.yaml with ``overrides``, as the CLI builds them."""
+    from soundbench.deploy.run import DeploySettings
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        return DeploySettings.from_config(compose("deploy", overrides=overrides))
+
+
 def the_only_run(tracking_uri: str):
     client = MlflowClient(tracking_uri)
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])

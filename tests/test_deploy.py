@@ -3,6 +3,7 @@ toolchain and QEMU installed) the firmware built into a board budget and run bit
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -19,10 +20,11 @@ from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph, UnsupportedModelError
 from soundbench.deploy.macc import total_macc
 from soundbench.deploy.memory_plan import plan_memory
-from soundbench.deploy.run import DeploySettings, deploy
+from soundbench.deploy.results import DeployReport, FirmwareResult
+from soundbench.deploy.run import deploy
 from soundbench.deploy.targets import Target, available_targets, load_target
 from soundbench.training.run import run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, deploy_settings
 from tests.conftest import compose_config
 
 needs_toolchain = pytest.mark.skipif(
@@ -138,46 +140,48 @@ def trained_checkpoint(tmp_path_factory, demo_root):
 def deploy_report(trained_checkpoint, tmp_path_factory):
     trained = load_trained(str(trained_checkpoint))
     out = tmp_path_factory.mktemp("deploy")
-    return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, DeploySettings(emulator_windows=4)), out
+    return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, deploy_settings(["emulator.windows=4"])), out
 
 
 @pytest.mark.slow
 def test_int8_accuracy_within_two_points_of_float(deploy_report):
     report, out = deploy_report
-    assert report["onnx_parity"]["max_abs_diff"] < 1e-4 and report["onnx_parity"]["argmax_agreement"] == 1.0
-    acc = report["accuracy"]
-    assert acc["float32"] > 0.5  # trained: well above chance (0.125)
-    assert abs(acc["int8"] - acc["float32"]) <= 0.02
+    assert report.onnx_parity.max_abs_diff < 1e-4 and report.onnx_parity.argmax_agreement == 1.0
+    acc = report.accuracy
+    assert acc.float32 > 0.5  # trained: well above chance (0.125)
+    assert abs(acc.int8 - acc.float32) <= 0.02
     int8 = onnx.load(out / "model_int8.onnx")
     assert "QLinearConv" in {n.op_type for n in int8.graph.node}  # QOperator: integer kernels
 
 
 @pytest.mark.slow
 def test_report_states_fit_and_latency(deploy_report):
-    report, _ = deploy_report
-    fp = report["footprint"]["int8"]
-    assert fp["macc"] == report["footprint"]["float32"]["macc"] > 400_000
-    assert fp["flash_bytes"] < report["footprint"]["float32"]["flash_bytes"]
-    assert fp["ram_bytes"] < report["footprint"]["float32"]["ram_bytes"] <= 64 * 1024
-    assert report["fits"]
-    latency = report["latency"]
-    if "cycles_per_window_m4" in report["firmware"]:  # the emulator's count, at the L476's 80 MHz
-        assert latency["window_ms"] == pytest.approx(report["firmware"]["cycles_per_window_m4"] / 80e3, rel=1e-6)
-    assert latency["duty_cycle"] == pytest.approx(latency["window_ms"] / latency["window_hop_ms"])
+    report, out = deploy_report
+    fp, float_fp = report.footprint.int8, report.footprint.float32
+    assert fp.macc == float_fp.macc > 400_000
+    assert fp.flash_bytes < float_fp.flash_bytes
+    assert fp.ram_bytes < float_fp.ram_bytes <= 64 * 1024
+    assert report.fits
+    latency = report.latency
+    if report.firmware.run:  # the emulator's count, at the L476's 80 MHz
+        assert latency.window_ms == pytest.approx(report.firmware.run.cycles_per_window_m4 / 80e3, rel=1e-6)
+    assert latency.duty_cycle == pytest.approx(latency.window_ms / latency.window_hop_ms)
+    # report.json is the same report: it reads back field for field
+    assert DeployReport.from_dict(json.loads((out / "report.json").read_text())) == report
 
 
 @pytest.mark.slow
 @needs_toolchain
 def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     report, _ = deploy_report
-    firmware = report["firmware"]
-    assert firmware["linker_fits"] and "fits: linked into 524,288 B flash / 65,536 B RAM" in firmware["linker_verdict"]
-    assert firmware["windows"] == 4 and firmware["bit_exact"] and firmware["argmax_agreement"] == 1.0
+    firmware, run_ = report.firmware, report.firmware.run
+    assert firmware.linker_fits and "fits: linked into 524,288 B flash / 65,536 B RAM" in firmware.linker_verdict
+    assert run_.windows == 4 and run_.bit_exact and run_.argmax_agreement == 1.0
     # Stride-DS-24 on the int8 kernels: ≈4 cycles/MACC measured (the portable C took ≈53);
     # a loose guard against the kernels silently falling back
-    assert firmware["cycles_per_macc"] < 8
-    assert report["latency"]["cycles_per_macc_source"] == "measured for this model in QEMU"
-    assert report["kernels"]["portable"] == ["node_mean (ReduceMean): no kernel for ReduceMean"]
+    assert run_.cycles_per_macc < 8
+    assert report.latency.cycles_per_macc_source == "measured for this model in QEMU"
+    assert report.kernels.portable == ("node_mean (ReduceMean): no kernel for ReduceMean",)
 
 
 @pytest.mark.slow
@@ -191,19 +195,19 @@ def test_layers_csv_has_measured_cycles_per_layer(deploy_report):
     assert {r["runs_on"] for r in convs} == {"sb_conv_s8", "sb_depthwise_conv_s8"}
     # the layers' cycles add up to the whole window's
     total = sum(float(r["cycles"]) for r in int8)
-    assert total == pytest.approx(report["firmware"]["cycles_per_window_m4"], rel=1e-3)
-    assert report["slowest_layers"][0]["runs_on"] == "sb_conv_s8"  # the strided stem dominates
+    assert total == pytest.approx(report.firmware.run.cycles_per_window_m4, rel=1e-3)
+    assert report.slowest_layers[0].runs_on == "sb_conv_s8"  # the strided stem dominates
     assert "Slowest layers" in (out / "report.md").read_text()
 
 
 @pytest.mark.slow
 def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, tmp_path):
     trained = load_trained(str(trained_checkpoint))
-    report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, DeploySettings(emulator="false"))
-    assert report["firmware"] == {"skipped": "emulator=false"}
-    assert report["latency"]["cycles_per_macc_source"].startswith("estimated from conf/deploy.yaml")
+    report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, deploy_settings(["emulator.enabled=false"]))
+    assert report.firmware == FirmwareResult(skipped="emulator=false")
+    assert report.latency.cycles_per_macc_source.startswith("estimated from conf/deploy.yaml")
     # between the fastest kernel and the portable C: most MACC run on the conv kernel
-    assert 2 < report["latency"]["cycles_per_macc"] < 10
+    assert 2 < report.latency.cycles_per_macc < 10
 
 
 @pytest.mark.slow

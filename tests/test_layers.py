@@ -26,6 +26,8 @@ LAYERS = {
     "soundbench.predict": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "voting"},
     "soundbench.deploy": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "plots", "evaluation", "voting",
                           "run_folder"},
+    "soundbench.benchmark": {"deploy", "artifacts", "experiment", "config_check", "data", "augment", "features",
+                             "models", "plots", "evaluation", "voting", "run_folder"},
     "soundbench.training": {"experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
                             "config_check"},
 }

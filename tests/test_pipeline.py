@@ -60,7 +60,7 @@ EDITS = {
     "conf/features/logmel.yaml": {"features", "train"},
     "src/soundbench/data/datamodule.py": {"verify", "features", "train", "deploy"},
     "src/soundbench/data/audio.py": {"verify", "features", "train", "deploy"},
-    "src/soundbench/models/sbcnn.py": {"train", "deploy"},
+    "src/soundbench/models/sbcnn.py": {"features", "train", "deploy"},  # features: the registry checks the pairing
     "conf/target/stm32l476.yaml": {"deploy", "report"},
     "conf/deploy.yaml": {"deploy"},
     "embedded/kernels/conv_s8.c": {"deploy"},
@@ -130,7 +130,7 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
     shutil.copytree(demo_root, repo / "data" / "demo")  # the generator's output, to save its 4 s
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(model="strided_ds", train={"max_epochs": 2, "folds": [1, 2]},
-                  deploy={"calibration_windows": 50, "emulator_windows": 2})
+                  deploy={"calibration": {"windows": 50}, "emulator": {"windows": 2}})
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
         _run(command, repo, env)

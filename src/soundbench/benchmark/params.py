@@ -53,6 +53,26 @@ def train_config(params: dict, model: str, root: Path = ROOT, dataset_root: str 
         return compose("train", overrides=overrides)
 
 
+def deploy_config(params: dict, root: Path = ROOT, **overrides) -> DictConfig:
+    """conf/deploy.yaml for ``params["target"]`` with params.yaml's ``deploy`` entries (the
+    same keys, nested) and ``overrides`` (dotted keys) applied: the pipeline deploys with
+    exactly the options ``python -m soundbench.deploy`` would."""
+    options = {**_dotted(params.get("deploy") or {}), **overrides}
+    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
+        return compose("deploy", overrides=[f"target={params['target']}", f"root_dir={root}",
+                                            *(f"{k}={_value(v)}" for k, v in options.items())])
+
+
+def _dotted(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict) and value:
+            flat.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
 def _value(value) -> str:
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 

@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy  # noqa: E402
+
 #: published clip accuracies, (model, dataset) → text
 REPORTED = {
     ("sbcnn", "urbansound8k"): "73 % (no augmentation), 79 % (augmented); Salamon & Bello 2017",
@@ -20,21 +22,21 @@ REPORTED = {
 }
 
 
-def rows(train: dict, deploy: dict, dataset: str) -> list[dict]:
+def rows(train: dict, deploy: dict[str, CrossFoldDeploy], dataset: str) -> list[dict]:
     out = []
     for model, t in train.items():
         d = deploy[model]
-        fp = d["footprint"]["int8"]
+        fp, latency = d.first_fold.footprint.int8, d.first_fold.latency
         out.append({
             "model": model,
             "float32": f"{t['clip_acc_mean']:.3f} ± {t['clip_acc_std']:.3f}",
-            "int8": f"{d['int8_clip_acc_mean']:.3f} ± {d['int8_clip_acc_std']:.3f}",
+            "int8": f"{d.int8_clip_acc_mean:.3f} ± {d.int8_clip_acc_std:.3f}",
             "reported": REPORTED.get((model, dataset), "–"),
-            "parameters": f"{fp['n_parameters']:,}", "MACC": f"{fp['macc']:,}",
-            "flash int8": f"{fp['flash_bytes'] / 1024:.1f} KiB", "RAM int8": f"{fp['ram_bytes'] / 1024:.1f} KiB",
-            "latency": f"{d['latency']['window_ms']:,.0f} ms", "duty cycle": f"{d['latency']['duty_cycle']:.0%}",
-            "fits": "yes" if d["fits"] else "no",
-            "_acc": t["clip_acc_mean"], "_macc": fp["macc"], "_ram": fp["ram_bytes"],
+            "parameters": f"{fp.n_parameters:,}", "MACC": f"{fp.macc:,}",
+            "flash int8": f"{fp.flash_bytes / 1024:.1f} KiB", "RAM int8": f"{fp.ram_bytes / 1024:.1f} KiB",
+            "latency": f"{latency.window_ms:,.0f} ms", "duty cycle": f"{latency.duty_cycle:.0%}",
+            "fits": "yes" if d.first_fold.fits else "no",
+            "_acc": t["clip_acc_mean"], "_macc": fp.macc, "_ram": fp.ram_bytes,
         })
     return out
 

@@ -33,7 +33,6 @@ register_run_suffix()  # ${sb_run_suffix:} in the output folder's name (conf/dep
 
 @hydra.main(version_base="1.3", config_path=str(ROOT / "conf"), config_name="deploy")
 def main(cfg: DictConfig) -> dict:
-    from soundbench.artifacts.onnx_export import OPSET
     from soundbench.artifacts.trained import load_trained
     from soundbench.deploy.graph import Graph
     from soundbench.deploy.memory_plan import plan_memory
@@ -45,9 +44,7 @@ def main(cfg: DictConfig) -> dict:
     target = target_from_config(cfg.target)
     trained = load_trained(str(cfg.run), cfg.tracking_uri)
     out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
-    settings = DeploySettings(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
-                              cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset or OPSET)
-    report = deploy(trained, target, out_dir, ROOT, settings)
+    report = deploy(trained, target, out_dir, ROOT, DeploySettings.from_config(cfg))
     int8 = Graph(out_dir / "model_int8.onnx")
     plot_memory_plan(plan_memory(int8), len(int8.nodes), "Memory plan of model_int8.onnx", out_dir / "memory_plan.png")
     print("\n" + (out_dir / "report.md").read_text())

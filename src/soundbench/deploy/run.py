@@ -5,15 +5,17 @@ emulator with instruction counts."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+from omegaconf import DictConfig
 
 from soundbench.artifacts.bundle import provenance, save_bundle
-from soundbench.artifacts.onnx_export import OPSET, compare_logits, export_onnx, onnx_logits
+from soundbench.artifacts.onnx_export import OPSET, export_onnx, onnx_logits
 from soundbench.artifacts.trained import TrainedModel
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
@@ -21,6 +23,8 @@ from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
 from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.results import (Accuracy, BudgetCheck, DeployReport, EmulatorRun, FirmwareResult, Footprint,
+                                       Footprints, KernelPlacement, LayerTime, Latency, Parity)
 from soundbench.deploy.summary import to_markdown
 from soundbench.deploy.targets import Target
 from soundbench.deploy.sample_windows import calibration_windows, test_windows
@@ -29,10 +33,11 @@ from soundbench.evaluation import evaluate_windows
 
 @dataclass
 class DeploySettings:
-    calibration_windows: int = 200
-    calibration_method: str = "minmax"
-    emulator: str = "auto"            # auto | true | false
-    emulator_windows: int = 8
+    """The deploy options of conf/deploy.yaml, their one source: build with ``from_config``."""
+    calibration_windows: int
+    calibration_method: str           # minmax | entropy | percentile
+    emulator: str                     # auto | true | false
+    emulator_windows: int
     #: cycles per MACC on a Cortex-M4 by kernel, for when the emulator does not run: the
     #: measured KERNEL_CYCLES_PER_MACC_M4, with these entries overriding it
     cycles_per_macc_m4: dict[str, float] = field(default_factory=dict)
@@ -45,25 +50,23 @@ class DeploySettings:
                              f"known: {', '.join(KERNEL_CYCLES_PER_MACC_M4)}")
         self.cycles_per_macc_m4 = {**KERNEL_CYCLES_PER_MACC_M4, **self.cycles_per_macc_m4}
 
+    @classmethod
+    def from_config(cls, cfg: DictConfig) -> DeploySettings:
+        """From a composed conf/deploy.yaml (the CLI's, or the pipeline's with params.yaml's overrides)."""
+        return cls(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
+                   cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset or OPSET)
+
 
 def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str | Path,
-           settings: DeploySettings) -> dict:
+           settings: DeploySettings) -> DeployReport:
     """Run every check; writes models, C code and report.md/json to ``out_dir`` and returns
-    the report as a dict (what the terminal and MLflow show)."""
+    the report (what the terminal and MLflow show)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    input_shape = trained.input_shape
-    report: dict = {"model": trained.name, "target": target.name, "board": target.board,
-                    "run_id": trained.run_id, "checkpoint": str(trained.checkpoint),
-                    "dataset": trained.datamodule.corpus.name, "fold": trained.fold}
-
-    print(f"[1/5] ONNX export of {trained.name} (input {input_shape})")
-    float_path = export_onnx(trained.model, input_shape, out_dir / "model.onnx", settings.opset)
     test = test_windows(trained)
-    with torch.no_grad():
-        torch_logits = trained.model(torch.from_numpy(test.features)).numpy()
-    float_logits = onnx_logits(float_path, test.features)
-    report["onnx_parity"] = compare_logits(torch_logits, float_logits)
+
+    print(f"[1/5] ONNX export of {trained.name} (input {trained.input_shape})")
+    float_path, float_logits, onnx_parity = _export(trained, test, out_dir, settings.opset)
 
     print(f"[2/5] int8 quantization, calibrated on {settings.calibration_windows} training windows")
     calibration = calibration_windows(trained, settings.calibration_windows)
@@ -72,51 +75,66 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     save_bundle(out_dir, trained.features_config, trained.class_names,
                 {"float32": float_path.name, "int8": int8_path.name}, provenance(trained))
     int8_logits = onnx_logits(int8_path, test.features)
-    report["accuracy"] = {
-        name: _clip_accuracy(logits, test, trained.class_names)
-        for name, logits in (("float32", float_logits), ("int8", int8_logits))
-    }
-    report["accuracy"]["test_clips"] = int(len(np.unique(test.clip_ids)))
-    report["accuracy"]["test_windows"] = int(len(test.features))
-    report["int8_vs_float"] = compare_logits(float_logits, int8_logits)
+    accuracy = _accuracy(test, float_logits, int8_logits, trained.class_names)
 
     print(f"[3/5] memory plan and fit on {target.name}")
-    int8_graph = Graph(int8_path)
-    kernel_layers = plan_kernels(int8_graph)  # which nodes run on the Cortex-M4 kernels, their scratch
-    footprints = {"float32": ModelFootprint.of(Graph(float_path), "float32"),
-                  "int8": ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))}
-    report["footprint"] = {name: _footprint_dict(fp, target) for name, fp in footprints.items()}
-    report["kernels"] = _kernel_summary(kernel_layers)
-
-    hop_s = trained.frontend.window_hop_samples / trained.frontend.sample_rate
-    windows_per_clip = int(round(len(test.features) / report["accuracy"]["test_clips"]))
+    kernel_layers = plan_kernels(Graph(int8_path))  # which nodes run on the Cortex-M4 kernels, their scratch
+    float_fp = ModelFootprint.of(Graph(float_path), "float32")
+    int8_fp = ModelFootprint.of(Graph(int8_path), "int8", scratch=scratch_by_node(kernel_layers))
 
     print("[4/5] C code, firmware link and emulator run")
-    firmware, measured = _firmware(int8_path, footprints["int8"], kernel_layers, target, root, out_dir, test,
-                                   int8_logits, settings)
-    report["firmware"] = firmware
-    if measured is not None:
-        per_layer, source = measured, "measured for this model in QEMU"
-    else:
-        per_layer = layer_cycles_estimate(kernel_layers, footprints["int8"].layers, settings.cycles_per_macc_m4)
-        source = "estimated from conf/deploy.yaml cycles/MACC per kernel (emulator not run)"
-    _write_layers(footprints, kernel_layers, per_layer, out_dir / "layers.csv")
-    report["slowest_layers"] = _slowest_layers(kernel_layers, footprints["int8"].layers, per_layer)
+    firmware, measured = _firmware(int8_path, int8_fp, kernel_layers, target, root, out_dir, test, int8_logits,
+                                   settings)
+    per_layer, source = _layer_cycles(measured, kernel_layers, int8_fp, settings)
+    _write_layers({"float32": float_fp, "int8": int8_fp}, kernel_layers, per_layer, out_dir / "layers.csv")
 
     print("[5/5] latency estimate")
-    cycles_per_macc = sum(per_layer.values()) / max(footprints["int8"].macc, 1)
-    latency = estimate_latency(footprints["int8"].macc, target, cycles_per_macc, _code_path(kernel_layers),
-                               hop_s, windows_per_clip)
-    report["latency"] = {
-        "code_path": latency.code_path, "cycles_per_macc_m4": cycles_per_macc, "cycles_per_macc_source": source,
-        "cycles_per_macc": latency.cycles_per_macc, "cpu_mhz": target.cpu_mhz,
-        "window_ms": latency.window_s * 1e3, "clip_ms": latency.clip_s * 1e3,
-        "windows_per_clip": windows_per_clip, "window_hop_ms": hop_s * 1e3, "duty_cycle": latency.duty_cycle,
-    }
-    report["fits"] = footprints["int8"].fits(target) and firmware.get("linker_fits", True)
-    (out_dir / "report.json").write_text(json.dumps(report, indent=2, default=str))
+    hop_s = trained.frontend.window_hop_samples / trained.frontend.sample_rate
+    report = DeployReport(
+        model=trained.name, target=target.name, board=target.board, run_id=trained.run_id,
+        checkpoint=str(trained.checkpoint), dataset=trained.datamodule.corpus.name, fold=trained.fold,
+        onnx_parity=onnx_parity, accuracy=accuracy, int8_vs_float=Parity.of(float_logits, int8_logits),
+        footprint=Footprints(_footprint(float_fp, target), _footprint(int8_fp, target)),
+        kernels=_kernel_placement(kernel_layers), firmware=firmware,
+        slowest_layers=_slowest_layers(kernel_layers, int8_fp.layers, per_layer),
+        latency=_latency(int8_fp.macc, per_layer, source, kernel_layers, target, hop_s, accuracy.windows_per_clip),
+    )
+    (out_dir / "report.json").write_text(json.dumps(report.to_dict(), indent=2, default=str))
     (out_dir / "report.md").write_text(to_markdown(report))
     return report
+
+
+def _export(trained: TrainedModel, test, out_dir: Path, opset: int) -> tuple[Path, np.ndarray, Parity]:
+    """The float ONNX model, its logits on the test windows, and its parity with PyTorch."""
+    float_path = export_onnx(trained.model, trained.input_shape, out_dir / "model.onnx", opset)
+    with torch.no_grad():
+        torch_logits = trained.model(torch.from_numpy(test.features)).numpy()
+    float_logits = onnx_logits(float_path, test.features)
+    return float_path, float_logits, Parity.of(torch_logits, float_logits)
+
+
+def _accuracy(test, float_logits: np.ndarray, int8_logits: np.ndarray, class_names) -> Accuracy:
+    return Accuracy(_clip_accuracy(float_logits, test, class_names), _clip_accuracy(int8_logits, test, class_names),
+                    test_clips=int(len(np.unique(test.clip_ids))), test_windows=int(len(test.features)))
+
+
+def _layer_cycles(measured: dict[str, float] | None, layers: list[KernelLayer], int8_fp: ModelFootprint,
+                  settings: DeploySettings) -> tuple[dict[str, float], str]:
+    """Cycles per layer: measured in the emulator, else MACC × each kernel's cycles/MACC."""
+    if measured is not None:
+        return measured, "measured for this model in QEMU"
+    return (layer_cycles_estimate(layers, int8_fp.layers, settings.cycles_per_macc_m4),
+            "estimated from conf/deploy.yaml cycles/MACC per kernel (emulator not run)")
+
+
+def _latency(macc: int, per_layer: dict[str, float], source: str, layers: list[KernelLayer], target: Target,
+             hop_s: float, windows_per_clip: int) -> Latency:
+    cycles_per_macc = sum(per_layer.values()) / max(macc, 1)
+    estimate = estimate_latency(macc, target, cycles_per_macc, _code_path(layers), hop_s, windows_per_clip)
+    return Latency(code_path=estimate.code_path, cycles_per_macc_m4=cycles_per_macc, cycles_per_macc_source=source,
+                   cycles_per_macc=estimate.cycles_per_macc, cpu_mhz=target.cpu_mhz,
+                   window_ms=estimate.window_s * 1e3, clip_ms=estimate.clip_s * 1e3,
+                   windows_per_clip=windows_per_clip, window_hop_ms=hop_s * 1e3, duty_cycle=estimate.duty_cycle)
 
 
 def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:
@@ -125,18 +143,16 @@ def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:
     return results.accuracy
 
 
-def _footprint_dict(fp: ModelFootprint, target: Target) -> dict:
-    return {
-        "n_parameters": fp.n_parameters, "macc": fp.macc, "flash_bytes": fp.weight_bytes,
-        "ram_bytes": fp.ram_bytes, "ram_lower_bound_bytes": fp.plan.peak_live_bytes,
-        "budgets": [{"what": b.what, "need": b.need, "budget": b.budget, "fits": b.fits, "verdict": b.verdict()}
-                    for b in fp.budgets(target)],
-    }
+def _footprint(fp: ModelFootprint, target: Target) -> Footprint:
+    return Footprint(n_parameters=fp.n_parameters, macc=fp.macc, flash_bytes=fp.weight_bytes, ram_bytes=fp.ram_bytes,
+                     ram_lower_bound_bytes=fp.plan.peak_live_bytes,
+                     budgets=tuple(BudgetCheck(b.what, b.need, b.budget, b.fits, b.verdict())
+                                   for b in fp.budgets(target)))
 
 
-def _kernel_summary(layers: list[KernelLayer]) -> dict:
-    return {"on_kernels": [f"{l.node} ({l.op_type}): {l.kernel}" for l in layers if l.on_kernels],
-            "portable": [f"{l.node} ({l.op_type}): {l.reason}" for l in layers if not l.on_kernels]}
+def _kernel_placement(layers: list[KernelLayer]) -> KernelPlacement:
+    return KernelPlacement(on_kernels=tuple(f"{l.node} ({l.op_type}): {l.kernel}" for l in layers if l.on_kernels),
+                           portable=tuple(f"{l.node} ({l.op_type}): {l.reason}" for l in layers if not l.on_kernels))
 
 
 def _code_path(layers: list[KernelLayer]) -> str:
@@ -149,13 +165,13 @@ def _layer_macc(layers: list[KernelLayer], costs) -> dict[str, int]:
     return {l.node: by_name.get(l.node, 0) for l in layers}
 
 
-def _slowest_layers(layers: list[KernelLayer], costs, cycles: dict[str, float], n: int = 5) -> list[dict]:
+def _slowest_layers(layers: list[KernelLayer], costs, cycles: dict[str, float], n: int = 5) -> tuple[LayerTime, ...]:
     macc = _layer_macc(layers, costs)
     total = sum(cycles.values()) or 1.0
     ranked = sorted(layers, key=lambda l: -cycles.get(l.node, 0.0))[:n]
-    return [{"node": l.node, "op_type": l.op_type, "runs_on": l.kernel, "cycles": cycles.get(l.node, 0.0),
-             "share": cycles.get(l.node, 0.0) / total, "macc": macc[l.node],
-             "cycles_per_macc": cycles.get(l.node, 0.0) / macc[l.node] if macc[l.node] else None} for l in ranked]
+    return tuple(LayerTime(l.node, l.op_type, l.kernel, cycles.get(l.node, 0.0), cycles.get(l.node, 0.0) / total,
+                           macc[l.node], cycles.get(l.node, 0.0) / macc[l.node] if macc[l.node] else None)
+                 for l in ranked)
 
 
 def _write_layers(footprints: dict[str, ModelFootprint], layers: list[KernelLayer], cycles: dict[str, float],
@@ -178,40 +194,37 @@ def _write_layers(footprints: dict[str, ModelFootprint], layers: list[KernelLaye
 
 
 def _firmware(int8_path: Path, footprint: ModelFootprint, layers: list[KernelLayer], target: Target, root,
-              out_dir: Path, test, int8_logits: np.ndarray, settings: DeploySettings) -> tuple[dict, dict | None]:
-    """The firmware check's report entry, and the measured cycles per layer (None when the
-    emulator did not run)."""
+              out_dir: Path, test, int8_logits: np.ndarray,
+              settings: DeploySettings) -> tuple[FirmwareResult, dict[str, float] | None]:
+    """The firmware check, and the measured cycles per layer (None when the emulator did not run)."""
     missing = codegen.toolchain_missing() or emulator.emulator_missing()
     if settings.emulator == "false":
-        return {"skipped": "emulator=false"}, None
+        return FirmwareResult(skipped="emulator=false"), None
     if missing:
         if settings.emulator == "true":
             raise RuntimeError(missing)
-        return {"skipped": missing}, None
+        return FirmwareResult(skipped=missing), None
     build = out_dir / "firmware"
     source = codegen.generate_c(int8_path, build, footprint.plan, layers)
     link = codegen.build_firmware(source, target, root, build)
-    result = {"linker_fits": link.fits, "linker_verdict": link.message, "sections": link.sections,
-              "flash_bytes": link.flash_bytes, "ram_bytes": link.ram_bytes, "c_source": str(source)}
+    linked = FirmwareResult(linker_fits=link.fits, linker_verdict=link.message, sections=link.sections,
+                            flash_bytes=link.flash_bytes, ram_bytes=link.ram_bytes, c_source=str(source))
     if not link.fits:
-        return result, None
+        return linked, None
     n = min(settings.emulator_windows, len(test.features))
     picked = np.linspace(0, len(test.features) - 1, n).astype(int)
     run = emulator.run_firmware(link.elf, test.features[picked], int8_logits.shape[1], root, build)
-    parity = compare_logits(int8_logits[picked], run.outputs)
-    result.update({
-        "emulator": f"qemu-system-arm -M {emulator.MACHINE}", "windows": run.windows,
-        "max_abs_diff_vs_onnxruntime": parity["max_abs_diff"], "argmax_agreement": parity["argmax_agreement"],
-        "bit_exact": parity["max_abs_diff"] == 0.0,
-        "instructions_per_window": run.instructions_per_window, "cycles_per_window_m4": run.cycles_per_window,
-        "instructions_per_macc": run.instructions_per_window / footprint.macc,
-        "cycles_per_macc": run.cycles_per_window / footprint.macc,
-        "instruction_mix": run.class_counts,
-    })
+    parity = Parity.of(int8_logits[picked], run.outputs)
+    measured = EmulatorRun(
+        emulator=f"qemu-system-arm -M {emulator.MACHINE}", windows=run.windows,
+        max_abs_diff_vs_onnxruntime=parity.max_abs_diff, argmax_agreement=parity.argmax_agreement,
+        bit_exact=parity.bit_exact, instructions_per_window=run.instructions_per_window,
+        cycles_per_window_m4=run.cycles_per_window, instructions_per_macc=run.instructions_per_window / footprint.macc,
+        cycles_per_macc=run.cycles_per_window / footprint.macc, instruction_mix=run.class_counts)
     # segment k is node k (the model calls the layer marker after every node); the last
     # segment, the model's return, is a few instructions and goes to the last layer
     cycles = {layer.node: run.segment_cycles[i] if i < len(run.segment_cycles) else 0.0
               for i, layer in enumerate(layers)}
     if len(run.segment_cycles) > len(layers) and layers:
         cycles[layers[-1].node] += sum(run.segment_cycles[len(layers):])
-    return result, cycles
+    return dataclasses.replace(linked, run=measured), cycles

@@ -5,100 +5,100 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from soundbench.deploy.results import DeployReport
+
 
 def _kib(n: float) -> str:
     return f"{n / 1024:,.1f} KiB"
 
 
-def to_markdown(r: dict) -> str:
-    int8_fp, float_fp, lat, fw = r["footprint"]["int8"], r["footprint"]["float32"], r["latency"], r["firmware"]
-    acc = r["accuracy"]
+def to_markdown(r: DeployReport) -> str:
+    int8_fp, lat, fw, acc = r.footprint.int8, r.latency, r.firmware, r.accuracy
     lines = [
-        f"# Deploy report: {r['model']} on {r['target']} ({r['board']})",
+        f"# Deploy report: {r.model} on {r.target} ({r.board})",
         "",
-        f"Source: {r['run_id'] or r['checkpoint']}; test split of {r['dataset']}"
-        + (f" fold {r['fold']}" if r.get("fold") else "") + f": {acc['test_clips']} clips, {acc['test_windows']} windows.",
+        f"Source: {r.run_id or r.checkpoint}; test split of {r.dataset}"
+        + (f" fold {r.fold}" if r.fold else "") + f": {acc.test_clips} clips, {acc.test_windows} windows.",
         "",
         "| check | result |",
         "|---|---|",
-        f"| ONNX vs PyTorch | max abs diff {r['onnx_parity']['max_abs_diff']:.2e}, argmax agreement {r['onnx_parity']['argmax_agreement']:.1%} |",
-        f"| clip accuracy float32 / int8 | {acc['float32']:.3f} / {acc['int8']:.3f} ({(acc['int8'] - acc['float32']) * 100:+.1f} points) |",
-        f"| int8 vs float32 windows | argmax agreement {r['int8_vs_float']['argmax_agreement']:.1%} |",
-        f"| parameters | {int8_fp['n_parameters']:,} |",
-        f"| MACC per window | {int8_fp['macc']:,} |",
+        f"| ONNX vs PyTorch | max abs diff {r.onnx_parity.max_abs_diff:.2e}, argmax agreement {r.onnx_parity.argmax_agreement:.1%} |",
+        f"| clip accuracy float32 / int8 | {acc.float32:.3f} / {acc.int8:.3f} ({(acc.int8 - acc.float32) * 100:+.1f} points) |",
+        f"| int8 vs float32 windows | argmax agreement {r.int8_vs_float.argmax_agreement:.1%} |",
+        f"| parameters | {int8_fp.n_parameters:,} |",
+        f"| MACC per window | {int8_fp.macc:,} |",
     ]
-    for fp in (float_fp, int8_fp):
-        for b in fp["budgets"]:
-            lines.append(f"| {b['what']} | {_kib(b['need'])} of {_kib(b['budget'])}: {b['verdict']} |")
+    for fp in (r.footprint.float32, int8_fp):
+        lines += [f"| {b.what} | {_kib(b.need)} of {_kib(b.budget)}: {b.verdict} |" for b in fp.budgets]
     lines += [
-        f"| latency per window | {lat['window_ms']:,.1f} ms at {lat['cpu_mhz']:g} MHz ({lat['cycles_per_macc']:.1f} cycles/MACC, {lat['cycles_per_macc_source']}) |",
-        f"| latency per clip | {lat['clip_ms']:,.0f} ms ({lat['windows_per_clip']} windows) |",
-        f"| CPU duty cycle | {lat['duty_cycle']:.1%} (one window every {lat['window_hop_ms']:.0f} ms) |",
+        f"| latency per window | {lat.window_ms:,.1f} ms at {lat.cpu_mhz:g} MHz ({lat.cycles_per_macc:.1f} cycles/MACC, {lat.cycles_per_macc_source}) |",
+        f"| latency per clip | {lat.clip_ms:,.0f} ms ({lat.windows_per_clip} windows) |",
+        f"| CPU duty cycle | {lat.duty_cycle:.1%} (one window every {lat.window_hop_ms:.0f} ms) |",
     ]
-    if "skipped" in fw:
-        lines.append(f"| firmware / emulator | skipped: {fw['skipped']} |")
+    if fw.skipped:
+        lines.append(f"| firmware / emulator | skipped: {fw.skipped} |")
     else:
-        lines.append(f"| linker (budget as FLASH/RAM regions) | {fw['linker_verdict']} |")
-        if "instructions_per_window" in fw:
+        lines.append(f"| linker (budget as FLASH/RAM regions) | {fw.linker_verdict} |")
+        if fw.run:
+            run = fw.run
             lines += [
-                f"| emulator vs onnxruntime int8 | {fw['windows']} windows, max abs diff {fw['max_abs_diff_vs_onnxruntime']:g}, "
-                f"argmax agreement {fw['argmax_agreement']:.0%}{' (bit-exact)' if fw['bit_exact'] else ''} |",
-                f"| instructions | {fw['instructions_per_window']:,.0f} per window, {fw['instructions_per_macc']:.1f} per MACC |",
+                f"| emulator vs onnxruntime int8 | {run.windows} windows, max abs diff {run.max_abs_diff_vs_onnxruntime:g}, "
+                f"argmax agreement {run.argmax_agreement:.0%}{' (bit-exact)' if run.bit_exact else ''} |",
+                f"| instructions | {run.instructions_per_window:,.0f} per window, {run.instructions_per_macc:.1f} per MACC |",
             ]
     lines += _kernel_lines(r)
-    realtime = lat["duty_cycle"] < 1.0
-    lines += ["", f"**Verdict: {'fits' if r['fits'] else 'does NOT fit'} the {r['target']} memory budget; "
-              f"{'keeps up' if realtime else 'does NOT keep up'} with a live stream "
-              f"(duty cycle {lat['duty_cycle']:.0%}).**", ""]
+    lines += ["", f"**Verdict: {'fits' if r.fits else 'does NOT fit'} the {r.target} memory budget; "
+              f"{'keeps up' if lat.keeps_up else 'does NOT keep up'} with a live stream "
+              f"(duty cycle {lat.duty_cycle:.0%}).**", ""]
     return "\n".join(lines)
 
 
-def _kernel_lines(r: dict) -> list[str]:
+def _kernel_lines(r: DeployReport) -> list[str]:
     """Which layers run on the int8 kernels, and where the time goes."""
-    kernels = r.get("kernels")
-    if not kernels:
-        return []
-    lines = ["", f"Layers on the Cortex-M4 int8 kernels: {len(kernels['on_kernels'])}; on portable generated C: "
-             f"{len(kernels['portable'])}" + (" (" + "; ".join(kernels["portable"]) + ")" if kernels["portable"] else "")
-             + ".", "", f"Slowest layers ({r['latency']['cycles_per_macc_source']}):", "",
+    kernels = r.kernels
+    lines = ["", f"Layers on the Cortex-M4 int8 kernels: {len(kernels.on_kernels)}; on portable generated C: "
+             f"{len(kernels.portable)}" + (" (" + "; ".join(kernels.portable) + ")" if kernels.portable else "")
+             + ".", "", f"Slowest layers ({r.latency.cycles_per_macc_source}):", "",
              "| layer | op | runs on | cycles/window | share | MACC | cycles/MACC |", "|---|---|---|---|---|---|---|"]
-    for layer in r.get("slowest_layers", []):
-        per_macc = f"{layer['cycles_per_macc']:.2f}" if layer["cycles_per_macc"] else "-"
-        lines.append(f"| {layer['node']} | {layer['op_type']} | {layer['runs_on']} | {layer['cycles']:,.0f} | "
-                     f"{layer['share']:.0%} | {layer['macc']:,} | {per_macc} |")
+    for layer in r.slowest_layers:
+        per_macc = f"{layer.cycles_per_macc:.2f}" if layer.cycles_per_macc else "-"
+        lines.append(f"| {layer.node} | {layer.op_type} | {layer.runs_on} | {layer.cycles:,.0f} | "
+                     f"{layer.share:.0%} | {layer.macc:,} | {per_macc} |")
     return lines
 
 
-def metrics(r: dict) -> dict[str, float]:
-    int8_fp, fw, lat = r["footprint"]["int8"], r["firmware"], r["latency"]
+def metrics(r: DeployReport) -> dict[str, float]:
+    int8_fp, fw, lat = r.footprint.int8, r.firmware, r.latency
     out = {
-        "deploy/onnx_max_abs_diff": r["onnx_parity"]["max_abs_diff"],
-        "deploy/float32_clip_acc": r["accuracy"]["float32"],
-        "deploy/int8_clip_acc": r["accuracy"]["int8"],
-        "deploy/macc": int8_fp["macc"],
-        "deploy/n_parameters": int8_fp["n_parameters"],
-        "deploy/flash_float32_bytes": r["footprint"]["float32"]["flash_bytes"],
-        "deploy/ram_float32_bytes": r["footprint"]["float32"]["ram_bytes"],
-        "deploy/flash_int8_bytes": int8_fp["flash_bytes"],
-        "deploy/ram_int8_bytes": int8_fp["ram_bytes"],
-        "deploy/latency_window_ms": lat["window_ms"],
-        "deploy/duty_cycle": lat["duty_cycle"],
-        "deploy/fits": float(r["fits"]),
+        "deploy/onnx_max_abs_diff": r.onnx_parity.max_abs_diff,
+        "deploy/float32_clip_acc": r.accuracy.float32,
+        "deploy/int8_clip_acc": r.accuracy.int8,
+        "deploy/macc": int8_fp.macc,
+        "deploy/n_parameters": int8_fp.n_parameters,
+        "deploy/flash_float32_bytes": r.footprint.float32.flash_bytes,
+        "deploy/ram_float32_bytes": r.footprint.float32.ram_bytes,
+        "deploy/flash_int8_bytes": int8_fp.flash_bytes,
+        "deploy/ram_int8_bytes": int8_fp.ram_bytes,
+        "deploy/latency_window_ms": lat.window_ms,
+        "deploy/duty_cycle": lat.duty_cycle,
+        "deploy/fits": float(r.fits),
     }
-    for key in ("flash_bytes", "ram_bytes", "instructions_per_macc", "max_abs_diff_vs_onnxruntime"):
-        if key in fw:
-            out[f"deploy/firmware_{key}"] = fw[key]
+    if fw.flash_bytes is not None:
+        out.update({"deploy/firmware_flash_bytes": fw.flash_bytes, "deploy/firmware_ram_bytes": fw.ram_bytes})
+    if fw.run:
+        out.update({"deploy/firmware_instructions_per_macc": fw.run.instructions_per_macc,
+                    "deploy/firmware_max_abs_diff_vs_onnxruntime": fw.run.max_abs_diff_vs_onnxruntime})
     return out
 
 
-def log_to_mlflow(r: dict, out_dir: Path, tracking_uri: str) -> None:
+def log_to_mlflow(r: DeployReport, out_dir: Path, tracking_uri: str) -> None:
     """Attach the report to the training run it came from (metrics prefixed ``deploy/``,
     files under ``deploy/<target>/``)."""
     from mlflow import MlflowClient
 
     client = MlflowClient(tracking_uri)
     for key, value in metrics(r).items():
-        client.log_metric(r["run_id"], key.replace("deploy/", f"deploy/{r['target']}/"), float(value))
+        client.log_metric(r.run_id, key.replace("deploy/", f"deploy/{r.target}/"), float(value))
     for name in ("report.md", "report.json", "layers.csv", "model.onnx", "model_int8.onnx", "memory_plan.png"):
         if (out_dir / name).is_file():
-            client.log_artifact(r["run_id"], str(out_dir / name), f"deploy/{r['target']}")
+            client.log_artifact(r.run_id, str(out_dir / name), f"deploy/{r.target}")

@@ -24,8 +24,7 @@ def main(cfg: DictConfig) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     files = find_audio(cfg.audio)
     bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri)
-    settings = DecisionSettings(cfg.silence_db, cfg.unknown_threshold, cfg.aggregate.windows, cfg.aggregate.voting,
-                                cfg.min_event_windows)
+    settings = DecisionSettings.from_config(cfg)
     report = predict_files(bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds,
                            cfg.audacity_silence, cfg.progress)
     print_report(report)

@@ -199,3 +199,13 @@ def test_short_runs_next_to_an_event_join_it_but_lone_events_stay():
     assert [(s.label, s.start, s.end) for s in cleaned] == [
         (SILENCE, 0, 5), (UNKNOWN, 5, 11), (SILENCE, 11, 14), ("bark", 14, 15), (SILENCE, 15, 17)]
     assert absorb_short_segments(segments, min_windows=1) == segments
+
+
+def test_the_cli_defaults_are_the_library_defaults():
+    """conf/predict.yaml and DecisionSettings() state the same decision defaults, so a
+    Python user and a CLI user get the same timeline."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("predict", overrides=["bundle=x", "audio=y"])
+    assert DecisionSettings.from_config(cfg) == DecisionSettings()

@@ -28,6 +28,12 @@ class DecisionSettings:
     voting: str = "mean"             # mean | majority, as in clip evaluation
     min_event_windows: int = 2       # shorter runs between other events join their longer neighbour
 
+    @classmethod
+    def from_config(cls, cfg) -> DecisionSettings:
+        """From a composed conf/predict.yaml (its keys are the CLI's: ``aggregate.windows`` ...)."""
+        return cls(cfg.silence_db, cfg.unknown_threshold, cfg.aggregate.windows, cfg.aggregate.voting,
+                   cfg.min_event_windows)
+
     def __post_init__(self) -> None:
         if self.voting not in VOTING:
             raise ValueError(f"voting={self.voting!r}: choose one of {VOTING}")

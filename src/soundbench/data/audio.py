@@ -15,6 +15,9 @@ import soundfile as sf
 import torch
 import torchaudio
 
+#: the file suffixes treated as audio when a folder is scanned (datasets, predict)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
+
 
 class AudioReadError(RuntimeError):
     """A file could not be turned into usable audio; the message names the file and the fix."""

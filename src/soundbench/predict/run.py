@@ -8,8 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
-from soundbench.data.audio import AudioReadError
-from soundbench.data.datasets.own_data import AUDIO_SUFFIXES
+from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError
 from soundbench.predict.outputs import write_outputs
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings

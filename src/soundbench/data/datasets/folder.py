@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from soundbench.data.datasets.own_data import AUDIO_SUFFIXES, OwnData
+from soundbench.data.audio import AUDIO_SUFFIXES
+from soundbench.data.datasets.own_data import OwnData
 from soundbench.data.index import DatasetError, make_table
 
 

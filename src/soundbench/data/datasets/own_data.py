@@ -10,8 +10,6 @@ from soundbench.data.folds import MIN_FOLDS, load_or_assign_folds
 from soundbench.data.index import ClipIndex, DatasetError
 from soundbench.data.metadata import check_every_fold_has_every_class
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
-
 
 class OwnData(AudioCorpus):
     """Base of ``dataset=folder|csv|audacity``. ``folds_file`` defaults to

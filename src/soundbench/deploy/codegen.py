@@ -199,20 +199,30 @@ class LinkResult:
 def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str | Path,
                    optimize: str = "-O2") -> LinkResult:
     """Compile the generated model with the harness and link it into the target's budget."""
+    model_c = Path(model_c).resolve()
+    firmware, kernels = firmware_dir(root).resolve(), kernels_dir(root).resolve()
+    sources = [model_c, *sorted([*firmware.glob("*.c"), *kernels.glob("*.c")])]
+    return link(sources, [model_c.parent, firmware, kernels], target, root, out_dir, optimize)
+
+
+def link(sources: list[Path], includes: list[Path], target: Target, root: str | Path, out_dir: str | Path,
+         optimize: str = "-O2", defines: tuple[str, ...] = ()) -> LinkResult:
+    """Compile ``sources`` for the Cortex-M4F with the harness's startup and linker script
+    template, linked into the target's flash/RAM budget (the script's regions); an overflow
+    is a verdict in bytes, not an error."""
     missing = toolchain_missing()
     if missing:
         raise RuntimeError(missing)
-    out_dir, model_c = Path(out_dir).resolve(), Path(model_c).resolve()
-    firmware, kernels = firmware_dir(root).resolve(), kernels_dir(root).resolve()
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "link.ld"
-    script.write_text((firmware / "link.ld.in").read_text()
+    script.write_text((firmware_dir(root) / "link.ld.in").read_text()
                       .replace("@FLASH_BYTES@", str(target.flash_budget))
                       .replace("@RAM_BYTES@", str(target.ram_budget))
                       .replace("@STACK_BYTES@", str(STACK_BYTES)))
     elf = out_dir / "firmware.elf"
     command = [GCC, *CORTEX_M4F_FLAGS, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
-               "-I", str(model_c.parent), "-I", str(firmware), "-I", str(kernels),
-               str(model_c), *(str(p) for p in sorted([*firmware.glob("*.c"), *kernels.glob("*.c")])),
+               *(f"-D{d}" for d in defines), *(f"-I{i}" for i in includes), *(str(s) for s in sources),
                "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", str(script),
                "-lm", "-o", str(elf)]
     result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)

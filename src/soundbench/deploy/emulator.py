@@ -100,12 +100,40 @@ def build_plugin(root: str | Path, out_dir: str | Path) -> Path:
 def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Path, work_dir: str | Path,
                  timeout_s: float = 600) -> EmulatorRun:
     """Feed ``windows`` (float32, one model input each) through the firmware in QEMU."""
+    work_dir = Path(work_dir).resolve()
+    work_dir.mkdir(parents=True, exist_ok=True)
+    np.ascontiguousarray(windows, dtype="<f4").tofile(work_dir / "windows.bin")
+    (work_dir / "logits.bin").unlink(missing_ok=True)
+    counts = run_with_markers(elf, root, work_dir, timeout_s)
+    outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
+    n = len(outputs)
+    return EmulatorRun(outputs, counts.instructions / n, counts.cycles / n, counts.per_class, n,
+                       [i / n for i in counts.segment_instructions], [c / n for c in counts.segment_cycles])
+
+
+@dataclass
+class MarkedCounts:
+    """Instructions and modelled Cortex-M4 cycles executed between the firmware's
+    sb_marker_start/stop calls, over the whole run, by segment (split at sb_layer_done)."""
+    per_class: dict[str, int]
+    segment_instructions: list[float]
+    segment_cycles: list[float]
+
+    @property
+    def instructions(self) -> float:
+        return sum(self.segment_instructions)
+
+    @property
+    def cycles(self) -> float:
+        return sum(self.segment_cycles)
+
+
+def run_with_markers(elf: Path, root: str | Path, work_dir: Path, timeout_s: float = 600) -> MarkedCounts:
+    """Run ``elf`` in QEMU in ``work_dir`` (its semihosting files are there) with the
+    instruction-count plugin on the marked region."""
     missing = emulator_missing()
     if missing:
         raise RuntimeError(missing)
-    work_dir = Path(work_dir).resolve()
-    np.ascontiguousarray(windows, dtype="<f4").tofile(work_dir / "windows.bin")
-    (work_dir / "logits.bin").unlink(missing_ok=True)
     symbols = _symbols(elf)
     counts_file = work_dir / "insn_counts.txt"
     plugin = build_plugin(root, work_dir)
@@ -118,16 +146,14 @@ def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Pat
     result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
     if result.returncode != 0:
         raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
-    outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
-    code, segments = _disassembly(elf), _executions(counts_file)
-    n = len(outputs)
-    per_class, seg_instructions, seg_cycles = Counter(), [], []
-    for executed in segments:
+    code = _disassembly(elf)
+    per_class, instructions, cycles = Counter(), [], []
+    for executed in _executions(counts_file):
         classes = _instruction_classes(code, executed)
         per_class.update(classes)
-        seg_instructions.append(sum(classes.values()) / n)
-        seg_cycles.append(_cycles(classes, code, executed) / n)
-    return EmulatorRun(outputs, sum(seg_instructions), sum(seg_cycles), dict(per_class), n, seg_instructions, seg_cycles)
+        instructions.append(sum(classes.values()))
+        cycles.append(_cycles(classes, code, executed))
+    return MarkedCounts(dict(per_class), instructions, cycles)
 
 
 def _cycles(per_class: Counter, code: dict[int, tuple[str, str]], executed: Counter) -> float:

@@ -1,0 +1,56 @@
+"""The front end on the device: CMSIS-DSP streaming firmware in QEMU computes the same
+features as the Python front end (framing=stream) on real audio, window for window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from soundbench.data.audio import read_audio
+from soundbench.data.windows import cut_windows
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported, build_stream_firmware, run_stream
+from soundbench.deploy.targets import load_target
+from soundbench.features import MFCC, LogMel, Mel, Waveform
+from tests.conftest import ROOT
+
+needs_toolchain = pytest.mark.skipif(
+    bool(codegen.toolchain_missing() or emulator.emulator_missing()),
+    reason="Arm toolchain / QEMU not installed (make toolchain installs them)")
+
+FRONT_ENDS = {
+    "logmel 22.05 kHz (thesis)": LogMel(framing="stream"),
+    "mfcc 16 kHz (KWS)": MFCC(framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256,
+                             n_mels=40, window_frames=49),
+}
+
+
+@pytest.mark.slow
+@needs_toolchain
+@pytest.mark.parametrize("name", sorted(FRONT_ENDS))
+def test_device_features_equal_the_python_front_end_on_real_audio(name, esc50, tmp_path):
+    frontend = FRONT_ENDS[name].eval()
+    audio = read_audio(sorted((esc50 / "audio").glob("*.wav"))[3], frontend.sample_rate).numpy()
+    pcm = np.clip(np.round(audio * 32768), -32768, 32767).astype(np.int16)  # what a microphone delivers
+    device = DeviceFrontEnd.of(frontend)
+    link = build_stream_firmware(device, load_target("stm32l476", ROOT), ROOT, tmp_path)
+    assert link.fits
+    run = run_stream(link.elf, pcm, device, ROOT, tmp_path)
+    windows = cut_windows(torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples,
+                          frontend.window_hop_samples)
+    complete = (len(pcm) - frontend.window_samples) // frontend.window_hop_samples + 1
+    assert len(run.features) == complete >= 8  # one window per window hop once the ring is full
+    host = frontend(windows[:complete]).squeeze(1).detach().numpy()
+    assert np.abs(run.features - host).max() <= 1e-3  # standardised units
+    assert 0 < run.cycles_per_hop < 0.5 * 80e6 * device.hop / device.sample_rate  # well inside real time
+
+
+@pytest.mark.parametrize("frontend, setting", [
+    (LogMel(), "features.framing=centered"), (Waveform(), "features=waveform"), (Mel(framing="stream"), "features=mel"),
+    (LogMel(framing="stream", n_fft=1000, hop_length=500), "features.n_fft=1000"),
+    (LogMel(framing="stream", hop_length=300), "features.hop_length=300"),
+])
+def test_a_setting_the_device_does_not_implement_is_named(frontend, setting):
+    with pytest.raises(FrontEndNotSupported, match=setting):
+        DeviceFrontEnd.of(frontend)

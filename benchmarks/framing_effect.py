@@ -53,7 +53,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args()
-    print(f"| dataset | model | fold | seed | framing | test clip acc |\n|---|---|---|---|---|---|")
+    print("| dataset | model | fold | seed | framing | test clip acc |\n|---|---|---|---|---|---|")
     for seed in args.seeds:
         for framing in ("centered", "stream"):
             with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):

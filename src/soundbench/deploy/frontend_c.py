@@ -46,7 +46,7 @@ class DeviceFrontEnd:
         if not isinstance(frontend, (LogMel, MFCC)):
             raise FrontEndNotSupported(f"features={frontend.name}: the device front end computes logmel and mfcc "
                                        "(a model on raw samples or mel power needs no CMSIS-DSP front end)")
-        if getattr(frontend, "framing", "centered") != "stream":
+        if frontend.framing != "stream":
             raise FrontEndNotSupported("features.framing=centered pads each window on its own, which a stream "
                                        "cannot do; retrain with features.framing=stream (the default)")
         if isinstance(frontend, MFCC):
@@ -90,11 +90,14 @@ def write_sources(device: DeviceFrontEnd, out_dir: Path) -> list[Path]:
                         "sb_fe_mel_count[], sb_fe_mel_offset[];\nextern const float sb_fe_mel_weights[];\n"
                         "extern const float sb_fe_dct[];\n#endif\n")
     firsts, counts, offsets, weights = [], [], [], []
-    for band in device.filterbank.T:
+    for band in device.filterbank.T:  # each band's nonzero run: first FFT bin, length, weights
         nonzero = np.flatnonzero(band)
-        first, last = (int(nonzero[0]), int(nonzero[-1])) if len(nonzero) else (0, 0)
-        firsts.append(first), counts.append(last - first + 1 if len(nonzero) else 0), offsets.append(len(weights))
-        weights += band[first:last + 1].tolist() if len(nonzero) else []
+        first = int(nonzero[0]) if len(nonzero) else 0
+        count = int(nonzero[-1]) - first + 1 if len(nonzero) else 0
+        firsts.append(first)
+        counts.append(count)
+        offsets.append(len(weights))
+        weights += band[first:first + count].tolist()
     dct = device.dct.T.ravel() if device.dct is not None else np.zeros(1, np.float32)
     tables = out_dir / "sb_frontend_tables.c"
     tables.write_text('#include "sb_frontend_config.h"\n'

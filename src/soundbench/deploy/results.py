@@ -135,7 +135,7 @@ class Latency(Serializable):
 
 
 @dataclass(frozen=True)
-class EmulatorRun(Serializable):
+class EmulatorCheck(Serializable):
     """The firmware's run in QEMU against onnxruntime's int8 outputs."""
     emulator: str
     windows: int
@@ -159,7 +159,7 @@ class FirmwareResult(Serializable):
     flash_bytes: int | None = None
     ram_bytes: int | None = None
     c_source: str | None = None
-    run: EmulatorRun | None = None
+    run: EmulatorCheck | None = None
 
     @property
     def fits(self) -> bool:

@@ -23,7 +23,7 @@ from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
 from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
-from soundbench.deploy.results import (Accuracy, BudgetCheck, DeployReport, EmulatorRun, FirmwareResult, Footprint,
+from soundbench.deploy.results import (Accuracy, BudgetCheck, DeployReport, EmulatorCheck, FirmwareResult, Footprint,
                                        Footprints, KernelPlacement, LayerTime, Latency, Parity)
 from soundbench.deploy.summary import to_markdown
 from soundbench.deploy.targets import Target
@@ -78,9 +78,10 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     accuracy = _accuracy(test, float_logits, int8_logits, trained.class_names)
 
     print(f"[3/5] memory plan and fit on {target.name}")
-    kernel_layers = plan_kernels(Graph(int8_path))  # which nodes run on the Cortex-M4 kernels, their scratch
+    int8_graph = Graph(int8_path)
+    kernel_layers = plan_kernels(int8_graph)  # which nodes run on the Cortex-M4 kernels, their scratch
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
-    int8_fp = ModelFootprint.of(Graph(int8_path), "int8", scratch=scratch_by_node(kernel_layers))
+    int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
 
     print("[4/5] C code, firmware link and emulator run")
     firmware, measured = _firmware(int8_path, int8_fp, kernel_layers, target, root, out_dir, test, int8_logits,
@@ -215,7 +216,7 @@ def _firmware(int8_path: Path, footprint: ModelFootprint, layers: list[KernelLay
     picked = np.linspace(0, len(test.features) - 1, n).astype(int)
     run = emulator.run_firmware(link.elf, test.features[picked], int8_logits.shape[1], root, build)
     parity = Parity.of(int8_logits[picked], run.outputs)
-    measured = EmulatorRun(
+    measured = EmulatorCheck(
         emulator=f"qemu-system-arm -M {emulator.MACHINE}", windows=run.windows,
         max_abs_diff_vs_onnxruntime=parity.max_abs_diff, argmax_agreement=parity.argmax_agreement,
         bit_exact=parity.bit_exact, instructions_per_window=run.instructions_per_window,

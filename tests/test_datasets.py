@@ -2,6 +2,7 @@
 
 import logging
 import shutil
+import threading
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from soundbench.data.datasets import ESC50, Demo, SpeechCommands, UrbanSound8K
+import soundbench.data.demo as demo_generator
 from soundbench.data.demo import CLASSES, generate_demo
 from soundbench.data.index import DatasetError
 from tests.conftest import write_tone
@@ -44,6 +46,28 @@ def test_demo_is_generated_deterministically_in_the_esc50_layout(tmp_path, demo_
     assert len(first) == 40 * len(CLASSES) and sorted(first["fold"].unique()) == [1, 2, 3, 4, 5]
     index = ESC50(demo_root).load_index()  # the real ESC-50 loader reads it
     assert index.class_names == CLASSES
+
+
+def test_parallel_jobs_generate_the_demo_once_and_never_replace_it_under_each_other(tmp_path, monkeypatch):
+    # A two-job sweep starts both jobs on an empty folder; the second must wait for the
+    # first one's dataset, not delete it while the first job is reading it.
+    generations = []
+    write_clips = demo_generator._write_clips
+    monkeypatch.setattr(demo_generator, "_write_clips", lambda *a: (generations.append(a), write_clips(*a)))
+    start = threading.Barrier(2)
+    roots = []
+
+    def job():
+        start.wait()
+        roots.append(generate_demo(tmp_path / "demo", clips_per_class=5))
+
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(generations) == 1 and len(roots) == 2
+    assert len(Demo(tmp_path / "demo", clips_per_class=5).load_index()) == 5 * len(CLASSES)
 
 
 @pytest.mark.slow

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import soundfile as sf
+from filelock import FileLock
 from tqdm import tqdm
 
 GENERATOR_VERSION = 2
@@ -38,9 +39,23 @@ def generate_demo(
     visible) unless an identical one is already there. Returns ``root``."""
     root = Path(root)
     stamp = f"version={GENERATOR_VERSION} clips={clips_per_class} folds={n_folds} sr={sample_rate} s={seconds} seed={seed}"
-    if (root / "meta" / "esc50.csv").is_file() and _read_stamp(root) == stamp:
+    if _is_generated(root, stamp):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
+    # Parallel sweep jobs start together: the lock makes the second wait for the first and
+    # then find the dataset there, instead of replacing it while the first one reads it.
+    with FileLock(str(root.parent / f".{root.name}.lock")):
+        if not _is_generated(root, stamp):
+            _generate(root, stamp, clips_per_class, n_folds, sample_rate, seconds, seed)
+    return root
+
+
+def _is_generated(root: Path, stamp: str) -> bool:
+    return (root / "meta" / "esc50.csv").is_file() and _read_stamp(root) == stamp
+
+
+def _generate(root: Path, stamp: str, clips_per_class: int, n_folds: int, sample_rate: int,
+              seconds: float, seed: int) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=root.parent))
     try:
         _write_clips(staging, clips_per_class, n_folds, sample_rate, seconds, seed)
@@ -48,11 +63,8 @@ def generate_demo(
         if root.exists():
             shutil.rmtree(root)
         os.replace(staging, root)
-    except FileExistsError:  # another process finished first with the same content
-        shutil.rmtree(staging, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return root
 
 
 def _read_stamp(root: Path) -> str | None:

@@ -10,10 +10,12 @@ import sys
 import numpy as np
 import onnx
 import pytest
+import soundfile as sf
 import torch
 from onnx import TensorProto, helper
 
 from soundbench.artifacts.trained import SourceError, load_trained
+from soundbench.data.audio import read_audio
 from soundbench.experiment import CONFIG_KEY
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
@@ -87,7 +89,7 @@ def test_fit_decisions_against_a_small_board(tmp_path):
     flash, ram = footprint.budgets(tiny)
     assert footprint.weight_bytes == (36 + 640) * 4 == 2704
     assert not flash.fits and flash.margin == 2048 - 2704 and "does NOT fit by 656 B" in flash.verdict()
-    assert not ram.fits and ram.margin == 1024 - 1280
+    assert not ram.fits and ram.margin == 1024 - 1280 - 4096  # the arena and the firmware's stack
 
 
 def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
@@ -165,7 +167,15 @@ def test_report_states_fit_and_latency(deploy_report):
     latency = report.latency
     if report.firmware.run:  # the emulator's count, at the L476's 80 MHz
         assert latency.window_ms == pytest.approx(report.firmware.run.cycles_per_window_m4 / 80e3, rel=1e-6)
-    assert latency.duty_cycle == pytest.approx(latency.window_ms / latency.window_hop_ms)
+    front_end = report.front_end  # Stride-DS-24 takes the thesis log-mel: it runs on the device too
+    assert front_end.features.startswith("logmel 22050 Hz, n_fft 1024, hop 512, 60 mels")
+    # its tables and buffers count against the same budgets as the model
+    flash, ram = fp.budgets
+    assert flash.need == fp.flash_bytes + front_end.table_bytes
+    assert ram.need == fp.ram_bytes + front_end.planned_ram_bytes + 4096  # + the firmware's stack
+    if front_end.cycles_per_hop is not None:  # the duty cycle counts front end and network
+        assert latency.frontend_ms == pytest.approx(front_end.cycles_per_window_hop / 80e3)
+        assert latency.duty_cycle == pytest.approx((latency.frontend_ms + latency.window_ms) / latency.window_hop_ms)
     # report.json is the same report: it reads back field for field
     assert DeployReport.from_dict(json.loads((out / "report.json").read_text())) == report
 
@@ -182,6 +192,46 @@ def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     assert run_.cycles_per_macc < 8
     assert report.latency.cycles_per_macc_source == "measured for this model in QEMU"
     assert report.kernels.portable == ("node_mean (ReduceMean): no kernel for ReduceMean",)
+
+
+@pytest.mark.slow
+@needs_toolchain
+def test_front_end_and_model_link_into_the_budget_as_planned(deploy_report):
+    report, _ = deploy_report
+    front_end = report.front_end
+    assert front_end.linker_fits and front_end.scratch_in_arena  # the FFT buffers reuse the model's arena
+    # the linker places what the plan counts (libm's few bytes of .data aside)
+    assert 0 <= front_end.linker_ram_bytes - front_end.planned_ram_bytes <= 256
+    # per hop: one 1024-point FFT, 60 bands, 60 logs; well inside a 23 ms hop at 80 MHz
+    assert 50_000 < front_end.cycles_per_hop < 400_000 and front_end.cycles_per_window > 0
+    # the model inside the application costs what it costs alone
+    assert report.end_to_end.model_cycles_per_window == pytest.approx(report.firmware.run.cycles_per_window_m4,
+                                                                      rel=1e-3)
+
+
+@pytest.mark.slow
+@needs_toolchain
+def test_the_device_application_agrees_with_host_predict_on_real_recordings(deploy_report, esc50, tmp_path):
+    from soundbench.deploy.device_app import pcm16, run_app
+    from soundbench.deploy.frontend_c import DeviceFrontEnd
+    from soundbench.predict import DecisionSettings, Predictor, load_bundle
+
+    report, out = deploy_report
+    assert report.end_to_end.windows >= 10 and report.end_to_end.argmax_agreement >= 0.99  # its own test clips
+    # real recordings (ESC-50 clips back to back) streamed as int16 PCM, one hop per block
+    bundle = load_bundle(out)
+    device = DeviceFrontEnd.of(bundle.frontend)
+    audio = np.concatenate([read_audio(clip, 22050).numpy() for clip in sorted((esc50 / "audio").glob("*.wav"))[:3]])
+    recording = tmp_path / "recording.wav"
+    sf.write(recording, pcm16(audio), 22050, subtype="PCM_16")
+    run = run_app(out / "device_app" / "firmware.elf", pcm16(audio), device, len(bundle.class_names), ROOT, tmp_path)
+    every_window = DecisionSettings(silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1,
+                                    min_event_windows=1)
+    host = Predictor(bundle, every_window, "int8").predict_file(recording, progress=False).windows
+    assert run.windows == len(host) >= 30
+    device_labels = np.asarray(bundle.class_names)[run.probabilities.argmax(axis=1)]
+    assert np.mean(device_labels == host["label"].to_numpy()) >= 0.99
+    assert np.abs(run.probabilities.max(axis=1) - host["probability"].to_numpy()).max() < 1e-2
 
 
 @pytest.mark.slow
@@ -206,6 +256,10 @@ def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, 
     report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, deploy_settings(["emulator.enabled=false"]))
     assert report.firmware == FirmwareResult(skipped="emulator=false")
     assert report.latency.cycles_per_macc_source.startswith("estimated from conf/deploy.yaml")
+    # the front end is planned but not measured, and the report says the duty cycle lacks it
+    assert report.front_end.skipped == "emulator=false" and report.front_end.cycles_per_hop is None
+    assert report.latency.frontend_ms is None and "network's only" in report.latency.frontend_source
+    assert report.latency.duty_cycle == pytest.approx(report.latency.window_ms / report.latency.window_hop_ms)
     # between the fastest kernel and the portable C: most MACC run on the conv kernel
     assert 2 < report.latency.cycles_per_macc < 10
 

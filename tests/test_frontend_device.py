@@ -3,6 +3,8 @@ features as the Python front end (framing=stream) on real audio, window for wind
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 import torch
@@ -44,6 +46,19 @@ def test_device_features_equal_the_python_front_end_on_real_audio(name, esc50, t
     host = frontend(windows[:complete]).squeeze(1).detach().numpy()
     assert np.abs(run.features - host).max() <= 1e-3  # standardised units
     assert 0 < run.cycles_per_hop < 0.5 * 80e6 * device.hop / device.sample_rate  # well inside real time
+    # the memory the deploy report plans is what the linker places
+    sizes, memory = symbol_sizes(link.elf), device.memory()
+    assert sizes["frontend"] + sizes["rfft"] == memory.state_bytes
+    assert sizes["dma"] == memory.dma_bytes and sizes["scratch"] == memory.scratch_bytes
+    tables = [name for name in sizes if name.startswith(("sb_fe_", "twiddleCoef", "armBitRevIndexTable"))]
+    assert sum(sizes[name] for name in tables) == memory.table_bytes
+    # one FFT length's tables only: the size's own init keeps the other sizes out of flash
+    assert sum(name.startswith("twiddleCoef") for name in tables) == 2
+
+
+def symbol_sizes(elf) -> dict[str, int]:
+    listing = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    return {parts[3]: int(parts[1], 16) for parts in map(str.split, listing.splitlines()) if len(parts) == 4}
 
 
 @pytest.mark.parametrize("frontend, setting", [

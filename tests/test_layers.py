@@ -24,9 +24,10 @@ LAYERS = {
     "soundbench.artifacts": {"experiment", "data", "augment", "features", "models", "config_check"},
     "soundbench.tracking": {"plots", "evaluation", "voting"},
     "soundbench.predict": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "voting"},
-    "soundbench.deploy": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "plots", "evaluation", "voting",
-                          "run_folder"},
-    "soundbench.benchmark": {"deploy", "artifacts", "experiment", "config_check", "data", "augment", "features",
+    # deploy checks the device application against predict on the same recording
+    "soundbench.deploy": {"predict", "artifacts", "experiment", "config_check", "data", "augment", "features", "models",
+                          "plots", "evaluation", "voting", "run_folder"},
+    "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
                              "models", "plots", "evaluation", "voting", "run_folder"},
     "soundbench.training": {"experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
                             "config_check"},

@@ -12,34 +12,47 @@ static arm_rfft_fast_instance_f32 rfft;
 
 void sb_frontend_init(sb_frontend *fe) {
     memset(fe, 0, sizeof(*fe));
-    arm_rfft_fast_init_f32(&rfft, SB_FE_N_FFT);
+    /* the size's own init, not arm_rfft_fast_init_f32: that one references every size's
+     * twiddle tables, and the linker would keep them all */
+    SB_FE_RFFT_INIT(&rfft);
 }
 
-static void compute_frame(sb_frontend *fe, float *db) {
-    arm_mult_f32(fe->samples, sb_fe_window, fe->fft_in, SB_FE_N_FFT);
-    arm_rfft_fast_f32(&rfft, fe->fft_in, fe->fft_out, 0);
+static void compute_frame(const sb_frontend *fe, const int16_t *block, sb_frontend_scratch *work, float *db) {
+    arm_q15_to_float((const q15_t *)fe->history, work->fft_in, SB_FE_KEEP);
+    arm_q15_to_float((const q15_t *)block, work->fft_in + SB_FE_KEEP, SB_FE_HOP);
+    arm_mult_f32(work->fft_in, sb_fe_window, work->fft_in, SB_FE_N_FFT);
+    arm_rfft_fast_f32(&rfft, work->fft_in, work->fft_out, 0);
     /* packed output: [re0, re(n/2), re1, im1, ...]: DC and Nyquist are real */
-    fe->power[0] = fe->fft_out[0] * fe->fft_out[0];
-    fe->power[SB_FE_N_FFT / 2] = fe->fft_out[1] * fe->fft_out[1];
-    arm_cmplx_mag_squared_f32(fe->fft_out + 2, fe->power + 1, SB_FE_N_FFT / 2 - 1);
+    work->power[0] = work->fft_out[0] * work->fft_out[0];
+    work->power[SB_FE_N_FFT / 2] = work->fft_out[1] * work->fft_out[1];
+    arm_cmplx_mag_squared_f32(work->fft_out + 2, work->power + 1, SB_FE_N_FFT / 2 - 1);
     for (int m = 0; m < SB_FE_N_MELS; m++) {
         float energy;
-        arm_dot_prod_f32(fe->power + sb_fe_mel_first[m], sb_fe_mel_weights + sb_fe_mel_offset[m],
+        arm_dot_prod_f32(work->power + sb_fe_mel_first[m], sb_fe_mel_weights + sb_fe_mel_offset[m],
                          sb_fe_mel_count[m], &energy);
         db[m] = 10.0f * log10f(energy > 1e-10f ? energy : 1e-10f);
     }
 }
 
-int sb_frontend_push(sb_frontend *fe, const int16_t *block) {
-    memmove(fe->samples, fe->samples + SB_FE_HOP, (SB_FE_N_FFT - SB_FE_HOP) * sizeof(float));
-    arm_q15_to_float((const q15_t *)block, fe->samples + SB_FE_N_FFT - SB_FE_HOP, SB_FE_HOP);
-    fe->filled = fe->filled + SB_FE_HOP < SB_FE_N_FFT ? fe->filled + SB_FE_HOP : SB_FE_N_FFT;
-    if (fe->filled < SB_FE_N_FFT) {
-        return 0;
+/* history := the last SB_FE_KEEP samples of history + block */
+static void keep_history(sb_frontend *fe, const int16_t *block) {
+    if (SB_FE_KEEP > SB_FE_HOP) {
+        memmove(fe->history, fe->history + SB_FE_HOP, (SB_FE_KEEP - SB_FE_HOP) * sizeof(int16_t));
+        memcpy(fe->history + SB_FE_KEEP - SB_FE_HOP, block, SB_FE_HOP * sizeof(int16_t));
+    } else {
+        memcpy(fe->history, block + SB_FE_HOP - SB_FE_KEEP, SB_FE_KEEP * sizeof(int16_t));
     }
-    compute_frame(fe, fe->ring[fe->frames % SB_FE_WINDOW_FRAMES]);
-    fe->frames++;
-    return 1;
+}
+
+int sb_frontend_push(sb_frontend *fe, const int16_t *block, sb_frontend_scratch *scratch) {
+    fe->filled = fe->filled + SB_FE_HOP < SB_FE_N_FFT ? fe->filled + SB_FE_HOP : SB_FE_N_FFT;
+    const int complete = fe->filled == SB_FE_N_FFT;
+    if (complete) {
+        compute_frame(fe, block, scratch, fe->ring[fe->frames % SB_FE_WINDOW_FRAMES]);
+        fe->frames++;
+    }
+    keep_history(fe, block);
+    return complete;
 }
 
 int sb_frontend_window_ready(const sb_frontend *fe) {

@@ -12,7 +12,8 @@ __attribute__((noinline, used)) void sb_marker_start(void) { __asm volatile("" :
 __attribute__((noinline, used)) void sb_marker_stop(void) { __asm volatile("" ::: "memory"); }
 
 static sb_frontend frontend;
-static int16_t block[SB_FE_HOP];
+static int16_t dma[2][SB_FE_HOP];   /* the PCM DMA double buffer */
+static sb_frontend_scratch scratch;
 static float window[SB_FE_OUT_BANDS * SB_FE_WINDOW_FRAMES];
 
 int main(void) {
@@ -24,9 +25,11 @@ int main(void) {
     }
     sb_frontend_init(&frontend);
     int windows = 0;
-    while (sh_read(in, block, sizeof(block)) == 0) {
+    /* the microphone's circular DMA fills one half while the CPU works on the other */
+    for (int half = 0; sh_read(in, dma[half], sizeof(dma[half])) == 0; half ^= 1) {
+        const int16_t *block = dma[half];
         sb_marker_start();
-        sb_frontend_push(&frontend, block);
+        sb_frontend_push(&frontend, block, &scratch);
         int ready = sb_frontend_window_ready(&frontend);
         if (ready) {
             sb_frontend_window(&frontend, window);

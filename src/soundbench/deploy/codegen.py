@@ -26,12 +26,11 @@ from pathlib import Path
 from soundbench.deploy.graph import Graph, UnsupportedModelError
 from soundbench.deploy.kernels import KernelLayer
 from soundbench.deploy.memory_plan import MemoryPlan
-from soundbench.deploy.targets import Target
+from soundbench.deploy.targets import STACK_BYTES, Target
 
 GCC = "arm-none-eabi-gcc"
 TOOLCHAIN_HINT = ("install the Arm toolchain and emulator: apt-get install gcc-arm-none-eabi "
                   "libnewlib-arm-none-eabi qemu-system-arm (see README, 'Deploying')")
-STACK_BYTES = 4096
 #: the firmware is built for the core QEMU emulates (netduinoplus2: Cortex-M4F) whatever the
 #: target; the target contributes its flash/RAM budget to the linker script
 CORTEX_M4F_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")

@@ -1,5 +1,7 @@
-"""Does a model fit a board? Flash (weights) and RAM (activation arena from the memory
-plan) of the float32 and int8 models against the target's budget, with the margin."""
+"""Does a model fit a board? Flash (weights, and the front end's tables when it runs on the
+device) and RAM (the activation arena from the memory plan, the front end's buffers and the
+firmware's stack) of the float32 and int8 models against the target's budget, with the
+margin."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.macc import LayerCost, layer_costs
 from soundbench.deploy.memory_plan import MemoryPlan, plan_memory
-from soundbench.deploy.targets import Target
+from soundbench.deploy.targets import STACK_BYTES, Target
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,14 @@ class ModelFootprint:
     def ram_bytes(self) -> int:
         return self.plan.arena_bytes
 
-    def budgets(self, target: Target) -> list[Budget]:
-        return [Budget(f"flash ({self.precision} weights)", self.weight_bytes, target.flash_budget),
-                Budget(f"RAM ({self.precision} activations)", self.ram_bytes, target.ram_budget)]
+    def budgets(self, target: Target, front_end_flash: int = 0, front_end_ram: int = 0) -> list[Budget]:
+        """``front_end_*``: the device front end's tables and buffers, when it runs there."""
+        with_front_end = front_end_flash or front_end_ram
+        flash = f"flash ({self.precision} weights" + (" + front-end tables)" if with_front_end else ")")
+        ram = (f"RAM ({self.precision} activations" + (" + front-end buffers" if with_front_end else "")
+               + f" + {STACK_BYTES // 1024} KiB stack)")
+        return [Budget(flash, self.weight_bytes + front_end_flash, target.flash_budget),
+                Budget(ram, self.ram_bytes + front_end_ram + STACK_BYTES, target.ram_budget)]
 
     def fits(self, target: Target) -> bool:
         return all(b.fits for b in self.budgets(target))

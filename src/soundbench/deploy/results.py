@@ -91,6 +91,16 @@ class Footprint(Serializable):
     def fits(self) -> bool:
         return all(b.fits for b in self.budgets)
 
+    @property
+    def flash_need(self) -> int:
+        """Flash the budget check counts: weights, plus the front end's tables when it is on the device."""
+        return self.budgets[0].need   # ModelFootprint.budgets: flash first, then RAM
+
+    @property
+    def ram_need(self) -> int:
+        """RAM the budget check counts: the arena, the front end's buffers when it is on the device, the stack."""
+        return self.budgets[1].need
+
 
 @dataclass(frozen=True)
 class Footprints(Serializable):
@@ -118,6 +128,8 @@ class LayerTime(Serializable):
 
 @dataclass(frozen=True)
 class Latency(Serializable):
+    """Time on the target. ``window_ms`` is the network's; the front end's work for one
+    window hop (its frames and the window) is ``frontend_ms``, and the duty cycle counts both."""
     code_path: str
     cycles_per_macc_m4: float
     cycles_per_macc_source: str   # measured in QEMU, or estimated from the kernel table
@@ -127,11 +139,60 @@ class Latency(Serializable):
     clip_ms: float
     windows_per_clip: int
     window_hop_ms: float
-    duty_cycle: float
+    duty_cycle: float             # (front end + network) per window hop / window hop
+    frontend_ms: float | None = None  # per window hop; None: not measured (see frontend_source)
+    frontend_source: str = ""
 
     @property
     def keeps_up(self) -> bool:
         return self.duty_cycle < 1.0
+
+    @property
+    def network_duty_cycle(self) -> float:
+        return self.window_ms / self.window_hop_ms
+
+    @property
+    def total_ms(self) -> float:
+        """Compute per window hop: front end (when measured) + network."""
+        return self.window_ms + (self.frontend_ms or 0.0)
+
+
+@dataclass(frozen=True)
+class FrontEndCost(Serializable):
+    """The streaming front end on the device (embedded/frontend, CMSIS-DSP): its memory,
+    planned and (when linked) measured, and its cycles (when run in the emulator)."""
+    features: str                 # what it computes, e.g. "logmel 22050 Hz, n_fft 1024, hop 512, 60 mels"
+    planned_ram_bytes: int        # samples + mel ring + PCM block (+ FFT scratch unless it shares the arena)
+    scratch_bytes: int            # FFT buffers of one hop
+    scratch_in_arena: bool        # laid over the model's arena (dead while the model runs)
+    table_bytes: int              # window, filterbank, DCT, FFT twiddles and bit reversal: flash
+    hops_per_window_hop: int
+    hop_ms: float
+    linker_fits: bool | None = None     # the application (front end + model) linked into the budget
+    linker_verdict: str | None = None
+    linker_flash_bytes: int | None = None  # the application's sections minus the model-only firmware's
+    linker_ram_bytes: int | None = None
+    cycles_per_hop: float | None = None    # the frame of each hop, Cortex-M4 timing model
+    cycles_per_window: float | None = None  # the window: floor, DCT, standardisation
+    skipped: str | None = None             # why the application was not built or run
+
+    @property
+    def cycles_per_window_hop(self) -> float | None:
+        if self.cycles_per_hop is None or self.cycles_per_window is None:
+            return None
+        return self.hops_per_window_hop * self.cycles_per_hop + self.cycles_per_window
+
+
+@dataclass(frozen=True)
+class EndToEnd(Serializable):
+    """The application in the emulator (PCM in, probabilities per window out) against host
+    ``predict`` with the int8 bundle on the same recording, window by window."""
+    recording: str
+    recording_s: float
+    windows: int
+    argmax_agreement: float
+    max_abs_diff_probability: float
+    model_cycles_per_window: float
 
 
 @dataclass(frozen=True)
@@ -184,11 +245,16 @@ class DeployReport(Serializable):
     firmware: FirmwareResult
     slowest_layers: tuple[LayerTime, ...]
     latency: Latency
+    front_end: FrontEndCost | None = None   # None: the front end does not run on the device
+    front_end_not_on_device: str | None = None  # why (waveform input, a setting the C code lacks)
+    end_to_end: EndToEnd | None = None
 
     @property
     def fits(self) -> bool:
-        """The int8 model fits the budgets, and the linker agrees when it ran."""
-        return self.footprint.int8.fits and self.firmware.fits
+        """The int8 model (with the front end when it is on the device) fits the budgets,
+        and the linker agrees when it ran."""
+        app_fits = self.front_end is None or self.front_end.linker_fits is not False
+        return self.footprint.int8.fits and self.firmware.fits and app_fits
 
     def to_dict(self) -> dict:
         return {**super().to_dict(), "fits": self.fits}

@@ -1,7 +1,8 @@
 """The deploy check of one trained model on one board: export → parity → int8 → accuracy
-float vs int8 → footprint and fit → latency → (when the Arm toolchain and QEMU are
-installed) C code, a firmware the linker fits into the budget, and a bit-exact run in the
-emulator with instruction counts."""
+float vs int8 → footprint and fit (model and front end) → latency → (when the Arm
+toolchain and QEMU are installed) C code, a firmware the linker fits into the budget, a
+bit-exact run in the emulator with instruction counts, and the whole application (the
+streaming front end + the model) run on a test recording against host ``predict``."""
 
 from __future__ import annotations
 
@@ -11,24 +12,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 import torch
 from omegaconf import DictConfig
 
-from soundbench.artifacts.bundle import provenance, save_bundle
+from soundbench.artifacts.bundle import load_bundle, provenance, save_bundle
 from soundbench.artifacts.onnx_export import OPSET, export_onnx, onnx_logits
 from soundbench.artifacts.trained import TrainedModel
 from soundbench.deploy import codegen, emulator
+from soundbench.deploy.cmsis_dsp import CmsisDspMissing
+from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app
 from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported
 from soundbench.deploy.graph import Graph
 from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
-from soundbench.deploy.latency import KERNEL_CYCLES_PER_MACC_M4, estimate_latency, layer_cycles_estimate
+from soundbench.deploy.latency import (CORTEX_M4_COREMARK_PER_MHZ, KERNEL_CYCLES_PER_MACC_M4, estimate_latency,
+                                      layer_cycles_estimate)
 from soundbench.deploy.quantize import quantize_int8
-from soundbench.deploy.results import (Accuracy, BudgetCheck, DeployReport, EmulatorCheck, FirmwareResult, Footprint,
-                                       Footprints, KernelPlacement, LayerTime, Latency, Parity)
+from soundbench.deploy.results import (Accuracy, BudgetCheck, DeployReport, EmulatorCheck, EndToEnd, FirmwareResult,
+                                       Footprint, Footprints, FrontEndCost, KernelPlacement, LayerTime, Latency, Parity)
 from soundbench.deploy.summary import to_markdown
 from soundbench.deploy.targets import Target
 from soundbench.deploy.sample_windows import calibration_windows, test_windows
 from soundbench.evaluation import evaluate_windows
+from soundbench.predict.predictor import Predictor
+from soundbench.predict.timeline import DecisionSettings
 
 
 @dataclass
@@ -38,6 +46,7 @@ class DeploySettings:
     calibration_method: str           # minmax | entropy | percentile
     emulator: str                     # auto | true | false
     emulator_windows: int
+    stream_seconds: float             # length of the test recording streamed through the whole application
     #: cycles per MACC on a Cortex-M4 by kernel, for when the emulator does not run: the
     #: measured KERNEL_CYCLES_PER_MACC_M4, with these entries overriding it
     cycles_per_macc_m4: dict[str, float] = field(default_factory=dict)
@@ -54,7 +63,8 @@ class DeploySettings:
     def from_config(cls, cfg: DictConfig) -> DeploySettings:
         """From a composed conf/deploy.yaml (the CLI's, or the pipeline's with params.yaml's overrides)."""
         return cls(cfg.calibration.windows, cfg.calibration.method, str(cfg.emulator.enabled).lower(),
-                   cfg.emulator.windows, dict(cfg.latency.cycles_per_macc_m4), cfg.opset or OPSET)
+                   cfg.emulator.windows, cfg.emulator.stream_seconds, dict(cfg.latency.cycles_per_macc_m4),
+                   cfg.opset or OPSET)
 
 
 def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str | Path,
@@ -82,10 +92,16 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
     kernel_layers = plan_kernels(int8_graph)  # which nodes run on the Cortex-M4 kernels, their scratch
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
     int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
+    device, not_on_device = _device_front_end(trained)
+    front_end = _planned_front_end(device, trained.frontend.name, int8_fp) if device else None
 
-    print("[4/5] C code, firmware link and emulator run")
+    print("[4/5] C code, firmware link and emulator run" + (" (model, then front end + model)" if device else ""))
     firmware, measured = _firmware(int8_path, int8_fp, kernel_layers, target, root, out_dir, test, int8_logits,
                                    settings)
+    end_to_end = None
+    if device:
+        front_end, end_to_end = _application(trained, device, front_end, int8_fp, firmware, target, root, out_dir,
+                                             settings)
     per_layer, source = _layer_cycles(measured, kernel_layers, int8_fp, settings)
     _write_layers({"float32": float_fp, "int8": int8_fp}, kernel_layers, per_layer, out_dir / "layers.csv")
 
@@ -95,10 +111,12 @@ def deploy(trained: TrainedModel, target: Target, out_dir: str | Path, root: str
         model=trained.name, target=target.name, board=target.board, run_id=trained.run_id,
         checkpoint=str(trained.checkpoint), dataset=trained.datamodule.corpus.name, fold=trained.fold,
         onnx_parity=onnx_parity, accuracy=accuracy, int8_vs_float=Parity.of(float_logits, int8_logits),
-        footprint=Footprints(_footprint(float_fp, target), _footprint(int8_fp, target)),
+        footprint=Footprints(_footprint(float_fp, target), _footprint(int8_fp, target, front_end)),
         kernels=_kernel_placement(kernel_layers), firmware=firmware,
         slowest_layers=_slowest_layers(kernel_layers, int8_fp.layers, per_layer),
-        latency=_latency(int8_fp.macc, per_layer, source, kernel_layers, target, hop_s, accuracy.windows_per_clip),
+        latency=_latency(int8_fp.macc, per_layer, source, kernel_layers, target, hop_s, accuracy.windows_per_clip,
+                         front_end),
+        front_end=front_end, front_end_not_on_device=not_on_device, end_to_end=end_to_end,
     )
     (out_dir / "report.json").write_text(json.dumps(report.to_dict(), indent=2, default=str))
     (out_dir / "report.md").write_text(to_markdown(report))
@@ -129,13 +147,118 @@ def _layer_cycles(measured: dict[str, float] | None, layers: list[KernelLayer], 
 
 
 def _latency(macc: int, per_layer: dict[str, float], source: str, layers: list[KernelLayer], target: Target,
-             hop_s: float, windows_per_clip: int) -> Latency:
+             hop_s: float, windows_per_clip: int, front_end: FrontEndCost | None) -> Latency:
     cycles_per_macc = sum(per_layer.values()) / max(macc, 1)
     estimate = estimate_latency(macc, target, cycles_per_macc, _code_path(layers), hop_s, windows_per_clip)
+    frontend_ms, frontend_source = _front_end_time(front_end, target)
+    total_s = estimate.window_s + (frontend_ms or 0.0) * 1e-3
     return Latency(code_path=estimate.code_path, cycles_per_macc_m4=cycles_per_macc, cycles_per_macc_source=source,
                    cycles_per_macc=estimate.cycles_per_macc, cpu_mhz=target.cpu_mhz,
                    window_ms=estimate.window_s * 1e3, clip_ms=estimate.clip_s * 1e3,
-                   windows_per_clip=windows_per_clip, window_hop_ms=hop_s * 1e3, duty_cycle=estimate.duty_cycle)
+                   windows_per_clip=windows_per_clip, window_hop_ms=hop_s * 1e3, duty_cycle=total_s / hop_s,
+                   frontend_ms=frontend_ms, frontend_source=frontend_source)
+
+
+def _front_end_time(front_end: FrontEndCost | None, target: Target) -> tuple[float | None, str]:
+    """The front end's milliseconds per window hop on the target, and where they come from."""
+    if front_end is None:
+        return None, "not on the device"
+    cycles = front_end.cycles_per_window_hop
+    if cycles is None:
+        return None, f"not measured ({front_end.skipped or 'the application did not run'}): the duty cycle is the network's only"
+    scaled = cycles * CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz
+    return scaled / (target.cpu_mhz * 1e3), "measured in QEMU with the model (Cortex-M4 timing, scaled by CoreMark/MHz)"
+
+
+def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str | None]:
+    """The front end as the device computes it, or why it does not run there."""
+    try:
+        return DeviceFrontEnd.of(trained.frontend), None
+    except FrontEndNotSupported as reason:
+        return None, str(reason)
+
+
+def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint) -> FrontEndCost:
+    memory = device.memory()
+    in_arena = memory.scratch_bytes <= int8_fp.ram_bytes  # as build_app_firmware decides
+    bands = f"{device.n_mels} mels" + (f", {device.n_mfcc} MFCC" if device.n_mfcc else "")
+    return FrontEndCost(
+        features=f"{name} {device.sample_rate} Hz, n_fft {device.n_fft}, hop {device.hop}, {bands}",
+        planned_ram_bytes=memory.ram_bytes(in_arena), scratch_bytes=memory.scratch_bytes, scratch_in_arena=in_arena,
+        table_bytes=memory.table_bytes, hops_per_window_hop=device.window_hop_frames,
+        hop_ms=device.hop / device.sample_rate * 1e3)
+
+
+def _application(trained: TrainedModel, device: DeviceFrontEnd, planned: FrontEndCost, int8_fp: ModelFootprint,
+                 firmware: FirmwareResult, target: Target, root, out_dir: Path,
+                 settings: DeploySettings) -> tuple[FrontEndCost, EndToEnd | None]:
+    """Link front end + model into one firmware, stream a test recording through it in QEMU
+    and compare its probabilities with host predict's."""
+    if firmware.skipped or not firmware.linker_fits:
+        return dataclasses.replace(planned, skipped=firmware.skipped or "the model alone does not fit"), None
+    work = out_dir / "device_app"
+    try:
+        build = build_app_firmware(Path(firmware.c_source).parent, int8_fp.ram_bytes, device, target, root, work)
+    except CmsisDspMissing as missing:
+        if settings.emulator == "true":
+            raise
+        return dataclasses.replace(planned, skipped=str(missing)), None
+    link = build.link
+    linked = dataclasses.replace(planned, linker_fits=link.fits, linker_verdict=link.message)
+    if not link.fits:
+        return linked, None
+    linked = dataclasses.replace(linked, linker_flash_bytes=link.flash_bytes - firmware.flash_bytes,
+                                 linker_ram_bytes=link.ram_bytes - firmware.ram_bytes)
+    recording = _test_recording(trained, device, settings.stream_seconds, work / "recording.wav")
+    run = run_app(link.elf, pcm16(recording.audio), device, len(trained.class_names), root, work)
+    host = _host_predict(out_dir, recording.path)
+    if len(host) != run.windows:
+        raise RuntimeError(f"the device made {run.windows} windows of {recording.path} and predict {len(host)}: "
+                           "their framing differs (a bug: please report it)")
+    device_labels = np.asarray(trained.class_names)[run.probabilities.argmax(axis=1)]
+    end_to_end = EndToEnd(
+        recording=recording.description, recording_s=len(recording.audio) / device.sample_rate, windows=run.windows,
+        argmax_agreement=float(np.mean(device_labels == host["label"].to_numpy())),
+        max_abs_diff_probability=float(np.abs(run.probabilities.max(axis=1) - host["probability"].to_numpy()).max()),
+        model_cycles_per_window=run.model_cycles_per_window)
+    measured = dataclasses.replace(linked, cycles_per_hop=run.frontend_cycles_per_hop,
+                                   cycles_per_window=run.frontend_cycles_per_window)
+    return measured, end_to_end
+
+
+@dataclass(frozen=True)
+class _Recording:
+    path: Path
+    audio: np.ndarray         # float32 mono at the front end's rate, a whole number of hops
+    description: str
+
+
+def _test_recording(trained: TrainedModel, device: DeviceFrontEnd, seconds: float, path: Path) -> _Recording:
+    """Test clips back to back (real audio of the run's own test split), at least ``seconds``
+    long when the split has that much, as one int16 WAV: what a microphone would deliver."""
+    trained.datamodule.setup("test")
+    clips = trained.datamodule.datasets["test"].clips
+    wanted = int(seconds * device.sample_rate)
+    taken, total = [], 0
+    for clip in clips:
+        if total >= wanted:
+            break
+        taken.append(clip.numpy())
+        total += len(clip)
+    audio = np.concatenate(taken).astype(np.float32)
+    audio = audio[: len(audio) // device.hop * device.hop]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, pcm16(audio), device.sample_rate, subtype="PCM_16")
+    audio = pcm16(audio).astype(np.float32) / 32768  # what the WAV holds, for both sides
+    return _Recording(path, audio, f"{len(taken)} test clips of {trained.datamodule.corpus.name} back to back")
+
+
+def _host_predict(bundle_dir: Path, recording: Path):
+    """Host predict's window table for ``recording`` with the int8 bundle, every window
+    classified on its own (no silence gate, aggregation or unknown threshold)."""
+    settings = DecisionSettings(silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1,
+                                min_event_windows=1)
+    return Predictor(load_bundle(bundle_dir), settings, precision="int8").predict_file(recording, progress=False).windows
 
 
 def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:
@@ -144,11 +267,14 @@ def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:
     return results.accuracy
 
 
-def _footprint(fp: ModelFootprint, target: Target) -> Footprint:
+def _footprint(fp: ModelFootprint, target: Target, front_end: FrontEndCost | None = None) -> Footprint:
+    """The model's size against the budgets; with the front end on the device, its tables
+    and buffers count against the same budgets."""
+    budgets = (fp.budgets(target, front_end.table_bytes, front_end.planned_ram_bytes) if front_end
+               else fp.budgets(target))
     return Footprint(n_parameters=fp.n_parameters, macc=fp.macc, flash_bytes=fp.weight_bytes, ram_bytes=fp.ram_bytes,
                      ram_lower_bound_bytes=fp.plan.peak_live_bytes,
-                     budgets=tuple(BudgetCheck(b.what, b.need, b.budget, b.fits, b.verdict())
-                                   for b in fp.budgets(target)))
+                     budgets=tuple(BudgetCheck(b.what, b.need, b.budget, b.fits, b.verdict()) for b in budgets))
 
 
 def _kernel_placement(layers: list[KernelLayer]) -> KernelPlacement:

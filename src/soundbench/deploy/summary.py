@@ -30,15 +30,10 @@ def to_markdown(r: DeployReport) -> str:
     ]
     for fp in (r.footprint.float32, int8_fp):
         lines += [f"| {b.what} | {_kib(b.need)} of {_kib(b.budget)}: {b.verdict} |" for b in fp.budgets]
-    lines += [
-        f"| latency per window | {lat.window_ms:,.1f} ms at {lat.cpu_mhz:g} MHz ({lat.cycles_per_macc:.1f} cycles/MACC, {lat.cycles_per_macc_source}) |",
-        f"| latency per clip | {lat.clip_ms:,.0f} ms ({lat.windows_per_clip} windows) |",
-        f"| CPU duty cycle | {lat.duty_cycle:.1%} (one window every {lat.window_hop_ms:.0f} ms) |",
-    ]
     if fw.skipped:
         lines.append(f"| firmware / emulator | skipped: {fw.skipped} |")
     else:
-        lines.append(f"| linker (budget as FLASH/RAM regions) | {fw.linker_verdict} |")
+        lines.append(f"| linker, model alone (budget as FLASH/RAM regions) | {fw.linker_verdict} |")
         if fw.run:
             run = fw.run
             lines += [
@@ -46,11 +41,48 @@ def to_markdown(r: DeployReport) -> str:
                 f"argmax agreement {run.argmax_agreement:.0%}{' (bit-exact)' if run.bit_exact else ''} |",
                 f"| instructions | {run.instructions_per_window:,.0f} per window, {run.instructions_per_macc:.1f} per MACC |",
             ]
+    lines += _front_end_lines(r)
+    lines += [
+        f"| network latency per window | {lat.window_ms:,.1f} ms at {lat.cpu_mhz:g} MHz ({lat.cycles_per_macc:.1f} cycles/MACC, {lat.cycles_per_macc_source}) |",
+        f"| network latency per clip | {lat.clip_ms:,.0f} ms ({lat.windows_per_clip} windows) |",
+        f"| CPU duty cycle | {_duty(lat)} |",
+    ]
     lines += _kernel_lines(r)
     lines += ["", f"**Verdict: {'fits' if r.fits else 'does NOT fit'} the {r.target} memory budget; "
               f"{'keeps up' if lat.keeps_up else 'does NOT keep up'} with a live stream "
               f"(duty cycle {lat.duty_cycle:.0%}).**", ""]
     return "\n".join(lines)
+
+
+def _duty(lat) -> str:
+    hop = f"one window every {lat.window_hop_ms:.0f} ms"
+    if lat.frontend_ms is None:
+        return f"{lat.duty_cycle:.1%} ({hop}; network only, front end {lat.frontend_source})"
+    return (f"{lat.duty_cycle:.1%} = (front end {lat.frontend_ms:,.1f} ms + network {lat.window_ms:,.1f} ms) / "
+            f"{lat.window_hop_ms:.0f} ms window hop")
+
+
+def _front_end_lines(r: DeployReport) -> list[str]:
+    fe, e2e = r.front_end, r.end_to_end
+    if fe is None:
+        return [f"| front end on the device | not on the device: {r.front_end_not_on_device} |"]
+    scratch = "its FFT scratch shares the model's arena" if fe.scratch_in_arena else "its FFT scratch has its own RAM"
+    lines = [f"| front end on the device | {fe.features}; planned {_kib(fe.planned_ram_bytes)} RAM ({scratch}), "
+             f"{_kib(fe.table_bytes)} flash tables |"]
+    if fe.linker_verdict:
+        measured = (f"; its share: +{_kib(fe.linker_flash_bytes)} flash, +{_kib(fe.linker_ram_bytes)} RAM"
+                    if fe.linker_fits else "")
+        lines.append(f"| linker, front end + model | {fe.linker_verdict}{measured} |")
+    if fe.cycles_per_hop is not None:
+        lines.append(f"| front-end cycles (Cortex-M4) | {fe.cycles_per_hop:,.0f} per hop of {fe.hop_ms:.1f} ms, "
+                     f"{fe.cycles_per_window:,.0f} per window, {fe.cycles_per_window_hop:,.0f} per window hop |")
+    elif fe.skipped:
+        lines.append(f"| front end + model firmware | skipped: {fe.skipped} |")
+    if e2e:
+        lines.append(f"| device (PCM in, probabilities out) vs host predict | {e2e.windows} windows of "
+                     f"{e2e.recording_s:.1f} s ({e2e.recording}): argmax agreement {e2e.argmax_agreement:.1%}, "
+                     f"max abs diff of the top probability {e2e.max_abs_diff_probability:.1e} |")
+    return lines
 
 
 def _kernel_lines(r: DeployReport) -> list[str]:
@@ -81,10 +113,19 @@ def metrics(r: DeployReport) -> dict[str, float]:
         "deploy/ram_int8_bytes": int8_fp.ram_bytes,
         "deploy/latency_window_ms": lat.window_ms,
         "deploy/duty_cycle": lat.duty_cycle,
+        "deploy/compute_per_window_hop_ms": lat.total_ms,
         "deploy/fits": float(r.fits),
     }
     if fw.flash_bytes is not None:
         out.update({"deploy/firmware_flash_bytes": fw.flash_bytes, "deploy/firmware_ram_bytes": fw.ram_bytes})
+    if lat.frontend_ms is not None:
+        out["deploy/frontend_ms_per_window_hop"] = lat.frontend_ms
+    if r.end_to_end:
+        out["deploy/device_vs_predict_argmax_agreement"] = r.end_to_end.argmax_agreement
+    if lat.frontend_ms is not None:
+        out["deploy/frontend_ms_per_window_hop"] = lat.frontend_ms
+    if r.end_to_end:
+        out["deploy/device_vs_predict_argmax_agreement"] = r.end_to_end.argmax_agreement
     if fw.run:
         out.update({"deploy/firmware_instructions_per_macc": fw.run.instructions_per_macc,
                     "deploy/firmware_max_abs_diff_vs_onnxruntime": fw.run.max_abs_diff_vs_onnxruntime})

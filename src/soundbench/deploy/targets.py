@@ -9,6 +9,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 KIB = 1024
+#: the firmware's stack: reserved by the linker script, so it counts against the RAM budget
+STACK_BYTES = 4096
 
 
 @dataclass(frozen=True)

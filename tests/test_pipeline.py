@@ -138,7 +138,7 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
     _run(["dvc", "repro"], repo, env)
     report = (repo / "experiments" / "demo" / "report.md").read_text()
     assert "| strided_ds |" in report and "467,712" in report and "## Provenance" in report
-    assert (repo / "experiments" / "demo" / "pareto_macc.png").stat().st_size > 10_000
+    assert (repo / "experiments" / "demo" / "pareto_latency.png").stat().st_size > 10_000
     metrics = json.loads((repo / "experiments" / "demo" / "metrics.json").read_text())
     assert set(metrics["strided_ds"]) >= {"clip_acc", "int8_clip_acc", "flash_int8_bytes", "ram_int8_bytes", "latency_ms"}
     assert "strided_ds.ram_int8_bytes" in _run(["dvc", "metrics", "show"], repo, env)

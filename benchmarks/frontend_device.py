@@ -63,6 +63,7 @@ def measure(frontend, audio: np.ndarray, target, work: Path) -> str:
     hop_cpu_ms = run.cycles_per_hop / (target.cpu_mhz * 1e3)
     memory = device.memory()
     return (f"{diff:.1e} ({len(run.features)} windows) | {run.cycles_per_hop / 1e3:,.1f} k | "
+            f"{run.cycles_per_window / 1e3:,.1f} k | "
             f"{hop_cpu_ms:.2f} ms / {hop_ms:.1f} ms ({hop_cpu_ms / hop_ms:.1%}) | "
             f"{memory.table_bytes / 1024:.1f} KiB tables, .text {link.sections['text'] / 1024:.1f} KiB | "
             f"{memory.ram_bytes(False) / 1024:.1f} KiB ({memory.scratch_bytes / 1024:.1f} KiB of it FFT scratch, "
@@ -78,12 +79,12 @@ def main() -> None:
         sys.exit(missing)
     target = load_target(args.target, ROOT)
     print(f"Front end on the device, {target.name} ({target.cpu_mhz:g} MHz), real audio streamed as int16 PCM\n")
-    print("| front end | max abs diff vs Python (standardised) | cycles per hop | per hop at "
+    print("| front end | max abs diff vs Python (standardised) | cycles per hop | cycles per window | per hop at "
           f"{target.cpu_mhz:g} MHz / hop | flash | RAM (state, DMA double buffer, FFT scratch) |")
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for name, (frontend, folder, seconds) in CASES.items():
         if not folder.is_dir():
-            print(f"| {name} | skipped: {folder} is absent | | | | |")
+            print(f"| {name} | skipped: {folder} is absent | | | | | |")
             continue
         with tempfile.TemporaryDirectory() as work:
             audio = real_audio(folder, frontend.sample_rate, seconds)

@@ -170,8 +170,9 @@ def build_stream_firmware(device: DeviceFrontEnd, target: Target, root: str | Pa
 class StreamRun:
     features: np.ndarray      # (windows, bands, frames), as the device computed them
     hops: int
-    cycles_per_hop: float     # Cortex-M4 timing model, averaged over every hop of the stream
-    instructions_per_hop: float
+    cycles_per_hop: float     # the hop's frame, Cortex-M4 timing model, averaged over every hop of the stream
+    cycles_per_window: float  # the window: dB floor, DCT, standardisation
+    instructions_per_hop: float  # everything, averaged over the hops
 
 
 def run_stream(elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, root: str | Path, work_dir: str | Path,
@@ -183,4 +184,5 @@ def run_stream(elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, root: str | P
     (work_dir / "features.bin").unlink(missing_ok=True)
     counts = emulator.run_with_markers(elf, root, work_dir, timeout_s)
     features = np.fromfile(work_dir / "features.bin", dtype="<f4").reshape(-1, device.out_bands, device.window_frames)
-    return StreamRun(features, hops, counts.cycles / hops, counts.instructions / hops)
+    frame, window = (counts.segment_cycles + [0.0, 0.0])[:2]  # a stream too short for a window has no segment 1
+    return StreamRun(features, hops, frame / hops, window / max(len(features), 1), counts.instructions / hops)

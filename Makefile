@@ -12,14 +12,16 @@ endif
 	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
 	uv pip install --python $(VENV)/bin/python -e ".[dev]"
 
-# Arm cross compiler, newlib and QEMU for the deploy checks' firmware build and emulator
-# run (Debian packages, ~1 GB; needs root). Skipped when already installed.
-ARM_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+# Root packages the tests use (Debian, ~1.2 GB; needs root): the Arm cross compiler,
+# newlib and QEMU for the deploy checks' firmware build and emulator run, and PostgreSQL for
+# the MLflow tracking-server test. Skipped when already installed.
+ROOT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm postgresql
 toolchain:
-	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then \
-		echo "toolchain: arm-none-eabi-gcc and qemu-system-arm already installed"; \
+	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
+			&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "toolchain: arm-none-eabi-gcc, qemu-system-arm and postgresql already installed"; \
 	else \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ARM_PACKAGES); \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ROOT_PACKAGES); \
 	fi
 
 test:

@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import tempfile
+from urllib.parse import urlparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -71,6 +72,13 @@ def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], h
     client.log_text(run_id, OmegaConf.to_yaml(cfg, resolve=True), "config/resolved.yaml")
     if hydra_dir is not None and hydra_dir.is_dir():
         client.log_artifacts(run_id, str(hydra_dir), ".hydra")
+
+
+def artifact_location(tracking_uri: str, configured: str | None) -> str | None:
+    """Where a new experiment stores artifacts: a tracking *server* decides itself (its
+    ``--artifacts-destination``, proxied to every client), so a local folder is only for
+    the local sqlite store; with a server it would leave artifacts on the training machine."""
+    return None if urlparse(str(tracking_uri)).scheme in ("http", "https") else configured
 
 
 def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,

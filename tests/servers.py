@@ -1,0 +1,114 @@
+"""Real servers for the infrastructure tests, on 127.0.0.1 only, each stopped by PID when
+its context ends (also when the test fails): a throwaway PostgreSQL cluster and an MLflow
+tracking server on it. The commands are the README's ("A shared MLflow server for a team")."""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_bin() -> Path | None:
+    """Debian's PostgreSQL binaries (not on PATH: /usr/lib/postgresql/<version>/bin)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return Path(found[-1]).parent if found else None
+
+
+def _as_postgres_user(command: list[str]) -> list[str]:
+    # PostgreSQL refuses to run as root; Debian's package creates the postgres user
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@contextlib.contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """A new cluster in a temporary folder, trust auth, listening on 127.0.0.1 only; yields
+    its SQLAlchemy URI (database ``postgres``, user ``postgres``, the psycopg2 driver)."""
+    binaries = postgres_bin()
+    home = Path(tempfile.mkdtemp(prefix="sb-postgres-"))
+    if os.geteuid() == 0:
+        shutil.chown(home, "postgres", "postgres")
+    data, port = home / "data", free_port()
+    try:
+        subprocess.run(_as_postgres_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]),
+                       check=True, capture_output=True, text=True)
+        subprocess.run(_as_postgres_user([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(home / "server.log"),
+                                          "-w", "-o", f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start"]),
+                       check=True, capture_output=True, text=True)
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        _stop_postgres(data)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _stop_postgres(data: Path) -> None:
+    pid_file = data / "postmaster.pid"
+    if not pid_file.is_file():
+        return
+    pid = int(pid_file.read_text().split()[0])
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast shutdown"
+    _wait_gone(pid, 30)
+
+
+@contextlib.contextmanager
+def mlflow_server(backend_store_uri: str, artifacts: Path) -> Iterator[str]:
+    """``mlflow server`` on 127.0.0.1 with proxied artifacts in ``artifacts``; yields its URL."""
+    port = free_port()
+    log = open(artifacts.parent / "mlflow-server.log", "w")
+    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_store_uri,
+               "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, server, artifacts.parent / "mlflow-server.log")
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)  # the server and its workers: one process group
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _wait_healthy(url: str, server: subprocess.Popen, log: Path, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with {server.returncode}:\n{log.read_text()[-3000:]}")
+        with contextlib.suppress(OSError):
+            if urllib.request.urlopen(f"{url}/health", timeout=2).status == 200:
+                return
+        time.sleep(0.5)
+    raise RuntimeError(f"mlflow server not healthy after {timeout_s:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def _wait_gone(pid: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)

@@ -1,0 +1,62 @@
+"""A team's MLflow server, for real: PostgreSQL as the backend store, proxied artifacts, and
+training (cross-validation), deploy and predict all talking to it over HTTP."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from mlflow import MlflowClient
+
+from tests.conftest import ROOT
+from tests.servers import mlflow_server, postgres_bin, postgres_cluster
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)"),
+]
+
+
+@pytest.fixture
+def server(tmp_path):
+    artifacts = tmp_path / "server-artifacts"
+    artifacts.mkdir()
+    with postgres_cluster() as database, mlflow_server(database, artifacts) as url:
+        yield url, artifacts
+
+
+def _run(*command: str) -> str:
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tmp_path, demo_root):
+    url, server_artifacts = server
+    _run("train.py", "cv=all", "cv.folds=[1,2]", "model=strided_ds", f"dataset.root={demo_root}",
+         "trainer.max_epochs=1", "data.windows_per_clip=2", f"paths.root_dir={tmp_path}", f"logger.tracking_uri={url}")
+
+    client = MlflowClient(url)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1 and len(children) == 2
+    assert {c.data.tags["mlflow.parentRunId"] for c in children} == {parents[0].info.run_id}
+    assert "cv/test_clip_acc_mean" in parents[0].data.metrics
+    child = children[0].info.run_id
+    assert "test/clip_acc" in children[0].data.metrics
+    logged = {a.path for folder in ("test", "checkpoints") for a in client.list_artifacts(child, folder)}
+    assert "test/confusion_matrix.png" in logged and any(p.endswith(".ckpt") for p in logged)
+    # artifacts went to the server's store, not to a folder on the training machine
+    assert list(server_artifacts.rglob("confusion_matrix.png")) and not (tmp_path / "mlartifacts").exists()
+
+    # deploy and predict fetch the run (checkpoint and config) from the server
+    _run("-m", "soundbench.deploy", f"run={child}", f"tracking_uri={url}", "emulator.enabled=false",
+         f"out_dir={tmp_path / 'deploy'}")
+    assert (tmp_path / "deploy" / "report.md").is_file()
+    assert any(k.startswith("deploy/stm32l476/") for k in client.get_run(child).data.metrics)
+    clip = sorted((demo_root / "audio").glob("*.wav"))[0]
+    _run("predict.py", f"bundle={child}", f"audio={clip}", f"tracking_uri={url}", f"out_dir={tmp_path / 'predict'}",
+         "progress=false")
+    assert list((tmp_path / "predict").rglob("*.csv"))

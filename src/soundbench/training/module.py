@@ -47,8 +47,9 @@ class AudioClassifier(L.LightningModule):
             features, targets = self.mixup(features, labels, len(self.class_names))
         logits = self.model(features)
         loss = F.cross_entropy(logits, targets)  # accepts class indices or mixup's soft targets
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
-        self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
+        self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True,
+                 sync_dist=True)
         return loss
 
     def on_train_epoch_start(self) -> None:
@@ -78,10 +79,15 @@ class AudioClassifier(L.LightningModule):
             return None
         logits, labels, clip_ids = (torch.cat(parts) for parts in zip(*self._outputs))
         self._outputs.clear()
+        if self.trainer.world_size > 1:
+            # distributed: each rank saw a shard of the windows; every rank votes on all of them
+            # (DistributedSampler repeats at most world_size - 1 windows to even the shards)
+            logits, labels, clip_ids = (self.all_gather(t).flatten(0, 1) for t in (logits, labels, clip_ids))
         results = evaluate_windows(logits, labels, clip_ids, self.class_names, self.voting)
-        self.log(f"{stage}/loss", F.cross_entropy(logits, labels), prog_bar=False)
-        self.log(f"{stage}/clip_acc", results.accuracy, prog_bar=True)
-        self.log(f"{stage}/window_acc", results.window_accuracy)
+        # sync_dist: the ranks hold the same numbers (or one rank runs alone); it only says so
+        self.log(f"{stage}/loss", F.cross_entropy(logits, labels), prog_bar=False, sync_dist=True)
+        self.log(f"{stage}/clip_acc", results.accuracy, prog_bar=True, sync_dist=True)
+        self.log(f"{stage}/window_acc", results.window_accuracy, sync_dist=True)
         return results
 
     def configure_optimizers(self):

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import lightning as L
+from lightning.pytorch.utilities import rank_zero_only
 from hydra.utils import instantiate
 from omegaconf import DictConfig, open_dict
 
@@ -69,6 +70,12 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         raise
 
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
+    if trainer.world_size > 1:
+        if not trainer.is_global_zero:
+            return {}  # a helper rank of distributed training: rank 0 tests and reports
+        # every test window exactly once, on one process (a DistributedSampler would repeat some)
+        trainer = instantiate(cfg.trainer, devices=1, strategy="auto", sync_batchnorm=False, logger=logger or False,
+                              default_root_dir=str(output_dir))
     trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     if logger:
         logger.log_hyperparams(datamodule.clip_problems.as_params())
@@ -111,6 +118,8 @@ def _start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict
     """The MLflow logger of this run (None with logger=none): a new run with the config,
     tags and metrics, or, resuming from a checkpoint, the run that wrote it. Its id goes to
     the run folder (RUN_ID_FILE) so a later resume finds it."""
+    if rank_zero_only.rank != 0:
+        return None  # distributed training: one MLflow run, rank 0's
     resuming = resumed_run_id(cfg.ckpt_path) if cfg.get("ckpt_path") else None
     logger = _make_logger(cfg, tags["dataset"], run_name, run_id=resuming)
     if not logger:

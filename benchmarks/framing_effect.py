@@ -62,7 +62,7 @@ def main() -> None:
                                                   f"features.framing={framing}", f"dataset.fold={args.fold}",
                                                   f"trainer.max_epochs={args.epochs}", f"seed={seed}",
                                                   "logger=none", f"paths.root_dir={ROOT}",
-                                                  "+trainer.enable_progress_bar=false"])
+                                                  "trainer.enable_progress_bar=false"])
             with tempfile.TemporaryDirectory() as out:
                 summary = run(cfg, out)
             print(f"| {args.dataset} | {args.model} | {args.fold} | {seed} | {framing} | "

@@ -1,6 +1,7 @@
 """Real servers for the infrastructure tests, on 127.0.0.1 only, each stopped by PID when
-its context ends (also when the test fails): a throwaway PostgreSQL cluster and an MLflow
-tracking server on it. The commands are the README's ("A shared MLflow server for a team")."""
+its context ends (also when the test fails): a throwaway PostgreSQL cluster, an MLflow
+tracking server on it (the README's "A shared MLflow server for a team"), and a one-node
+SLURM cluster (munged, slurmctld, slurmd)."""
 
 from __future__ import annotations
 
@@ -112,3 +113,84 @@ def _wait_gone(pid: int, timeout_s: float) -> None:
         time.sleep(0.2)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+def slurm_installed() -> bool:
+    return all(shutil.which(tool) for tool in ("slurmctld", "slurmd", "sbatch", "munged"))
+
+
+@contextlib.contextmanager
+def slurm_cluster(cpus: int = 16, memory_mb: int = 65536) -> Iterator[dict[str, str]]:
+    """A one-node SLURM cluster on this machine (munged, slurmctld, slurmd as daemons, their
+    state in a temporary folder, ports free on 127.0.0.1); yields the environment that
+    points sbatch/squeue at it (SLURM_CONF). The node declares ``cpus`` and ``memory_mb``
+    (config_overrides: a test node may promise more than the machine has, so that the
+    launcher's default requests fit); no GPUs."""
+    home = Path(tempfile.mkdtemp(prefix="sb-slurm-"))
+    shutil.chown(home, "munge", "munge")  # munged refuses a socket folder owned by another user
+    host = socket.gethostname()
+    conf = home / "slurm.conf"
+    conf.write_text(_SLURM_CONF.format(home=home, host=host, ctld_port=free_port(), slurmd_port=free_port(),
+                                       cpus=cpus, memory_mb=memory_mb))
+    for folder in ("state", "spool"):
+        (home / folder).mkdir()
+    env = {**os.environ, "SLURM_CONF": str(conf)}
+    try:
+        subprocess.run(["runuser", "-u", "munge", "--", "munged", f"--socket={home}/munge.socket",
+                        f"--pid-file={home}/munged.pid", f"--log-file={home}/munged.log",
+                        f"--seed-file={home}/munge.seed"], check=True, capture_output=True, text=True)
+        for daemon in ("slurmctld", "slurmd"):
+            subprocess.run([daemon], env=env, check=True, capture_output=True, text=True)
+        _wait_node_idle(env, home)
+        yield env
+    finally:
+        for daemon in ("slurmd", "slurmctld", "munged"):  # by the PIDs the daemons wrote
+            pid_file = home / f"{daemon}.pid"
+            if pid_file.is_file():
+                pid = int(pid_file.read_text().split()[0])
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+                _wait_gone(pid, 30)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _wait_node_idle(env: dict[str, str], home: Path, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = subprocess.run(["sinfo", "-h", "-o", "%T"], env=env, capture_output=True, text=True).stdout.strip()
+        if state == "idle":
+            return
+        time.sleep(0.5)
+    logs = "\n".join((home / f"{d}.log").read_text()[-1500:] for d in ("slurmctld", "slurmd") if (home / f"{d}.log").is_file())
+    raise RuntimeError(f"the SLURM node is not idle after {timeout_s:.0f} s:\n{logs}")
+
+
+_SLURM_CONF = """\
+ClusterName=soundbench-test
+SlurmctldHost={host}(127.0.0.1)
+SlurmUser=root
+SlurmctldPort={ctld_port}
+SlurmdPort={slurmd_port}
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket={home}/munge.socket
+StateSaveLocation={home}/state
+SlurmdSpoolDir={home}/spool
+SlurmctldPidFile={home}/slurmctld.pid
+SlurmdPidFile={home}/slurmd.pid
+SlurmctldLogFile={home}/slurmctld.log
+SlurmdLogFile={home}/slurmd.log
+SlurmdParameters=config_overrides
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SchedulerType=sched/builtin
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+ReturnToService=2
+MpiDefault=none
+NodeName={host} NodeAddr=127.0.0.1 CPUs={cpus} RealMemory={memory_mb} State=UNKNOWN
+PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
+"""

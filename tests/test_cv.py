@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from soundbench.training.cv import run_cv
+from soundbench.training.cv import FoldProgress, run_cv
 from tests.conftest import compose_config
 
 
@@ -39,6 +39,7 @@ def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_fold
     printed = capsys.readouterr().out
     assert "fold 1: already finished" in printed and "fold 2: already finished" in printed
     assert "fold 3: already finished" not in printed
+    assert "== CV fold 3 (3 of 3)" in printed  # which fold of how many
     assert list(again["folds"]["fold"]) == [1, 2, 3]
     assert again["folds"]["test_clip_acc"][:2].tolist() == accs  # reused, not retrained
 
@@ -48,3 +49,15 @@ def test_cv_refuses_list_protocol_datasets(tmp_path, speechcommands):
                           f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
     with pytest.raises(ValueError, match="official split lists"):
         run_cv(cfg, tmp_path)
+
+
+def test_cv_progress_says_which_fold_and_the_time_left(monkeypatch):
+    clock = iter([0.0, 0.0, 100.0, 100.0, 160.0, 160.0])  # folds of 100 s and 60 s
+    monkeypatch.setattr("soundbench.training.cv.time.monotonic", lambda: next(clock))
+    progress = FoldProgress(4)
+    assert progress.starting(1) == "== CV fold 1 (1 of 4)"  # nothing to estimate from yet
+    progress.finished()
+    progress.skipped()  # fold 2 had finished in an earlier run
+    assert progress.starting(3) == "== CV fold 3 (3 of 4); 1 min 40 s so far, about 3 min 20 s left"
+    progress.finished()
+    assert progress.starting(4) == "== CV fold 4 (4 of 4); 2 min 40 s so far, about 1 min 20 s left"

@@ -48,7 +48,7 @@ def decode_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4
     rows = list(zip(t["path"], t["start"], t["duration"]))
     with ThreadPoolExecutor(threads) as pool:  # libsndfile and torch release the GIL
         return list(tqdm(pool.map(load, rows), total=len(rows), desc=f"Decoding {desc} audio",
-                         unit="clip", leave=False, disable=len(rows) < 50))
+                         unit="clip", leave=False, disable=True if len(rows) < 50 else None))  # None: a terminal only
 
 
 class RandomWindows(Dataset):

@@ -77,7 +77,8 @@ def _write_clips(out: Path, clips_per_class: int, n_folds: int, sr: int, seconds
     (out / "meta").mkdir()
     rows = []
     jobs = [(target, k) for target in range(len(CLASSES)) for k in range(clips_per_class)]
-    for target, k in tqdm(jobs, desc="Generating demo dataset", unit="clip", leave=False):
+    for target, k in tqdm(jobs, desc="Generating demo dataset", unit="clip", leave=False,
+                          disable=None):  # None: on a terminal only
         rng = np.random.default_rng([seed, target, k])
         clip = synthesize(CLASSES[target], rng, sr, seconds)
         fold = 1 + k % n_folds

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,7 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
 
     rows, confusion, class_names = [], None, None
+    progress = FoldProgress(len(folds))
     try:
         for fold in folds:
             fold_cfg = _with_fold(cfg, fold)
@@ -63,8 +65,11 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
                 print(f"fold {fold}: already finished with this configuration (run {done.info.run_id}); skipping")
                 acc, fold_confusion, names = _results_of(client, done)
                 run_id = done.info.run_id
+                progress.skipped()
             else:
+                print(progress.starting(fold), flush=True)
                 summary = run(fold_cfg, Path(output_dir) / f"fold{fold}", extra_tags={PARENT_TAG: parent})
+                progress.finished()
                 acc, fold_confusion, names = summary["test/clip_acc"], summary["confusion"], summary["class_names"]
                 run_id = summary["run_id"]
             rows.append({"fold": fold, "test_clip_acc": acc, "run_id": run_id})
@@ -77,6 +82,34 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     summary = _log_parent(client, parent, table, confusion, class_names, cfg)
     client.set_terminated(parent, "FINISHED")
     return summary
+
+
+class FoldProgress:
+    """Which fold of how many, and the time left estimated from the folds trained so far."""
+
+    def __init__(self, n_folds: int):
+        self.n_folds, self.done, self.trained_s = n_folds, 0, []
+        self._started = time.monotonic()
+
+    def starting(self, fold: int) -> str:
+        self._started = time.monotonic()
+        line = f"== CV fold {fold} ({self.done + 1} of {self.n_folds})"
+        if self.trained_s:
+            left = (self.n_folds - self.done) * sum(self.trained_s) / len(self.trained_s)
+            line += f"; {_duration(sum(self.trained_s))} so far, about {_duration(left)} left"
+        return line
+
+    def finished(self) -> None:
+        self.trained_s.append(time.monotonic() - self._started)
+        self.done += 1
+
+    def skipped(self) -> None:
+        self.done += 1
+
+
+def _duration(seconds: float) -> str:
+    minutes, seconds = divmod(int(round(seconds)), 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
 def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:

@@ -4,6 +4,7 @@ logger from their config groups, fit, test the best checkpoint, record everythin
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -59,7 +60,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
     trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
-                          default_root_dir=str(output_dir))
+                          default_root_dir=str(output_dir), enable_progress_bar=_progress_bar(cfg))
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
@@ -75,7 +76,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
             return {}  # a helper rank of distributed training: rank 0 tests and reports
         # every test window exactly once, on one process (a DistributedSampler would repeat some)
         trainer = instantiate(cfg.trainer, devices=1, strategy="auto", sync_batchnorm=False, logger=logger or False,
-                              default_root_dir=str(output_dir))
+                              default_root_dir=str(output_dir), enable_progress_bar=_progress_bar(cfg))
     trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     if logger:
         logger.log_hyperparams(datamodule.clip_problems.as_params())
@@ -142,6 +143,12 @@ def _continue_run(logger, cfg: DictConfig) -> None:
     for key, value in {**owner_tags(), "soundbench.resumed_from": str(cfg.ckpt_path)}.items():
         client.set_tag(run_id, key, value)
     print(f"Resuming MLflow run {run_id} from {cfg.ckpt_path}")
+
+
+def _progress_bar(cfg: DictConfig) -> bool:
+    """trainer.enable_progress_bar, where null means: on a terminal, not in a log file or CI."""
+    wanted = cfg.trainer.get("enable_progress_bar")
+    return sys.stdout.isatty() if wanted is None else bool(wanted)
 
 
 def _make_callbacks(cfg: DictConfig, checkpoints: Path) -> list:

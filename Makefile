@@ -12,14 +12,15 @@ endif
 	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
 	uv pip install --python $(VENV)/bin/python -e ".[dev]"
 
-# Root packages the tests use (Debian, ~1.2 GB; needs root): the Arm cross compiler,
-# newlib and QEMU for the deploy checks' firmware build and emulator run, and PostgreSQL for
-# the MLflow tracking-server test. Skipped when already installed.
-ROOT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm postgresql
+# Root packages the tests use (Debian, ~1.3 GB; needs root): the Arm cross compiler,
+# newlib and QEMU for the deploy checks' firmware build and emulator run; PostgreSQL for
+# the MLflow tracking-server test; SLURM and munge for the cluster test. Skipped when
+# already installed.
+ROOT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm postgresql slurm-wlm munge
 toolchain:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
-			&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "toolchain: arm-none-eabi-gcc, qemu-system-arm and postgresql already installed"; \
+			&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v slurmctld >/dev/null; then \
+		echo "toolchain: Arm gcc, QEMU, PostgreSQL and SLURM already installed"; \
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ROOT_PACKAGES); \
 	fi

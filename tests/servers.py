@@ -127,7 +127,8 @@ def slurm_cluster(cpus: int = 16, memory_mb: int = 65536) -> Iterator[dict[str, 
     (config_overrides: a test node may promise more than the machine has, so that the
     launcher's default requests fit); no GPUs."""
     home = Path(tempfile.mkdtemp(prefix="sb-slurm-"))
-    shutil.chown(home, "munge", "munge")  # munged refuses a socket folder owned by another user
+    shutil.chown(home, "munge", "munge")  # munged refuses a socket folder owned by another user,
+    home.chmod(0o755)                       # or one others cannot reach (mkdtemp makes it 0700)
     host = socket.gethostname()
     conf = home / "slurm.conf"
     conf.write_text(_SLURM_CONF.format(home=home, host=host, ctld_port=free_port(), slurmd_port=free_port(),
@@ -136,14 +137,15 @@ def slurm_cluster(cpus: int = 16, memory_mb: int = 65536) -> Iterator[dict[str, 
         (home / folder).mkdir()
     env = {**os.environ, "SLURM_CONF": str(conf)}
     try:
-        subprocess.run(["runuser", "-u", "munge", "--", "munged", f"--socket={home}/munge.socket",
-                        f"--pid-file={home}/munged.pid", f"--log-file={home}/munged.log",
-                        f"--seed-file={home}/munge.seed"], check=True, capture_output=True, text=True)
+        _start_daemon(["runuser", "-u", "munge", "--", shutil.which("munged"), f"--socket={home}/munge.socket",
+                       f"--pid-file={home}/munged.pid", f"--log-file={home}/munged.log",
+                       f"--seed-file={home}/munge.seed"], env)
         for daemon in ("slurmctld", "slurmd"):
-            subprocess.run([daemon], env=env, check=True, capture_output=True, text=True)
+            _start_daemon([shutil.which(daemon)], env)
         _wait_node_idle(env, home)
         yield env
     finally:
+        _drain(env)
         for daemon in ("slurmd", "slurmctld", "munged"):  # by the PIDs the daemons wrote
             pid_file = home / f"{daemon}.pid"
             if pid_file.is_file():
@@ -152,6 +154,26 @@ def slurm_cluster(cpus: int = 16, memory_mb: int = 65536) -> Iterator[dict[str, 
                     os.kill(pid, signal.SIGTERM)
                 _wait_gone(pid, 30)
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _start_daemon(command: list[str], env: dict[str, str]) -> None:
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited with {done.returncode}: {done.stdout}{done.stderr}")
+
+
+def _drain(env: dict[str, str], timeout_s: float = 60) -> None:
+    """Let the jobs' step daemons report back (or cancel what still runs), so that no
+    slurmstepd outlives the cluster."""
+    subprocess.run(["scancel", "--state=PENDING"], env=env, capture_output=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        queue = subprocess.run(["squeue", "-h"], env=env, capture_output=True, text=True)
+        if queue.returncode != 0 or not queue.stdout.strip():
+            return
+        if time.monotonic() > deadline - timeout_s / 2:
+            subprocess.run(["scancel", "--full", "--signal=KILL"], env=env, capture_output=True)
+        time.sleep(0.5)
 
 
 def _wait_node_idle(env: dict[str, str], home: Path, timeout_s: float = 60) -> None:

@@ -12,10 +12,7 @@ from mlflow import MlflowClient
 from tests.conftest import ROOT
 from tests.servers import mlflow_server, postgres_bin, postgres_cluster
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)"),
-]
+needs_postgres = pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)")
 
 
 @pytest.fixture
@@ -32,6 +29,8 @@ def _run(*command: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
+@needs_postgres
 def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tmp_path, demo_root):
     url, server_artifacts = server
     _run("train.py", "cv=all", "cv.folds=[1,2]", "model=strided_ds", f"dataset.root={demo_root}",
@@ -60,3 +59,18 @@ def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tm
     _run("predict.py", f"bundle={child}", f"audio={clip}", f"tracking_uri={url}", f"out_dir={tmp_path / 'predict'}",
          "progress=false")
     assert list((tmp_path / "predict").rglob("*.csv"))
+
+
+@pytest.mark.slow  # MLflow's database migrations: seconds
+def test_a_parallel_job_that_creates_the_experiment_first_is_not_an_error(tmp_path, monkeypatch):
+    from soundbench.tracking.mlflow import ensure_experiment
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    create = MlflowClient.create_experiment
+
+    def another_job_wins_the_race(self, name, **kwargs):
+        create(MlflowClient(uri), name)
+        return create(self, name, **kwargs)  # "already exists"
+
+    monkeypatch.setattr(MlflowClient, "create_experiment", another_job_wins_the_race)
+    assert ensure_experiment(uri, "demo", None) == MlflowClient(uri).get_experiment_by_name("demo").experiment_id

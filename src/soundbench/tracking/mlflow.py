@@ -81,6 +81,25 @@ def artifact_location(tracking_uri: str, configured: str | None) -> str | None:
     return None if urlparse(str(tracking_uri)).scheme in ("http", "https") else configured
 
 
+def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | None) -> str:
+    """The experiment's id, created if needed. Parallel jobs (a SLURM array, joblib) start
+    together: when another one creates it first, use theirs instead of failing."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri)
+    existing = client.get_experiment_by_name(name)
+    if existing is not None:
+        return existing.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_location)
+    except MlflowException:
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            raise
+        return existing.experiment_id
+
+
 def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,
                      best_checkpoint: str | None, title: str) -> None:
     client, run_id = logger.experiment, logger.run_id

@@ -22,7 +22,7 @@ from omegaconf import DictConfig, open_dict
 from soundbench.config_check import ConfigError, check_config
 from soundbench.plots import plot_confusion_matrix
 from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, artifact_location, close_orphaned_runs, config_hash,
-                                        owner_tags)
+                                        ensure_experiment, owner_tags)
 from soundbench.training.run import experiment_name, run
 
 CV_HASH_TAG = "soundbench.cv_hash"
@@ -40,8 +40,8 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     folds = list(range(1, corpus.n_folds + 1)) if cfg.cv.folds == "all" else list(cfg.cv.folds)
 
     client = MlflowClient(cfg.logger.tracking_uri)
-    experiment_id = _experiment_id(client, experiment_name(cfg, corpus.name),
-                                   artifact_location(cfg.logger.tracking_uri, cfg.logger.get("artifact_location")))
+    experiment_id = ensure_experiment(cfg.logger.tracking_uri, experiment_name(cfg, corpus.name),
+                                      artifact_location(cfg.logger.tracking_uri, cfg.logger.get("artifact_location")))
     fingerprint = corpus.load_index().fingerprint()  # every fold reads the same index
     cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
@@ -117,11 +117,6 @@ def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:
     with open_dict(fold_cfg):
         fold_cfg.dataset.fold = fold
     return fold_cfg
-
-
-def _experiment_id(client: MlflowClient, name: str, artifact_location: str | None) -> str:
-    experiment = client.get_experiment_by_name(name)
-    return experiment.experiment_id if experiment else client.create_experiment(name, artifact_location=artifact_location)
 
 
 def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: str) -> str:

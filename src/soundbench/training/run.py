@@ -17,8 +17,9 @@ from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, artifact_location, config_hash, git_commit,
-                                       log_run_setup, log_test_results, owner_tags, resumed_run_id)
+from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, artifact_location, config_hash,
+                                       ensure_experiment, git_commit, log_run_setup, log_test_results, owner_tags,
+                                       resumed_run_id)
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str 
         cfg.logger.run_name = cfg.logger.run_name or run_name
         if "artifact_location" in cfg.logger:
             cfg.logger.artifact_location = artifact_location(cfg.logger.tracking_uri, cfg.logger.artifact_location)
+    # created here, not lazily by the logger, where parallel jobs would race to create it
+    ensure_experiment(cfg.logger.tracking_uri, cfg.logger.experiment_name, cfg.logger.get("artifact_location"))
     return instantiate(cfg.logger, run_id=run_id) if run_id else instantiate(cfg.logger)
 
 

@@ -14,13 +14,14 @@ endif
 
 # Root packages the tests use (Debian, ~1.3 GB; needs root): the Arm cross compiler,
 # newlib and QEMU for the deploy checks' firmware build and emulator run; PostgreSQL for
-# the MLflow tracking-server test; SLURM and munge for the cluster test. Skipped when
-# already installed.
-ROOT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm postgresql slurm-wlm munge
+# the MLflow tracking-server test; SLURM and munge for the cluster test; Chromium for the
+# MLflow UI test. Skipped when already installed.
+ROOT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm postgresql slurm-wlm munge chromium
 toolchain:
 	@if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null \
-			&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v slurmctld >/dev/null; then \
-		echo "toolchain: Arm gcc, QEMU, PostgreSQL and SLURM already installed"; \
+			&& ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v slurmctld >/dev/null \
+			&& command -v chromium >/dev/null; then \
+		echo "toolchain: Arm gcc, QEMU, PostgreSQL, SLURM and Chromium already installed"; \
 	else \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ROOT_PACKAGES); \
 	fi

@@ -1,5 +1,6 @@
 """What every MLflow run records beyond Lightning's per-epoch metrics: the resolved
-config, provenance tags, test results and artifacts."""
+config, provenance tags (MLflow's source and dataset input too, so its UI fills the runs
+table's Source and Dataset columns), test results and artifacts."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import os
 import socket
 import subprocess
 import tempfile
-from urllib.parse import urlparse
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
+from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.plots import plot_confusion_matrix
@@ -74,11 +77,58 @@ def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], h
         client.log_artifacts(run_id, str(hydra_dir), ".hydra")
 
 
+def source_tags(entry_point: str = "train.py") -> dict[str, str]:
+    """MLflow's source tags (the runs table's Source column): the entry point and the commit
+    of the checkout it ran from."""
+    root = Path(os.environ.get("SOUNDBENCH_ROOT", Path.cwd()))
+    tags = {MLFLOW_SOURCE_TYPE: "LOCAL", MLFLOW_SOURCE_NAME: str(root / entry_point)}
+    commit = git_commit(root).removesuffix("-dirty")
+    if commit != "unknown":
+        tags[MLFLOW_GIT_COMMIT] = commit
+    return tags
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    """A run's dataset as MLflow shows it (the runs table's Dataset column)."""
+    name: str
+    digest: str                   # soundbench's dataset fingerprint
+    source: str                   # the dataset folder
+    profile: dict[str, Any]       # clip counts per split, classes, fold
+    context: str = "training"
+
+
+def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
+    """``record`` as an MLflow dataset input of the run (metadata only: no data is copied)."""
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.entities import DatasetInput, InputTag
+    from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
+
+    class ClipIndexDataset(MetaDataset):
+        @property
+        def profile(self) -> dict[str, Any]:
+            return record.profile
+
+        def to_dict(self) -> dict[str, str]:  # MetaDataset's leaves the profile out
+            return {**super().to_dict(), "profile": json.dumps(record.profile)}
+
+    dataset = ClipIndexDataset(resolve_dataset_source(record.source), name=record.name, digest=record.digest)
+    client.log_inputs(run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(),
+                                                     tags=[InputTag(MLFLOW_DATASET_CONTEXT, record.context)])])
+
+
 def artifact_location(tracking_uri: str, configured: str | None) -> str | None:
     """Where a new experiment stores artifacts: a tracking *server* decides itself (its
     ``--artifacts-destination``, proxied to every client), so a local folder is only for
     the local sqlite store; with a server it would leave artifacts on the training machine."""
     return None if urlparse(str(tracking_uri)).scheme in ("http", "https") else configured
+
+
+#: MLflow 3's UI opens an experiment without this tag in its GenAI view (traces, sessions);
+#: tagged, it opens the runs table of a model-training experiment
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+TRAINING_EXPERIMENT = {EXPERIMENT_KIND_TAG: "custom_model_development"}
 
 
 def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | None) -> str:
@@ -89,15 +139,16 @@ def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | Non
 
     client = MlflowClient(tracking_uri)
     existing = client.get_experiment_by_name(name)
-    if existing is not None:
-        return existing.experiment_id
-    try:
-        return client.create_experiment(name, artifact_location=artifact_location)
-    except MlflowException:
-        existing = client.get_experiment_by_name(name)
-        if existing is None:
-            raise
-        return existing.experiment_id
+    if existing is None:
+        try:
+            return client.create_experiment(name, artifact_location=artifact_location, tags=TRAINING_EXPERIMENT)
+        except MlflowException:
+            existing = client.get_experiment_by_name(name)
+            if existing is None:
+                raise
+    if EXPERIMENT_KIND_TAG not in existing.tags:  # made before soundbench said what kind it is
+        client.set_experiment_tag(existing.experiment_id, EXPERIMENT_KIND_TAG, TRAINING_EXPERIMENT[EXPERIMENT_KIND_TAG])
+    return existing.experiment_id
 
 
 def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,

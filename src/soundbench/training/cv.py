@@ -21,9 +21,9 @@ from omegaconf import DictConfig, open_dict
 
 from soundbench.config_check import ConfigError, check_config
 from soundbench.plots import plot_confusion_matrix
-from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, artifact_location, close_orphaned_runs, config_hash,
-                                        ensure_experiment, owner_tags)
-from soundbench.training.run import experiment_name, run
+from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, DatasetRecord, artifact_location, close_orphaned_runs,
+                                        config_hash, ensure_experiment, log_dataset_input, owner_tags, source_tags)
+from soundbench.training.run import dataset_record, experiment_name, run
 
 CV_HASH_TAG = "soundbench.cv_hash"
 PARENT_TAG = MLFLOW_PARENT_RUN_ID  # what the MLflow UI nests children by
@@ -42,10 +42,12 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = ensure_experiment(cfg.logger.tracking_uri, experiment_name(cfg, corpus.name),
                                       artifact_location(cfg.logger.tracking_uri, cfg.logger.get("artifact_location")))
-    fingerprint = corpus.load_index().fingerprint()  # every fold reads the same index
+    index = corpus.load_index()
+    fingerprint = index.fingerprint()  # every fold reads the same index
     cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
-    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}")
+    parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}",
+                         dataset_record(corpus, index, fingerprint, f"cross-validation, folds {folds}"))
     fold_hashes = {fold: config_hash(_with_fold(cfg, fold), fingerprint) for fold in folds}
     # runs of this configuration left RUNNING by a killed process (under this parent or an older one)
     orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'") + [
@@ -119,7 +121,7 @@ def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:
     return fold_cfg
 
 
-def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: str) -> str:
+def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: str, dataset: DatasetRecord) -> str:
     """Reuse the parent of an earlier, unfinished CV run with the same configuration."""
     earlier = client.search_runs([experiment_id], filter_string=f"tags.`{CV_HASH_TAG}` = '{cv_hash}'",
                                  order_by=["attributes.start_time DESC"], max_results=1)
@@ -128,7 +130,10 @@ def _parent_run(client: MlflowClient, experiment_id: str, cv_hash: str, name: st
         for key, value in owner_tags().items():
             client.set_tag(earlier[0].info.run_id, key, value)
         return earlier[0].info.run_id
-    return client.create_run(experiment_id, run_name=name, tags={CV_HASH_TAG: cv_hash, **owner_tags()}).info.run_id
+    run_id = client.create_run(experiment_id, run_name=name,
+                               tags={CV_HASH_TAG: cv_hash, **owner_tags(), **source_tags()}).info.run_id
+    log_dataset_input(client, run_id, dataset)
+    return run_id
 
 
 def _finished_run(client: MlflowClient, experiment_id: str, fold_hash: str):

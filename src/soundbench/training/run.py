@@ -17,9 +17,9 @@ from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, artifact_location, config_hash,
-                                       ensure_experiment, git_commit, log_run_setup, log_test_results, owner_tags,
-                                       resumed_run_id)
+from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, DatasetRecord, artifact_location,
+                                       config_hash, ensure_experiment, git_commit, log_dataset_input, log_run_setup,
+                                       log_test_results, owner_tags, resumed_run_id, source_tags)
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
+    dataset = dataset_record(corpus, datamodule.index, fingerprint,
+                             f"training, test fold {corpus.fold}" if corpus.fold else "training")
     logger = _start_tracking(cfg, run_name, output_dir, tags={
         "git_commit": git_commit(Path(cfg.paths.root_dir)),
         "dataset": corpus.name,
@@ -57,7 +59,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         "features": frontend.name,
         CONFIG_HASH_TAG: config_hash(cfg, fingerprint),
         **(extra_tags or {}),
-    }, metrics={f"model/{k}": v for k, v in cost.items()})
+    }, metrics={f"model/{k}": v for k, v in cost.items()}, dataset=dataset)
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
     trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
@@ -117,8 +119,18 @@ def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str 
     return instantiate(cfg.logger, run_id=run_id) if run_id else instantiate(cfg.logger)
 
 
+def dataset_record(corpus, index, fingerprint: str, context: str) -> DatasetRecord:
+    """What MLflow's Dataset column shows for a run on ``corpus``. MLflow keeps one record per
+    name and digest, so the profile describes the whole dataset; the run's part of it (its
+    test fold) is the input's context."""
+    profile = {"clips": len(index), "classes": index.n_classes}
+    if corpus.n_folds:
+        profile["folds"] = corpus.n_folds
+    return DatasetRecord(corpus.name, fingerprint, str(Path(corpus.root).resolve()), profile, context)
+
+
 def _start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict[str, str],
-                    metrics: dict[str, float]):
+                    metrics: dict[str, float], dataset: DatasetRecord):
     """The MLflow logger of this run (None with logger=none): a new run with the config,
     tags and metrics, or, resuming from a checkpoint, the run that wrote it. Its id goes to
     the run folder (RUN_ID_FILE) so a later resume finds it."""
@@ -131,7 +143,8 @@ def _start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict
     if resuming:
         _continue_run(logger, cfg)
     else:
-        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={**tags, **owner_tags()})
+        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={**tags, **owner_tags(), **source_tags()})
+        log_dataset_input(logger.experiment, logger.run_id, dataset)
         logger.log_metrics(metrics)
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / RUN_ID_FILE).write_text(logger.run_id + "\n")

@@ -56,6 +56,10 @@ def test_experiment_configs_compose(experiment, expected):
         assert node == value, key
 
 
-def test_ddp_trainer_config():
-    cfg = compose_config(["trainer=ddp"])
-    assert cfg.trainer.strategy == "ddp" and cfg.trainer.accelerator == "gpu"
+def test_ddp_trainer_runs_on_cpu_by_default_and_takes_the_gpu_form():
+    cpu = compose_config(["trainer=ddp"]).trainer
+    # SyncBatchNorm refuses CPU modules: the CPU default must leave it off
+    assert (cpu.strategy, cpu.accelerator, cpu.devices, cpu.sync_batchnorm) == ("ddp", "cpu", 2, False)
+    gpu = compose_config(["trainer=ddp", "trainer.accelerator=gpu", "trainer.devices=4",
+                          "trainer.sync_batchnorm=true"]).trainer
+    assert (gpu.accelerator, gpu.devices, gpu.sync_batchnorm) == ("gpu", 4, True)

@@ -37,6 +37,11 @@ def speechcommands() -> Path:
     return shared_dataset("speechcommands")
 
 
+@pytest.fixture
+def fsdd() -> Path:
+    return shared_dataset("fsdd")
+
+
 @pytest.fixture(scope="session")
 def demo_root(tmp_path_factory) -> Path:
     """The demo dataset, generated once per test session."""

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from soundbench.data.datasets import ESC50, Demo, SpeechCommands, UrbanSound8K
+from soundbench.data.datasets import ESC50, FSDD, Demo, SpeechCommands, UrbanSound8K
 import soundbench.data.demo as demo_generator
 from soundbench.data.demo import CLASSES, generate_demo
 from soundbench.data.index import DatasetError
@@ -171,3 +171,28 @@ def test_urbansound8k_inconsistent_metadata_is_refused_with_the_line(tmp_path):
     meta.to_csv(tmp_path / "metadata" / "UrbanSound8K.csv", index=False)
     with pytest.raises(DatasetError, match=r"classID 1 has class 'siren', 'dog_bark' \(lines 3, 5"):
         UrbanSound8K(tmp_path).read_table()
+
+
+def test_fsdd_official_split_tests_on_index_0_to_4_and_validates_on_5_to_9(fsdd):
+    corpus = FSDD(fsdd)
+    splits = corpus.splits(corpus.load_index())
+    assert (len(splits.train), len(splits.validation), len(splits.test)) == (2400, 300, 300)
+    assert splits.test.class_names == tuple(str(d) for d in range(10))
+    indices = {name: {int(p.rsplit("_", 1)[1][:-4]) for p in part.table["path"]} for name, part in splits.items()}
+    assert indices["test"] == set(range(5)) and indices["validation"] == set(range(5, 10))
+    assert min(indices["train"]) == 10
+
+
+def test_fsdd_speaker_folds_keep_each_speaker_in_one_split(fsdd):
+    corpus = FSDD(fsdd, protocol="speakers", fold=3)
+    splits = corpus.splits(corpus.load_index())
+    speakers = {name: {p.split("_")[-2] for p in part.table["path"]} for name, part in splits.items()}
+    assert speakers["test"] == {"lucas"} and speakers["validation"] == {"jackson"}  # folds 3 and 2
+    assert len(speakers["train"]) == 4 and len(splits.train) == 2000
+
+
+def test_fsdd_refuses_a_stray_file_by_name(tmp_path):
+    write_tone(tmp_path / "recordings" / "7_jackson_3.wav", sr=8000)
+    write_tone(tmp_path / "recordings" / "notes.wav", sr=8000)
+    with pytest.raises(DatasetError, match="notes.wav: not an FSDD recording name"):
+        FSDD(tmp_path).load_index()

@@ -8,8 +8,9 @@ from soundbench.data.datasets.csv_list import CsvList
 from soundbench.data.datasets.demo import Demo
 from soundbench.data.datasets.esc50 import ESC10, ESC50
 from soundbench.data.datasets.folder import AudioFolder
+from soundbench.data.datasets.fsdd import FSDD
 from soundbench.data.datasets.speechcommands import SpeechCommands
 from soundbench.data.datasets.urbansound8k import UrbanSound8K
 
 __all__ = ["AudacityLabels", "AudioCorpus", "AudioFolder", "CsvList", "Demo", "ESC10", "ESC50",
-           "SpeechCommands", "UrbanSound8K"]
+           "FSDD", "SpeechCommands", "UrbanSound8K"]

@@ -28,6 +28,7 @@ def check_config(cfg: DictConfig, n_folds: int | None) -> None:
     if n_folds is not None:
         _integer(cfg, "dataset.fold", low=1, high=n_folds, required=True, note=f"(this dataset has folds 1..{n_folds})")
     _cv_folds(cfg, n_folds)
+    _cv_seeds(cfg)
 
 
 def _value(cfg: DictConfig, key: str):
@@ -59,6 +60,15 @@ def _choice(cfg: DictConfig, key: str, choices: tuple[str, ...]) -> None:
     value = _value(cfg, key)
     if value is not None and value not in choices:
         raise ConfigError(f"{key}={value!r}: use one of {', '.join(choices)}")
+
+
+def _cv_seeds(cfg: DictConfig) -> None:
+    seeds = _value(cfg, "cv.seeds")
+    if seeds is None:
+        return
+    listed = list(seeds) if OmegaConf.is_list(seeds) or isinstance(seeds, (list, tuple)) else [seeds]
+    if not listed or any(isinstance(s, bool) or not isinstance(s, int) for s in listed) or len(set(listed)) != len(listed):
+        raise ConfigError(f"cv.seeds={listed}: give distinct whole numbers, e.g. cv.seeds=[0,1,2]")
 
 
 def _cv_folds(cfg: DictConfig, n_folds: int | None) -> None:

@@ -49,6 +49,8 @@ def train_config(params: dict, model: str, root: Path = ROOT, dataset_root: str 
         overrides.append(f"trainer.max_epochs={train['max_epochs']}")
     folds = train.get("folds", "all")
     overrides += ["cv=all", f"cv.folds={_value(folds)}"]
+    if train.get("seeds"):
+        overrides.append(f"cv.seeds={_value(train['seeds'])}")
     with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
         return compose("train", overrides=overrides)
 

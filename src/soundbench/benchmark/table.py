@@ -41,6 +41,12 @@ def rows(train: dict, deploy: dict[str, CrossFoldDeploy], dataset: str) -> list[
     return out
 
 
+def _runs(folds: list[dict]) -> str:
+    """'5 folds' or '5 folds × 3 seeds' (train.json's per-run records)."""
+    n_folds, n_seeds = len({r["fold"] for r in folds}), len({r.get("seed") for r in folds})
+    return f"{n_folds} folds" + (f" × {n_seeds} seeds" if n_seeds > 1 else " (one seed)")
+
+
 def _latency(latency) -> str:
     """Compute per window hop: front end + network when the front end was measured."""
     if latency.frontend_ms is None:
@@ -51,7 +57,7 @@ def _latency(latency) -> str:
 def markdown(table: list[dict], train: dict, params: dict, target, plots: list[str]) -> str:
     columns = [c for c in table[0] if not c.startswith("_")]
     lines = [f"# Benchmark: {params['experiment']} ({params['dataset']}, {params['features']}, target {target.name})", "",
-             f"Clip accuracy on the test folds, mean ± std over {len(next(iter(train.values()))['folds'])} folds; "
+             f"Clip accuracy on the test folds, mean ± std over {_runs(next(iter(train.values()))['folds'])}; "
              f"flash, RAM, latency and fit for the int8 model on {target.board} ({target.cpu_mhz:g} MHz, budget "
              f"{target.flash_budget // 1024} KiB flash / {target.ram_budget // 1024} KiB RAM). Flash and RAM "
              "include the front end on the device (its tables; its buffers and the 4 KiB stack); latency is the "

@@ -1,8 +1,9 @@
 """Cross-validation as one command (`python train.py cv=all`): every fold of the dataset's
-official protocol, one MLflow parent run with a child run per fold, and on the parent the
-mean ± std of test clip accuracy, the per-fold table and the confusion matrix summed over
-folds. A fold whose configuration (config hash) already finished is skipped, so an
-interrupted CV run picks up where it stopped."""
+official protocol (with `cv.seeds=[0,1,2]`, every fold with every seed), one MLflow parent
+run with a child run per fold and seed, and on the parent the mean ± std of test clip
+accuracy over all of them, the spread between folds and between seeds, the per-run table
+and the confusion matrix summed over runs. A run whose configuration (config hash) already
+finished is skipped, so an interrupted CV run picks up where it stopped."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, DatasetRecord, artifact
 from soundbench.training.run import dataset_record, experiment_name, run
 
 CV_HASH_TAG = "soundbench.cv_hash"
+SEED_TAG = "soundbench.seed"
 PARENT_TAG = MLFLOW_PARENT_RUN_ID  # what the MLflow UI nests children by
 
 
@@ -38,43 +40,48 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
                           "use cv=none")
     check_config(_with_fold(cfg, 1), corpus.n_folds)  # every value before fold 1 trains
     folds = list(range(1, corpus.n_folds + 1)) if cfg.cv.folds == "all" else list(cfg.cv.folds)
+    seeds = [int(s) for s in cfg.cv.get("seeds") or [cfg.seed]]
+    jobs = [(fold, seed) for fold in folds for seed in seeds]
 
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment_id = ensure_experiment(cfg.logger.tracking_uri, experiment_name(cfg, corpus.name),
                                       artifact_location(cfg.logger.tracking_uri, cfg.logger.get("artifact_location")))
     index = corpus.load_index()
     fingerprint = index.fingerprint()  # every fold reads the same index
-    cv_hash = config_hash(_with_fold(cfg, 0), fingerprint)
+    cv_hash = config_hash(_with_fold(cfg, 0, seeds if len(seeds) > 1 else seeds[0]), fingerprint)
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}",
                          dataset_record(corpus, index, fingerprint, f"cross-validation, folds {folds}"))
-    fold_hashes = {fold: config_hash(_with_fold(cfg, fold), fingerprint) for fold in folds}
+    job_hashes = {job: config_hash(_with_fold(cfg, *job), fingerprint) for job in jobs}
     # runs of this configuration left RUNNING by a killed process (under this parent or an older one)
     orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'") + [
-        run_id for fold_hash in fold_hashes.values()
-        for run_id in close_orphaned_runs(client, experiment_id, f"tags.`{CONFIG_HASH_TAG}` = '{fold_hash}'")]
+        run_id for job_hash in job_hashes.values()
+        for run_id in close_orphaned_runs(client, experiment_id, f"tags.`{CONFIG_HASH_TAG}` = '{job_hash}'")]
     if orphans:
         print(f"Marked KILLED {len(orphans)} fold run(s) left RUNNING by a killed process: {', '.join(orphans)}")
-    print(f"Cross-validation over folds {folds}; MLflow parent run {parent}")
+    print(f"Cross-validation over folds {folds}" + (f" × seeds {seeds}" if len(seeds) > 1 else "")
+          + f"; MLflow parent run {parent}")
 
     rows, confusion, class_names = [], None, None
-    progress = FoldProgress(len(folds))
+    progress = FoldProgress(len(jobs))
     try:
-        for fold in folds:
-            fold_cfg = _with_fold(cfg, fold)
-            done = _finished_run(client, experiment_id, fold_hashes[fold])
+        for fold, seed in jobs:
+            what = f"fold {fold}" + (f" seed {seed}" if len(seeds) > 1 else "")
+            done = _finished_run(client, experiment_id, job_hashes[fold, seed])
             if done is not None:
-                print(f"fold {fold}: already finished with this configuration (run {done.info.run_id}); skipping")
+                print(f"{what}: already finished with this configuration (run {done.info.run_id}); skipping")
                 acc, fold_confusion, names = _results_of(client, done)
                 run_id = done.info.run_id
                 progress.skipped()
             else:
-                print(progress.starting(fold), flush=True)
-                summary = run(fold_cfg, Path(output_dir) / f"fold{fold}", extra_tags={PARENT_TAG: parent})
+                print(progress.starting(what), flush=True)
+                folder = f"fold{fold}" + (f"_seed{seed}" if len(seeds) > 1 else "")
+                summary = run(_with_fold(cfg, fold, seed), Path(output_dir) / folder,
+                              extra_tags={PARENT_TAG: parent, SEED_TAG: str(seed)})
                 progress.finished()
                 acc, fold_confusion, names = summary["test/clip_acc"], summary["confusion"], summary["class_names"]
                 run_id = summary["run_id"]
-            rows.append({"fold": fold, "test_clip_acc": acc, "run_id": run_id})
+            rows.append({"fold": fold, "seed": seed, "test_clip_acc": acc, "run_id": run_id})
             confusion = fold_confusion if confusion is None else confusion + fold_confusion
             class_names = names
     except BaseException:
@@ -87,17 +94,18 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
 
 
 class FoldProgress:
-    """Which fold of how many, and the time left estimated from the folds trained so far."""
+    """Which run (fold, and seed) of how many, and the time left estimated from the runs
+    trained so far."""
 
-    def __init__(self, n_folds: int):
-        self.n_folds, self.done, self.trained_s = n_folds, 0, []
+    def __init__(self, n_runs: int):
+        self.n_runs, self.done, self.trained_s = n_runs, 0, []
         self._started = time.monotonic()
 
-    def starting(self, fold: int) -> str:
+    def starting(self, what: str) -> str:
         self._started = time.monotonic()
-        line = f"== CV fold {fold} ({self.done + 1} of {self.n_folds})"
+        line = f"== CV {what} ({self.done + 1} of {self.n_runs})"
         if self.trained_s:
-            left = (self.n_folds - self.done) * sum(self.trained_s) / len(self.trained_s)
+            left = (self.n_runs - self.done) * sum(self.trained_s) / len(self.trained_s)
             line += f"; {_duration(sum(self.trained_s))} so far, about {_duration(left)} left"
         return line
 
@@ -114,10 +122,13 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
 
 
-def _with_fold(cfg: DictConfig, fold: int) -> DictConfig:
+def _with_fold(cfg: DictConfig, fold: int, seed=None) -> DictConfig:
+    """``cfg`` for one fold (and seed: a list of them only to hash the whole CV)."""
     fold_cfg = copy.deepcopy(cfg)
     with open_dict(fold_cfg):
         fold_cfg.dataset.fold = fold
+        if seed is not None:
+            fold_cfg.seed = seed
     return fold_cfg
 
 
@@ -151,20 +162,37 @@ def _results_of(client: MlflowClient, finished) -> tuple[float, np.ndarray, tupl
 
 def _log_parent(client: MlflowClient, parent: str, table: pd.DataFrame, confusion: np.ndarray,
                 class_names: tuple[str, ...], cfg: DictConfig) -> dict:
-    mean, std = float(table["test_clip_acc"].mean()), float(table["test_clip_acc"].std(ddof=0))
+    """Mean ± std over every run (folds × seeds), each fold's mean over seeds, and the two
+    spreads: between folds (std of the fold means) and between seeds (mean over folds of the
+    std across seeds; 0 with one seed)."""
+    accs = table["test_clip_acc"]
+    mean, std = float(accs.mean()), float(accs.std(ddof=0))
+    per_fold = table.groupby("fold")["test_clip_acc"]
+    fold_means = per_fold.mean()
+    spread = {"cv/test_clip_acc_std_between_folds": float(fold_means.std(ddof=0)),
+              "cv/test_clip_acc_std_between_seeds": float(per_fold.std(ddof=0).mean())}
+    n_seeds = int(table["seed"].nunique())
     client.log_metric(parent, "cv/test_clip_acc_mean", mean)
     client.log_metric(parent, "cv/test_clip_acc_std", std)
-    for fold, acc in zip(table["fold"], table["test_clip_acc"]):
-        client.log_metric(parent, f"cv/fold{fold}/test_clip_acc", acc)
-    client.log_param(parent, "cv/folds", ",".join(map(str, table["fold"])))
+    client.log_metric(parent, "cv/n_seeds", n_seeds)
+    for key, value in spread.items():
+        client.log_metric(parent, key, value)
+    for fold, acc in fold_means.items():
+        client.log_metric(parent, f"cv/fold{fold}/test_clip_acc", float(acc))
+    client.log_param(parent, "cv/folds", ",".join(map(str, fold_means.index)))
+    client.log_param(parent, "cv/seeds", ",".join(map(str, sorted(table["seed"].unique()))))
+    runs = f"{len(fold_means)} folds" + (f" × {n_seeds} seeds" if n_seeds > 1 else "")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         table.to_csv(tmp / "folds.csv", index=False)
         pd.DataFrame(confusion, index=class_names, columns=class_names).to_csv(tmp / "confusion_matrix_summed.csv")
         plot_confusion_matrix(confusion, class_names, tmp / "confusion_matrix_summed.png",
-                              f"{cfg.model.name}: test clips of {len(table)} folds")
+                              f"{cfg.model.name}: test clips of {runs}")
         client.log_artifacts(parent, str(tmp), "cv")
     buffer = io.StringIO()
     table.to_string(buffer, index=False, float_format=lambda x: f"{x:.3f}")
-    print(f"\n{buffer.getvalue()}\nTest clip accuracy over {len(table)} folds: {mean:.3f} ± {std:.3f}")
-    return {"cv/test_clip_acc_mean": mean, "cv/test_clip_acc_std": std, "folds": table, "parent_run_id": parent}
+    print(f"\n{buffer.getvalue()}\nTest clip accuracy over {runs}: {mean:.3f} ± {std:.3f}"
+          + (f" (between folds ± {spread['cv/test_clip_acc_std_between_folds']:.3f}, "
+             f"between seeds ± {spread['cv/test_clip_acc_std_between_seeds']:.3f})" if n_seeds > 1 else ""))
+    return {"cv/test_clip_acc_mean": mean, "cv/test_clip_acc_std": std, "cv/n_seeds": n_seeds, **spread,
+            "folds": table, "parent_run_id": parent}

@@ -48,6 +48,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
 
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
+    if len((cfg.get("cv") or {}).get("seeds") or []) > 1:  # one of several seeds of a CV fold
+        run_name += f"-seed{cfg.seed}"
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
     dataset = dataset_record(corpus, datamodule.index, fingerprint,
                              f"training, test fold {corpus.fold}" if corpus.fold else "training")

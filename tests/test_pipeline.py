@@ -99,7 +99,7 @@ def _soundbench_files_imported() -> dict[str, set[str]]:
                                        stdout=subprocess.PIPE, text=True) for stage, spec in STAGES.items()}
     imported = {}
     for stage, process in running.items():
-        files = json.loads(process.communicate(timeout=300)[0].splitlines()[-1])
+        files = json.loads(process.communicate(timeout=900)[0].splitlines()[-1])
         imported[stage] = {Path(f).resolve().relative_to(ROOT).as_posix() for f in files
                            if Path(f).resolve().is_relative_to(ROOT / "src")}
     return imported

@@ -1,5 +1,7 @@
 """Augmentation: training-only, reproducible by seed, correct mixup arithmetic."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -10,11 +12,18 @@ from soundbench.data.datamodule import AudioDataModule
 from soundbench.experiment import Experiment
 from tests.conftest import compose_config
 
-PRESETS = ["basic", "thesis", "strong"]
+LOADER_PRESETS = ["thesis", "strong", "thesis_online"]  # those that change the loader's windows
 
 
-def datamodule(demo_root, preset: str, seed: int = 0) -> AudioDataModule:
-    cfg = compose_config([f"augment={preset}", "dataset=demo", f"dataset.root={demo_root}", f"seed={seed}"])
+@pytest.fixture(scope="module")
+def render_dir(tmp_path_factory) -> Path:
+    """Where this module's datamodules keep pre-rendered deformations (shared: keyed by settings)."""
+    return tmp_path_factory.mktemp("rendered")
+
+
+def datamodule(demo_root, preset: str, seed: int = 0, render_dir: Path | None = None) -> AudioDataModule:
+    cfg = compose_config([f"augment={preset}", "dataset=demo", f"dataset.root={demo_root}", f"seed={seed}"]
+                         + ([f"paths.data_dir={render_dir}"] if render_dir else []))
     dm = Experiment.from_config(cfg).datamodule
     dm.setup()
     return dm
@@ -25,16 +34,17 @@ def items(dataset, n=6):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("preset", PRESETS)
-def test_presets_change_training_windows_but_not_evaluation_windows(demo_root, preset):
-    plain, augmented = datamodule(demo_root, "none"), datamodule(demo_root, preset)
+@pytest.mark.parametrize("preset", LOADER_PRESETS)
+def test_presets_change_training_windows_but_not_evaluation_windows(demo_root, render_dir, preset):
+    plain, augmented = datamodule(demo_root, "none"), datamodule(demo_root, preset, render_dir=render_dir)
     assert not torch.equal(items(plain.datasets["train"]), items(augmented.datasets["train"]))
     for split in ("validation", "test"):
         assert torch.equal(items(plain.datasets[split]), items(augmented.datasets[split]))
 
 
-def test_waveform_augmentation_is_reproducible_by_seed(demo_root):
-    a, b, c = (datamodule(demo_root, "strong", seed) for seed in (1, 1, 2))
+@pytest.mark.slow
+def test_waveform_augmentation_is_reproducible_by_seed(demo_root, render_dir):
+    a, b, c = (datamodule(demo_root, "strong", seed, render_dir) for seed in (1, 1, 2))
     assert torch.equal(items(a.datasets["train"]), items(b.datasets["train"]))
     assert not torch.equal(items(a.datasets["train"]), items(c.datasets["train"]))
     first = items(a.datasets["train"])
@@ -91,10 +101,141 @@ def test_background_noise_is_mixed_from_the_folder(tmp_path):
     assert out.shape == window.shape and not np.allclose(out, window)
 
 
-def test_augmented_windows_do_not_depend_on_the_number_of_workers(demo_root):
+@pytest.mark.slow
+def test_augmented_windows_do_not_depend_on_the_number_of_workers(demo_root, render_dir):
     from torch.utils.data import DataLoader
-    dataset = datamodule(demo_root, "thesis", seed=5).datasets["train"]
+    dataset = datamodule(demo_root, "thesis", seed=5, render_dir=render_dir).datasets["train"]
     subset = torch.utils.data.Subset(dataset, range(8))
     single = torch.cat([b[0] for b in DataLoader(subset, batch_size=4, num_workers=0)])
     parallel = torch.cat([b[0] for b in DataLoader(subset, batch_size=4, num_workers=2)])
     assert torch.equal(single, parallel)
+
+
+# ---- pre-rendered deformations ----
+
+DEFORM = [{"_target_": "audiomentations.PitchShift", "min_semitones": -3.0, "max_semitones": 3.0, "p": 1.0}]
+
+
+def clip_sources(folder: Path, n: int = 3):
+    from soundbench.augment.prerender import ClipSource
+    from tests.conftest import write_tone
+    sources = []
+    for i in range(n):
+        path = write_tone(folder / f"tone{i}.wav", seconds=0.5, sr=8000, freq=300.0 + 100 * i)
+        t = np.arange(4000) / 8000
+        sources.append(ClipSource(path.name, str(path), (0.5 * np.sin(2 * np.pi * (300 + 100 * i) * t)).astype(np.float32)))
+    return sources
+
+
+def test_each_clip_is_rendered_once_into_deformed_variants(tmp_path, monkeypatch):
+    from soundbench.augment.prerender import PrerenderedDeformations
+    sources = clip_sources(tmp_path / "audio")
+    renderer = PrerenderedDeformations(DEFORM, variants=3, cache_dir=str(tmp_path / "store"), workers=0)
+    paths = renderer.render(sources, seed=0, sample_rate=8000)
+    for source, path in zip(sources, paths):
+        variants = np.load(path)
+        assert variants.shape == (3, 4000)
+        assert not np.allclose(variants[0], source.samples) and not np.allclose(variants[0], variants[1])
+
+    def no_render(*args):
+        raise AssertionError("stored clips were rendered again")
+    monkeypatch.setattr(renderer, "_render_all", no_render)
+    assert renderer.render(sources[:2], seed=0, sample_rate=8000) == paths[:2]  # a fold's subset: all stored
+
+
+def test_audio_replaced_in_place_is_rendered_again(tmp_path):
+    import os
+    from soundbench.augment.prerender import PrerenderedDeformations
+    sources = clip_sources(tmp_path / "audio", n=1)
+    renderer = PrerenderedDeformations(DEFORM, variants=1, cache_dir=str(tmp_path / "store"), workers=0)
+    before = renderer.render(sources, seed=0, sample_rate=8000)[0]
+    stat = os.stat(sources[0].path)
+    os.utime(sources[0].path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as a rewrite would
+    after = renderer.render(sources, seed=0, sample_rate=8000)[0]
+    assert after != before and after.is_file()
+
+
+def test_settings_key_changes_with_what_shapes_the_variants():
+    from soundbench.augment.prerender import PrerenderedDeformations
+    base = PrerenderedDeformations(DEFORM, variants=2)
+    keys = {base.settings_key(0, 8000), base.settings_key(1, 8000), base.settings_key(0, 16000),
+            PrerenderedDeformations(DEFORM, variants=3).settings_key(0, 8000),
+            PrerenderedDeformations([{**DEFORM[0], "max_semitones": 2.0}], variants=2).settings_key(0, 8000)}
+    assert len(keys) == 5
+    with pytest.raises(ValueError, match="_target_"):
+        PrerenderedDeformations(["PitchShift"])
+    with pytest.raises(ValueError, match="variants"):
+        PrerenderedDeformations(DEFORM, variants=0)
+
+
+@pytest.mark.slow
+def test_parallel_rendering_gives_the_same_variants_as_one_process(tmp_path):
+    from soundbench.augment.prerender import PrerenderedDeformations
+    sources = clip_sources(tmp_path / "audio", n=4)
+    one = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "one"), workers=0)
+    two = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "two"), workers=2)
+    for a, b in zip(one.render(sources, 7, 8000), two.render(sources, 7, 8000)):
+        assert np.array_equal(np.load(a), np.load(b))
+
+
+def test_training_windows_come_from_the_clip_or_one_of_its_variants(tmp_path):
+    from soundbench.augment.prerender import PrerenderedDeformations, DeformedClips
+    from soundbench.data.datamodule import RandomWindows
+    sources = clip_sources(tmp_path / "audio", n=2)
+    renderer = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "store"), workers=0)
+    paths = renderer.render(sources, seed=0, sample_rate=8000)
+    clips = [torch.from_numpy(s.samples) for s in sources]
+    dataset = RandomWindows(clips, np.array([0, 1]), window=1000, windows_per_clip=20, seed=0,
+                            deformed=DeformedClips(paths, 2, keep_original=True))
+    seen = set()
+    for item in range(len(dataset)):
+        window, label = dataset[item]
+        clip = item // 20
+        candidates = [s.samples for s in sources[clip:clip + 1]] + list(np.load(paths[clip]))
+        matches = [k for k, c in enumerate(candidates)
+                   if any(np.array_equal(window.numpy(), c[o:o + 1000]) for o in range(0, 3001))]
+        assert len(matches) == 1 and label == clip
+        seen.add(matches[0])
+    assert seen == {0, 1, 2}  # the clip itself and both variants are drawn
+
+
+# ---- batched waveform augmentation on the training device ----
+
+def batch_augment(**overrides):
+    from soundbench.augment.waveform_batch import BatchWaveformAugment
+    transforms = [{"_target_": "torch_audiomentations.Gain", "min_gain_in_db": -12.0, "max_gain_in_db": -6.0,
+                   "p": 0.5, **overrides}]
+    return BatchWaveformAugment(transforms, sample_rate=8000)
+
+
+def test_batch_augmentation_changes_examples_independently_and_reproducibly():
+    augment, windows = batch_augment(), torch.randn(32, 4000)
+    torch.manual_seed(0)
+    first = augment(windows)
+    torch.manual_seed(0)
+    assert torch.equal(first, augment(windows))
+    changed = (first != windows).any(1)
+    assert first.shape == windows.shape and 0 < changed.sum() < 32  # p=0.5 per example
+    with pytest.raises(ValueError, match="batch, samples"):
+        augment(windows.unsqueeze(1))
+    from soundbench.augment.waveform_batch import BatchWaveformAugment
+    with pytest.raises(ValueError, match="empty"):
+        BatchWaveformAugment([], 8000)
+
+
+def test_batch_augmentation_runs_in_training_steps_only():
+    from soundbench.training.module import AudioClassifier
+    calls = []
+
+    class Recorder(torch.nn.Module):
+        def forward(self, windows):
+            calls.append(windows.shape)
+            return windows * 0.5
+
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(100, 3))
+    module = AudioClassifier(torch.nn.Identity(), model, torch.optim.SGD, ("a", "b", "c"), waveform_batch=Recorder())
+    windows, labels = torch.randn(4, 100), torch.tensor([0, 1, 2, 0])
+    module.training_step((windows, labels), 0)
+    assert calls == [torch.Size([4, 100])]
+    module(windows)  # evaluation and prediction go through forward: never augmented
+    assert len(calls) == 1

@@ -25,7 +25,10 @@ from soundbench.models.registry import check_front_end
 #: the checkpoint key holding the training run's resolved config (plain containers only, so
 #: ``weights_only`` loading reads it)
 CONFIG_KEY = "soundbench_config"
-NO_AUGMENT = {"waveform": None, "specaugment": None, "mixup": None}
+#: the augmentation levels (conf/augment): offline, per window in the loader, per batch on
+#: the training device, on features, on batches of features
+AUGMENT_LEVELS = ("prerender", "waveform", "waveform_batch", "specaugment", "mixup")
+NO_AUGMENT = dict.fromkeys(AUGMENT_LEVELS)
 
 
 @dataclass
@@ -33,7 +36,7 @@ class Experiment:
     cfg: DictConfig
     frontend: FrontEnd
     datamodule: AudioDataModule
-    augment: dict              # waveform / specaugment / mixup (None where off)
+    augment: dict              # each of AUGMENT_LEVELS: the built augmentation, or None where off
 
     @classmethod
     def from_config(cls, cfg: DictConfig, augment: bool = True, **data) -> Experiment:
@@ -45,10 +48,13 @@ class Experiment:
         except (KeyError, ValueError) as error:
             raise ConfigError(error.args[0]) from None
         corpus = instantiate(cfg.dataset, _convert_="all")
-        augments = instantiate(cfg.augment, _convert_="all") if augment and cfg.get("augment") else NO_AUGMENT
+        augments = dict(NO_AUGMENT)
+        if augment and cfg.get("augment"):
+            augments.update(instantiate(cfg.augment, _convert_="all"))
         datamodule = AudioDataModule(corpus, frontend.sample_rate, frontend.window_samples,
                                      frontend.window_hop_samples, seed=cfg.get("seed", 0),
-                                     waveform_augment=augments["waveform"], **{**cfg.get("data", {}), **data})
+                                     waveform_augment=augments["waveform"], prerender=augments["prerender"],
+                                     **{**cfg.get("data", {}), **data})
         return cls(cfg, frontend, datamodule, augments)
 
     @classmethod

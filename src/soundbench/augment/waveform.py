@@ -35,10 +35,10 @@ class WaveformAugment:
         random.seed(int(entropy[0]))
         np.random.seed(int(entropy[1]))
         out = self.compose(samples=np.ascontiguousarray(window, dtype=np.float32), sample_rate=sample_rate)
-        return _fit_length(out, len(window))
+        return fit_length(out, len(window))
 
 
-def _fit_length(samples: np.ndarray, length: int) -> np.ndarray:
+def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
     if len(samples) >= length:
         return samples[:length]
     return np.pad(samples, (0, length - len(samples)))

@@ -8,6 +8,7 @@ here: the front end runs inside the model step, on whatever device trains.
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from soundbench.augment.prerender import ClipSource, DeformedClips, PrerenderedDeformations, read_variant
 from soundbench.augment.waveform import WaveformAugment
 from soundbench.data.audio import read_audio
 from soundbench.data.cache import build_cache, read_cached
@@ -53,13 +55,16 @@ def decode_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4
 
 class RandomWindows(Dataset):
     """Training set: ``windows_per_clip`` windows per clip per epoch, each at a random offset.
-    Offsets come from (seed, epoch, item), so they do not depend on workers or batch order."""
+    Offsets come from (seed, epoch, item), so they do not depend on workers or batch order.
+    With ``deformed`` (one store file per clip, see :mod:`soundbench.augment.prerender`)
+    each window is cut from the clip or from one of its pre-rendered variants, drawn alike."""
 
     def __init__(self, clips: list[torch.Tensor], labels: np.ndarray, window: int,
-                 windows_per_clip: int, seed: int, augment: WaveformAugment | None = None, sample_rate: int = 0):
+                 windows_per_clip: int, seed: int, augment: WaveformAugment | None = None, sample_rate: int = 0,
+                 deformed: DeformedClips | None = None):
         self.clips, self.labels, self.window = clips, labels, window
         self.windows_per_clip, self.seed, self.epoch = windows_per_clip, seed, 0
-        self.augment, self.sample_rate = augment, sample_rate
+        self.augment, self.sample_rate, self.deformed = augment, sample_rate, deformed
 
     def __len__(self) -> int:
         return len(self.clips) * self.windows_per_clip
@@ -69,7 +74,12 @@ class RandomWindows(Dataset):
         clip = self.clips[clip_id]
         rng = np.random.default_rng([self.seed, self.epoch, item])
         start = int(rng.integers(0, max(1, clip.shape[0] - self.window + 1)))
-        window = window_at(clip, start, self.window)
+        variant = self.deformed.draw(rng) if self.deformed is not None else None
+        if variant is None:
+            window = window_at(clip, start, self.window)
+        else:
+            window = pad_to(torch.from_numpy(read_variant(self.deformed.paths[clip_id], variant, start, self.window)),
+                            self.window)
         if self.augment is not None:
             window = torch.from_numpy(self.augment(window.numpy(), self.sample_rate, [self.seed, self.epoch, item]))
         return window, int(self.labels[clip_id])
@@ -95,13 +105,15 @@ class AudioDataModule(L.LightningDataModule):
     def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
                  batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
                  eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None,
-                 cache_dir: str | None = None, bad_clips: str = "warn", min_clip_fraction: float = 0.5):
+                 cache_dir: str | None = None, bad_clips: str = "warn", min_clip_fraction: float = 0.5,
+                 prerender: PrerenderedDeformations | None = None):
         super().__init__()
         self.corpus = corpus
         self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size or 4 * batch_size
         self.num_workers, self.windows_per_clip, self.seed = num_workers, windows_per_clip, seed
         self.waveform_augment = waveform_augment  # training windows only
+        self.prerender = prerender  # deformed copies of the training clips, rendered once
         self.cache_dir = cache_dir  # decoded-audio cache (soundbench.data.cache); None: decode every run
         self.bad_clips, self.min_clip_fraction = bad_clips, min_clip_fraction  # see soundbench.data.clip_check
         self.clip_problems = ClipProblems()  # of the splits decoded so far
@@ -141,9 +153,20 @@ class AudioDataModule(L.LightningDataModule):
             labels = part.table["label"].to_numpy()
             self.datasets[name] = (
                 RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed,
-                              self.waveform_augment, self.sample_rate)
+                              self.waveform_augment, self.sample_rate, self._deformed(part, clips))
                 if name == "train" else AllWindows(clips, labels, self.window, self.hop)
             )
+
+    def _deformed(self, part: ClipIndex, clips: list[torch.Tensor]) -> DeformedClips | None:
+        """The training clips' pre-rendered variants (rendered now where missing)."""
+        if self.prerender is None:
+            return None
+        root = os.path.commonpath(list(self.index.table["path"]))  # the dataset's: names shared by all folds
+        t = part.table
+        sources = [ClipSource(f"{os.path.relpath(path, root)}|{start:.6f}|{duration}", path, clip.numpy())
+                   for path, start, duration, clip in zip(t["path"], t["start"], t["duration"], clips)]
+        paths = self.prerender.render(sources, self.seed, self.sample_rate)
+        return DeformedClips(paths, self.prerender.variants, self.prerender.keep_original)
 
     def build_cache(self) -> Path:
         """Decode the whole dataset into the cache once (no-op when it is there)."""

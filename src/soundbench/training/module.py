@@ -17,10 +17,10 @@ from soundbench.experiment import CONFIG_KEY
 class AudioClassifier(L.LightningModule):
     def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
                  class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
-                 mixup: Mixup | None = None, config: dict | None = None):
+                 mixup: Mixup | None = None, config: dict | None = None, waveform_batch: nn.Module | None = None):
         super().__init__()
         self.frontend, self.model = frontend, model
-        self.specaugment, self.mixup = specaugment, mixup
+        self.waveform_batch, self.specaugment, self.mixup = waveform_batch, specaugment, mixup
         self.optimizer_factory = optimizer
         self.class_names, self.voting = tuple(class_names), voting
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
@@ -39,6 +39,8 @@ class AudioClassifier(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         windows, labels = batch
+        if self.waveform_batch is not None:
+            windows = self.waveform_batch(windows)
         features = self.frontend(windows)
         targets = labels
         if self.specaugment is not None:

@@ -42,7 +42,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     model = experiment.build_model(len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
                              specaugment=augment["specaugment"], mixup=augment["mixup"],
-                             config=experiment.resolved_config())
+                             waveform_batch=augment["waveform_batch"], config=experiment.resolved_config())
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it

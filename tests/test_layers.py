@@ -30,7 +30,8 @@ LAYERS = {
                           "plots", "evaluation", "voting", "run_folder"},
     "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
                              "models", "plots", "evaluation", "voting", "run_folder"},
-    "soundbench.training": {"experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
+    # training: distillation loads its teacher as deploy and predict load a trained model
+    "soundbench.training": {"artifacts", "experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
                             "config_check"},
 }
 HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")

@@ -16,7 +16,12 @@ class Mixup:
         self.beta = torch.distributions.Beta(torch.tensor(float(alpha)), torch.tensor(float(alpha)))
 
     def __call__(self, x: torch.Tensor, labels: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
-        lam = self.beta.sample().to(x.device)
-        perm = torch.randperm(x.shape[0], device=x.device)
-        targets = F.one_hot(labels, n_classes).float()
-        return lam * x + (1 - lam) * x[perm], lam * targets + (1 - lam) * targets[perm]
+        mix = self.draw(x.shape[0], x.device)
+        return mix(x), mix(F.one_hot(labels, n_classes).float())
+
+    def draw(self, batch_size: int, device: torch.device | str = "cpu"):
+        """One batch's mixing, to apply alike to inputs, targets and anything else per example
+        (a distillation teacher's soft targets)."""
+        lam = self.beta.sample().to(device)
+        perm = torch.randperm(batch_size, device=device)
+        return lambda t: lam * t + (1 - lam) * t[perm]

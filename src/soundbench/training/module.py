@@ -12,16 +12,19 @@ from torch import nn
 from soundbench.augment.batch import Mixup
 from soundbench.evaluation import ClipResults, evaluate_windows
 from soundbench.experiment import CONFIG_KEY
+from soundbench.training.distill import Teacher
 
 
 class AudioClassifier(L.LightningModule):
     def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
                  class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
-                 mixup: Mixup | None = None, config: dict | None = None, waveform_batch: nn.Module | None = None):
+                 mixup: Mixup | None = None, config: dict | None = None, waveform_batch: nn.Module | None = None,
+                 scheduler: Callable | None = None, teacher: Teacher | None = None):
         super().__init__()
         self.frontend, self.model = frontend, model
         self.waveform_batch, self.specaugment, self.mixup = waveform_batch, specaugment, mixup
-        self.optimizer_factory = optimizer
+        self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
+        self.teacher = teacher  # distillation (soundbench.training.distill); not a submodule
         self.class_names, self.voting = tuple(class_names), voting
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.test_results: ClipResults | None = None
@@ -41,18 +44,28 @@ class AudioClassifier(L.LightningModule):
         windows, labels = batch
         if self.waveform_batch is not None:
             windows = self.waveform_batch(windows)
+        # the teacher sees the same (augmented) sound, through its own front end
+        teacher_probs = self.teacher.soft_targets(windows) if self.teacher is not None else None
         features = self.frontend(windows)
         targets = labels
         if self.specaugment is not None:
             features = self.specaugment(features)
         if self.mixup is not None:
-            features, targets = self.mixup(features, labels, len(self.class_names))
+            mix = self.mixup.draw(features.shape[0], features.device)
+            features, targets = mix(features), mix(F.one_hot(labels, len(self.class_names)).float())
+            teacher_probs = mix(teacher_probs) if teacher_probs is not None else None
         logits = self.model(features)
         loss = F.cross_entropy(logits, targets)  # accepts class indices or mixup's soft targets
+        if teacher_probs is not None:
+            loss = self.teacher.loss(logits, teacher_probs, loss)
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
         self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True,
                  sync_dist=True)
         return loss
+
+    def on_fit_start(self) -> None:
+        if self.teacher is not None:
+            self.teacher.to(self.device)
 
     def on_train_epoch_start(self) -> None:
         datamodule = getattr(self.trainer, "datamodule", None)
@@ -100,4 +113,8 @@ class AudioClassifier(L.LightningModule):
         groups = [{"params": rest, "weight_decay": 0.0}]
         if l2_params:
             groups.append({"params": l2_params, "weight_decay": getattr(self.model, "l2", 0.0)})
-        return self.optimizer_factory(groups)
+        optimizer = self.optimizer_factory(groups)
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer, total_steps=int(self.trainer.estimated_stepping_batches))
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}

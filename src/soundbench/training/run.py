@@ -20,6 +20,7 @@ from soundbench.models.checkpoint import check_resumable
 from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, DatasetRecord, artifact_location,
                                        config_hash, ensure_experiment, git_commit, log_dataset_input, log_run_setup,
                                        log_test_results, owner_tags, resumed_run_id, source_tags)
+from soundbench.training.distill import Teacher
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,9 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     model = experiment.build_model(len(class_names))
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
                              specaugment=augment["specaugment"], mixup=augment["mixup"],
-                             waveform_batch=augment["waveform_batch"], config=experiment.resolved_config())
+                             waveform_batch=augment["waveform_batch"], config=experiment.resolved_config(),
+                             scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+                             teacher=_teacher(cfg, frontend.sample_rate, class_names))
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
@@ -102,6 +105,14 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     }
     _print_summary(summary, cfg, logger, best)
     return summary
+
+
+def _teacher(cfg: DictConfig, sample_rate: int, class_names: tuple[str, ...]) -> Teacher | None:
+    settings = cfg.get("distill") or {}
+    if not settings.get("teacher"):
+        return None
+    tracking_uri = cfg.logger.tracking_uri if cfg.get("logger") else None
+    return Teacher.load(settings.teacher, sample_rate, class_names, settings.temperature, settings.alpha, tracking_uri)
 
 
 def experiment_name(cfg: DictConfig, dataset_name: str) -> str:

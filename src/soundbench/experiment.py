@@ -31,6 +31,14 @@ AUGMENT_LEVELS = ("prerender", "waveform", "waveform_batch", "specaugment", "mix
 NO_AUGMENT = dict.fromkeys(AUGMENT_LEVELS)
 
 
+def check_pairing(model: str, front_end: str) -> None:
+    """Refuse a model that cannot take the front end's output, as a config error."""
+    try:
+        check_front_end(model, front_end)
+    except (KeyError, ValueError) as error:
+        raise ConfigError(error.args[0]) from None
+
+
 @dataclass
 class Experiment:
     cfg: DictConfig
@@ -39,14 +47,15 @@ class Experiment:
     augment: dict              # each of AUGMENT_LEVELS: the built augmentation, or None where off
 
     @classmethod
-    def from_config(cls, cfg: DictConfig, augment: bool = True, **data) -> Experiment:
+    def from_config(cls, cfg: DictConfig, augment: bool = True, frontend: FrontEnd | None = None,
+                    **data) -> Experiment:
         """``augment=False`` leaves training augmentation off (deploy, export, caching);
-        ``data`` overrides entries of ``cfg.data`` (e.g. ``num_workers``)."""
-        frontend = instantiate(cfg.features, _convert_="all")
-        try:  # before any data is read or any model is built
-            check_front_end(cfg.model.name, frontend.name)
-        except (KeyError, ValueError) as error:
-            raise ConfigError(error.args[0]) from None
+        ``frontend``: a given front end instead of ``cfg.features`` (an embedding backbone's
+        own, which the caller checks against it); ``data`` overrides entries of ``cfg.data``
+        (e.g. ``num_workers``)."""
+        if frontend is None:
+            frontend = instantiate(cfg.features, _convert_="all")
+            check_pairing(cfg.model.name, frontend.name)  # before any data is read or model built
         corpus = instantiate(cfg.dataset, _convert_="all")
         augments = dict(NO_AUGMENT)
         if augment and cfg.get("augment"):

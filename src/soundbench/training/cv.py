@@ -24,7 +24,8 @@ from soundbench.config_check import ConfigError, check_config
 from soundbench.plots import plot_confusion_matrix
 from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, DatasetRecord, artifact_location, close_orphaned_runs,
                                         config_hash, ensure_experiment, log_dataset_input, owner_tags, source_tags)
-from soundbench.training.run import dataset_record, experiment_name, run
+from soundbench.training.mlflow_run import dataset_record, experiment_name
+from soundbench.training.run import run
 
 CV_HASH_TAG = "soundbench.cv_hash"
 SEED_TAG = "soundbench.seed"

@@ -9,18 +9,17 @@ import time
 from pathlib import Path
 
 import lightning as L
-from lightning.pytorch.utilities import rank_zero_only
 from hydra.utils import instantiate
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig
 
 from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, DatasetRecord, artifact_location,
-                                       config_hash, ensure_experiment, git_commit, log_dataset_input, log_run_setup,
-                                       log_test_results, owner_tags, resumed_run_id, source_tags)
+from soundbench.tracking.mlflow import log_test_results
+from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 from soundbench.training.distill import Teacher
+from soundbench.training.embeddings import run_embedding
 from soundbench.training.module import AudioClassifier
 
 log = logging.getLogger(__name__)
@@ -32,6 +31,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     started = time.perf_counter()
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
+    if cfg.model.name == "embedding":  # a frozen backbone + a scikit-learn classifier: no network training
+        return run_embedding(cfg, output_dir, extra_tags)
 
     experiment = Experiment.from_config(cfg)
     corpus, frontend, augment, datamodule = (experiment.corpus, experiment.frontend, experiment.augment,
@@ -56,15 +57,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
     dataset = dataset_record(corpus, datamodule.index, fingerprint,
                              f"training, test fold {corpus.fold}" if corpus.fold else "training")
-    logger = _start_tracking(cfg, run_name, output_dir, tags={
-        "git_commit": git_commit(Path(cfg.paths.root_dir)),
-        "dataset": corpus.name,
-        "dataset_fingerprint": fingerprint,
-        "model": cfg.model.name,
-        "features": frontend.name,
-        CONFIG_HASH_TAG: config_hash(cfg, fingerprint),
-        **(extra_tags or {}),
-    }, metrics={f"model/{k}": v for k, v in cost.items()}, dataset=dataset)
+    logger = start_tracking(cfg, run_name, output_dir, tags=run_tags(cfg, corpus.name, frontend.name, fingerprint, extra_tags),
+                            metrics={f"model/{k}": v for k, v in cost.items()}, dataset=dataset)
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
     trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
@@ -113,65 +107,6 @@ def _teacher(cfg: DictConfig, sample_rate: int, class_names: tuple[str, ...]) ->
         return None
     tracking_uri = cfg.logger.tracking_uri if cfg.get("logger") else None
     return Teacher.load(settings.teacher, sample_rate, class_names, settings.temperature, settings.alpha, tracking_uri)
-
-
-def experiment_name(cfg: DictConfig, dataset_name: str) -> str:
-    return cfg.logger.experiment_name or dataset_name
-
-
-def _make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str | None = None):
-    if not cfg.get("logger"):
-        return None
-    with open_dict(cfg.logger):
-        cfg.logger.experiment_name = experiment_name(cfg, dataset_name)
-        cfg.logger.run_name = cfg.logger.run_name or run_name
-        if "artifact_location" in cfg.logger:
-            cfg.logger.artifact_location = artifact_location(cfg.logger.tracking_uri, cfg.logger.artifact_location)
-    # created here, not lazily by the logger, where parallel jobs would race to create it
-    ensure_experiment(cfg.logger.tracking_uri, cfg.logger.experiment_name, cfg.logger.get("artifact_location"))
-    return instantiate(cfg.logger, run_id=run_id) if run_id else instantiate(cfg.logger)
-
-
-def dataset_record(corpus, index, fingerprint: str, context: str) -> DatasetRecord:
-    """What MLflow's Dataset column shows for a run on ``corpus``. MLflow keeps one record per
-    name and digest, so the profile describes the whole dataset; the run's part of it (its
-    test fold) is the input's context."""
-    profile = {"clips": len(index), "classes": index.n_classes}
-    if corpus.n_folds:
-        profile["folds"] = corpus.n_folds
-    return DatasetRecord(corpus.name, fingerprint, str(Path(corpus.root).resolve()), profile, context)
-
-
-def _start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict[str, str],
-                    metrics: dict[str, float], dataset: DatasetRecord):
-    """The MLflow logger of this run (None with logger=none): a new run with the config,
-    tags and metrics, or, resuming from a checkpoint, the run that wrote it. Its id goes to
-    the run folder (RUN_ID_FILE) so a later resume finds it."""
-    if rank_zero_only.rank != 0:
-        return None  # distributed training: one MLflow run, rank 0's
-    resuming = resumed_run_id(cfg.ckpt_path) if cfg.get("ckpt_path") else None
-    logger = _make_logger(cfg, tags["dataset"], run_name, run_id=resuming)
-    if not logger:
-        return None
-    if resuming:
-        _continue_run(logger, cfg)
-    else:
-        log_run_setup(logger, cfg, hydra_dir=output_dir / ".hydra", tags={**tags, **owner_tags(), **source_tags()})
-        log_dataset_input(logger.experiment, logger.run_id, dataset)
-        logger.log_metrics(metrics)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    (output_dir / RUN_ID_FILE).write_text(logger.run_id + "\n")
-    return logger
-
-
-def _continue_run(logger, cfg: DictConfig) -> None:
-    """The resumed run is RUNNING again, owned by this process; its params stay as logged
-    (check_resumable made sure the model is the same) and the resume is recorded."""
-    client, run_id = logger.experiment, logger.run_id
-    client.update_run(run_id, status="RUNNING")
-    for key, value in {**owner_tags(), "soundbench.resumed_from": str(cfg.ckpt_path)}.items():
-        client.set_tag(run_id, key, value)
-    print(f"Resuming MLflow run {run_id} from {cfg.ckpt_path}")
 
 
 def _progress_bar(cfg: DictConfig) -> bool:

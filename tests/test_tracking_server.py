@@ -74,3 +74,26 @@ def test_a_parallel_job_that_creates_the_experiment_first_is_not_an_error(tmp_pa
 
     monkeypatch.setattr(MlflowClient, "create_experiment", another_job_wins_the_race)
     assert ensure_experiment(uri, "demo", None) == MlflowClient(uri).get_experiment_by_name("demo").experiment_id
+
+
+def test_a_dataset_input_inserted_by_a_parallel_job_first_is_linked_not_fatal():
+    """Two jobs of a sweep log the same new dataset at once; the store's unique key refuses
+    the slower insert (PostgreSQL: UniqueViolation on dataset_pk). Logging retries once."""
+    from mlflow.exceptions import MlflowException
+    from soundbench.tracking.mlflow import DatasetRecord, log_dataset_input
+
+    class RacingClient:
+        def __init__(self, error: str):
+            self.error, self.calls = error, 0
+
+        def log_inputs(self, run_id, datasets):
+            self.calls += 1
+            if self.calls == 1:
+                raise MlflowException(self.error)
+
+    record = DatasetRecord("demo", "0123abcd", "/data/demo", {"clips": 320}, "training")
+    raced = RacingClient('(psycopg2.errors.UniqueViolation) duplicate key value violates unique constraint "dataset_pk"')
+    log_dataset_input(raced, "run", record)
+    assert raced.calls == 2
+    with pytest.raises(MlflowException, match="permission"):
+        log_dataset_input(RacingClient("permission denied"), "run", record)

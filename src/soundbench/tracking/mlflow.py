@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,7 @@ class DatasetRecord:
 def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
     """``record`` as an MLflow dataset input of the run (metadata only: no data is copied)."""
     from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.exceptions import MlflowException
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.entities import DatasetInput, InputTag
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
@@ -114,8 +116,21 @@ def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
             return {**super().to_dict(), "profile": json.dumps(record.profile)}
 
     dataset = ClipIndexDataset(resolve_dataset_source(record.source), name=record.name, digest=record.digest)
-    client.log_inputs(run_id, datasets=[DatasetInput(dataset._to_mlflow_entity(),
-                                                     tags=[InputTag(MLFLOW_DATASET_CONTEXT, record.context)])])
+    inputs = [DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, record.context)])]
+    try:
+        client.log_inputs(run_id, datasets=inputs)
+    except MlflowException as error:
+        # parallel jobs (a sweep's SLURM array) insert the same new dataset at once: the store's
+        # unique key refuses the slower one; the record is there now, so logging again links it
+        if not _is_duplicate_key(error):
+            raise
+        time.sleep(0.5)
+        client.log_inputs(run_id, datasets=inputs)
+
+
+def _is_duplicate_key(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(s in text for s in ("unique constraint", "uniqueviolation", "duplicate key", "integrityerror"))
 
 
 def artifact_location(tracking_uri: str, configured: str | None) -> str | None:

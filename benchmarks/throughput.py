@@ -17,6 +17,7 @@ import argparse
 import itertools
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import torch
@@ -47,7 +48,9 @@ def train_steps(module, optimizer, batches) -> float:
 
 
 def measure(model_name: str, augment: str, args, render_dir: Path) -> dict:
-    cfg = compose([f"model={model_name}", f"features={model_entry(model_name).recommended}", f"augment={augment}",
+    front_end = model_entry(model_name).recommended
+    no_masks = ["augment.specaugment=null"] if front_end == "waveform" and augment in ("basic", "strong") else []
+    cfg = compose([f"model={model_name}", f"features={front_end}", f"augment={augment}", *no_masks,
                    "dataset=demo", f"dataset.root={args.demo_root}", f"paths.data_dir={render_dir}"])
     experiment = Experiment.from_config(cfg, batch_size=args.batch_size, num_workers=args.workers, windows_per_clip=16)
     dm, aug = experiment.datamodule, experiment.augment
@@ -76,6 +79,7 @@ def main():
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--demo-root", type=Path, default=ROOT / "data" / "demo")
     args = parser.parse_args()
+    warnings.filterwarnings("ignore", message=".*self.trainer.*")  # training_step outside a Trainer: no logging
     torch.manual_seed(0)
     print(f"torch threads {torch.get_num_threads()}, batch {args.batch_size}, {args.steps} steps, "
           f"workers={args.workers}; setup = decoding + pre-rendering, once per run")

@@ -239,3 +239,12 @@ def test_batch_augmentation_runs_in_training_steps_only():
     assert calls == [torch.Size([4, 100])]
     module(windows)  # evaluation and prediction go through forward: never augmented
     assert len(calls) == 1
+
+
+def test_specaugment_on_waveform_features_is_refused_before_any_data_is_read():
+    from soundbench.config_check import ConfigError
+    cfg = compose_config(["model=cnn1d", "features=waveform", "augment=strong", "dataset.root=/nonexistent"])
+    with pytest.raises(ConfigError, match="augment.specaugment=null"):
+        Experiment.from_config(cfg)
+    Experiment.from_config(compose_config(["model=cnn1d", "features=waveform", "augment=strong",
+                                           "augment.specaugment=null", "dataset.root=/nonexistent"]))

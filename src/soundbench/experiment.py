@@ -59,6 +59,9 @@ class Experiment:
         corpus = instantiate(cfg.dataset, _convert_="all")
         augments = dict(NO_AUGMENT)
         if augment and cfg.get("augment"):
+            if cfg.augment.get("specaugment") and len(frontend.output_shape()) != 3:  # before any data is read
+                raise ConfigError(f"augment.specaugment masks spectrograms; features={frontend.name} gives waveform "
+                                  "windows: add augment.specaugment=null")
             augments.update(instantiate(cfg.augment, _convert_="all"))
         datamodule = AudioDataModule(corpus, frontend.sample_rate, frontend.window_samples,
                                      frontend.window_hop_samples, seed=cfg.get("seed", 0),

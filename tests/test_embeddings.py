@@ -8,7 +8,6 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-from omegaconf import OmegaConf
 
 from soundbench.config_check import ConfigError
 from soundbench.training.embeddings import _evaluate, _candidates, fit_classifier

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -55,7 +56,6 @@ class Backbone:
             raise ConfigError("model=embedding needs model.backbone=<MLflow run id | training .ckpt | "
                               f"architecture ({', '.join(list_models())}) with model.backbone_args.weights>")
         if source in list_models():
-            from hydra.utils import instantiate
             frontend = instantiate(cfg.features, _convert_="all")
             check_pairing(source, frontend.name)
             args = dict(cfg.model.get("backbone_args") or {})

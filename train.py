@@ -1,6 +1,7 @@
 """Train and test one configuration: `python train.py model=sbcnn features=logmel dataset=esc50`,
 or every fold of it: `python train.py cv=all`."""
 
+import json
 import os
 from pathlib import Path
 
@@ -20,10 +21,16 @@ def main(cfg: DictConfig) -> float:
     from soundbench.training.cv import run_cv
     from soundbench.training.run import run
 
-    output_dir = HydraConfig.get().runtime.output_dir
-    if cfg.cv.folds:
-        return run_cv(cfg, output_dir)["cv/test_clip_acc_mean"]
-    return run(cfg, output_dir).get("test/clip_acc", float("nan"))  # the value sweepers optimise
+    output_dir = Path(HydraConfig.get().runtime.output_dir)
+    summary = run_cv(cfg, output_dir) if cfg.cv.folds else run(cfg, output_dir)
+    # the numbers of this job for whoever launched it (a search reads test accuracy and run id here)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "summary.json").write_text(json.dumps(
+        {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}, indent=2))
+    metric = cfg.get("optimized_metric") or ("cv/test_clip_acc_mean" if cfg.cv.folds else "test/clip_acc")
+    if metric not in summary and summary:  # a helper rank of distributed training returns nothing
+        raise KeyError(f"optimized_metric={metric}: this run reports {sorted(k for k in summary if '/' in k)}")
+    return summary.get(metric, float("nan"))  # the value sweepers optimise
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ HOST_TAG, PID_TAG = "soundbench.host", "soundbench.pid"
 RUN_ID_FILE = "mlflow_run_id"
 #: config parts that do not change what is trained or measured (a resumed run trains
 #: the same thing as the one it resumes)
-UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path")
+UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path", "target", "optimized_metric", "parent_run")
 
 
 #: keys below the top level that say where or how fast, not what: the data is identified by

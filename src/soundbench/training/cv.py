@@ -53,6 +53,8 @@ def run_cv(cfg: DictConfig, output_dir: str | Path) -> dict:
     features = instantiate(cfg.features, _convert_="all").name
     parent = _parent_run(client, experiment_id, cv_hash, f"cv-{cfg.model.name}-{features}-{corpus.name}",
                          dataset_record(corpus, index, fingerprint, f"cross-validation, folds {folds}"))
+    if cfg.get("parent_run"):  # cross-validating a search's trial: nest under the search
+        client.set_tag(parent, PARENT_TAG, cfg.parent_run)
     job_hashes = {job: config_hash(_with_fold(cfg, *job), fingerprint) for job in jobs}
     # runs of this configuration left RUNNING by a killed process (under this parent or an older one)
     orphans = close_orphaned_runs(client, experiment_id, f"tags.`{PARENT_TAG}` = '{parent}'") + [

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import lightning as L
 from hydra.utils import instantiate
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig
 
 from soundbench.config_check import check_config
@@ -54,6 +55,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     run_name = f"{cfg.model.name}-{frontend.name}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     if len((cfg.get("cv") or {}).get("seeds") or []) > 1:  # one of several seeds of a CV fold
         run_name += f"-seed{cfg.seed}"
+    if cfg.get("parent_run"):  # a search's trial nests under the search's MLflow run
+        extra_tags = {MLFLOW_PARENT_RUN_ID: cfg.parent_run, **(extra_tags or {})}
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
     dataset = dataset_record(corpus, datamodule.index, fingerprint,
                              f"training, test fold {corpus.fold}" if corpus.fold else "training")
@@ -88,13 +91,16 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         log_test_results(logger, results, salience, best, title=f"{run_name} (test, clip level)")
         logger.finalize("success")
 
+    best_score = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
     summary = {
+        "val/clip_acc": float(best_score) if best_score is not None else float("nan"),  # what selected the checkpoint
         "test/clip_acc": results.accuracy,
         "test/window_acc": results.window_accuracy,
         "chance": 1.0 / len(class_names),
         "confusion": results.confusion(),
         "class_names": class_names,
         "run_id": logger.run_id if logger else "",
+        "checkpoint": best,
         "seconds": time.perf_counter() - started,
     }
     _print_summary(summary, cfg, logger, best)

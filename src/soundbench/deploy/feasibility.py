@@ -1,0 +1,154 @@
+"""Does an *untrained* configuration fit a board and keep up with a live stream? The check a
+hardware-aware search runs before it spends a training run on a trial (seconds, no data).
+
+Sizes and time do not depend on the weights' values: the model is built, exported and
+quantized like a trained one (calibrated on a few standard-normal windows, the distribution
+of per-window standardised features), then the deploy check's own pieces measure it: the
+memory plan with the kernels' scratch, the MACC count, the kernels' cycles per MACC, and the
+front end on the device (its tables, buffers and cycles, measured in QEMU once per front-end
+geometry when the Arm toolchain is installed). The full deploy of a trained model
+(``soundbench.deploy.run``) then proves the fit with the linker.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from torch import nn
+
+from soundbench.artifacts.onnx_export import OPSET, export_onnx
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported, build_stream_firmware, run_stream
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.kernels import plan_kernels, scratch_by_node
+from soundbench.deploy.latency import CORTEX_M4_COREMARK_PER_MHZ, KERNEL_CYCLES_PER_MACC_M4, layer_cycles_estimate
+from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.targets import Target
+from soundbench.features.frontends import FrontEnd
+
+#: standard-normal windows the int8 ranges are calibrated on: enough for sizes and cycles
+CALIBRATION_WINDOWS = 4
+#: cycles per window hop of the thesis log-mel (n_fft 1024, hop 512, 60 mels, 31 frames),
+#: measured in QEMU (README "Deploying"); scaled by n_fft·log2(n_fft) without the toolchain
+REFERENCE_FRONT_END = (1024, 127_600 + 116_800)
+
+
+@dataclass(frozen=True)
+class FrontEndCycles:
+    cycles_per_window_hop: float    # Cortex-M4 cycles: the frames of one window hop + the window's own work
+    source: str
+
+
+@dataclass(frozen=True)
+class Feasibility:
+    """Flash, RAM and time of a configuration's int8 model + device front end on a target."""
+    target: str
+    n_parameters: int
+    macc: int
+    flash_bytes: int          # int8 weights + front-end tables
+    ram_bytes: int            # planned arena + front-end buffers + stack
+    flash_budget: int
+    ram_budget: int
+    model_ms: float           # per window, MACC × the kernels' cycles/MACC
+    frontend_ms: float        # per window hop
+    window_hop_ms: float
+    max_duty_cycle: float
+    frontend_source: str
+    seconds: float            # what the check took
+
+    @property
+    def latency_ms(self) -> float:
+        """Compute per window hop: front end + network."""
+        return self.model_ms + self.frontend_ms
+
+    @property
+    def duty_cycle(self) -> float:
+        return self.latency_ms / self.window_hop_ms
+
+    @property
+    def reason(self) -> str | None:
+        """Why the configuration is rejected, or None when it fits and keeps up."""
+        problems = []
+        if self.flash_bytes > self.flash_budget:
+            problems.append(f"flash {self.flash_bytes / 1024:.1f} KiB > budget {self.flash_budget / 1024:.0f} KiB")
+        if self.ram_bytes > self.ram_budget:
+            problems.append(f"RAM {self.ram_bytes / 1024:.1f} KiB > budget {self.ram_budget / 1024:.0f} KiB")
+        if self.duty_cycle >= self.max_duty_cycle:
+            problems.append(f"duty cycle {self.duty_cycle:.0%} >= {self.max_duty_cycle:.0%} "
+                            f"({self.latency_ms:.0f} ms per {self.window_hop_ms:.0f} ms hop)")
+        return "; ".join(problems) or None
+
+    @property
+    def feasible(self) -> bool:
+        return self.reason is None
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "latency_ms": self.latency_ms, "duty_cycle": self.duty_cycle,
+                "feasible": self.feasible, "reason": self.reason}
+
+
+class FrontEndCosts:
+    """Front-end cycles per window hop, measured once per device front-end geometry."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self._measured: dict[tuple, FrontEndCycles] = {}
+
+    def __call__(self, device: DeviceFrontEnd, target: Target) -> FrontEndCycles:
+        key = (device.sample_rate, device.n_fft, device.hop, device.n_mels, device.n_mfcc, device.window_frames,
+               device.window_hop_frames, device.normalize)
+        if key not in self._measured:
+            self._measured[key] = self._measure(device, target)
+        return self._measured[key]
+
+    def _measure(self, device: DeviceFrontEnd, target: Target) -> FrontEndCycles:
+        missing = codegen.toolchain_missing() or emulator.emulator_missing()
+        if missing:
+            n_fft, cycles = REFERENCE_FRONT_END
+            scaled = cycles * device.window_hop_frames / 2 * (device.n_fft * np.log2(device.n_fft)) / (
+                n_fft * np.log2(n_fft))
+            return FrontEndCycles(scaled, "scaled from the measured thesis log-mel by n_fft·log2(n_fft) "
+                                          f"(not measured: {missing})")
+        # seeded noise, one window and a few window hops long: the cycles hardly depend on the signal
+        samples = (device.window_frames - 1 + 4 * device.window_hop_frames) * device.hop + device.n_fft
+        pcm = (np.random.default_rng(0).standard_normal(samples) * 3000).astype(np.int16)
+        with tempfile.TemporaryDirectory(prefix="sb-frontend-") as work:
+            run = run_stream(build_stream_firmware(device, target, self.root, work).elf, pcm, device, self.root, work)
+        return FrontEndCycles(device.window_hop_frames * run.cycles_per_hop + run.cycles_per_window,
+                              "measured in QEMU on noise (Cortex-M4 timing)")
+
+
+def check_untrained(model: nn.Module, frontend: FrontEnd, target: Target, max_duty_cycle: float,
+                    front_end_costs: FrontEndCosts, cycles_per_macc_m4: dict[str, float] | None = None,
+                    opset: int = OPSET) -> Feasibility:
+    """Export and quantize ``model`` (untrained: its sizes are what matter) for ``frontend``'s
+    windows and check it, with the front end on the device, against ``target``."""
+    started = time.perf_counter()
+    device = DeviceFrontEnd.of(frontend.eval())  # FrontEndNotSupported names the setting
+    input_shape = frontend.output_shape()
+    calibration = np.random.default_rng(0).standard_normal((CALIBRATION_WINDOWS, *input_shape)).astype(np.float32)
+    with tempfile.TemporaryDirectory(prefix="sb-feasibility-") as work:
+        float_path = export_onnx(model.eval(), input_shape, Path(work) / "model.onnx", opset)
+        graph = Graph(quantize_int8(float_path, Path(work) / "model_int8.onnx", calibration))
+    layers = plan_kernels(graph)
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
+    memory = device.memory()
+    fe_ram = memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= footprint.ram_bytes)
+    flash, ram = (budget.need for budget in footprint.budgets(target, memory.table_bytes, fe_ram))
+    core_scale = CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz
+    model_cycles = sum(layer_cycles_estimate(layers, footprint.layers,
+                                             {**KERNEL_CYCLES_PER_MACC_M4, **(cycles_per_macc_m4 or {})}).values())
+    fe = front_end_costs(device, target)
+    to_ms = core_scale / (target.cpu_mhz * 1e3)
+    return Feasibility(target.name, footprint.n_parameters, footprint.macc, flash, ram, target.flash_budget,
+                       target.ram_budget, model_cycles * to_ms, fe.cycles_per_window_hop * to_ms,
+                       frontend.window_hop_samples / frontend.sample_rate * 1e3, max_duty_cycle, fe.source,
+                       time.perf_counter() - started)
+
+
+__all__ = ["Feasibility", "FrontEndCosts", "FrontEndNotSupported", "check_untrained"]

@@ -1,0 +1,64 @@
+"""After the search, for the Pareto front only: every fold (``final.cv``) and the full deploy
+check (``final.deploy``: int8 accuracy, the linker's verdict on front end + model, cycles in
+QEMU), which proves that no member of the reported front breaks the budget on the board."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from soundbench.artifacts.trained import load_trained
+from soundbench.deploy.results import DeployReport
+from soundbench.deploy.run import DeploySettings, deploy
+from soundbench.deploy.targets import Target
+from soundbench.search.run import JobOutcome, SearchResult
+from soundbench.search.trials import TrialRecord
+
+#: the overrides that turn a trial into its cross-validation (train.py returns the CV mean)
+CV_OVERRIDES = ["cv=all", "optimized_metric=cv/test_clip_acc_mean"]
+
+
+def cross_validate_front(result: SearchResult, launch: Callable[[list[list[str]]], list[JobOutcome]],
+                         log: Callable[[str], None] = print) -> None:
+    """Each front member over every fold: its CV mean of test accuracy."""
+    front = result.front
+    if not front:
+        return
+    log(f"cross-validating the {len(front)} trial(s) of the front: {', '.join(str(t.number) for t in front)}")
+    for trial, outcome in zip(front, launch([[*t.overrides, *CV_OVERRIDES] for t in front])):
+        if outcome.error is None:
+            trial.cv_test_accuracy = outcome.val_accuracy  # the value train.py returned: the CV mean
+        else:
+            log(f"trial {trial.number}: cross-validation failed: {outcome.error}")
+
+
+def deploy_front(result: SearchResult, target: Target, max_duty_cycle: float, settings: DeploySettings,
+                 root: Path, out_dir: Path, tracking_uri: str | None, log: Callable[[str], None] = print) -> None:
+    for trial in result.front:
+        source = trial.run_id or trial.checkpoint
+        if not source:
+            trial.deployed = {"skipped": "the run left neither an MLflow run nor a checkpoint"}
+            continue
+        log(f"deploying trial {trial.number} ({source}) on {target.name}")
+        report = deploy(load_trained(source, tracking_uri), target, out_dir / f"trial{trial.number}", root, settings)
+        trial.deployed = deployed_summary(report, max_duty_cycle, out_dir / f"trial{trial.number}")
+
+
+def deployed_summary(report: DeployReport, max_duty_cycle: float, folder: Path) -> dict:
+    """Does the trained, deployed model keep the promise its check made before training?"""
+    budgets = {b.what.split(" ")[0]: b for b in report.footprint.int8.budgets}
+    linked = [r.linker_fits for r in (report.firmware, report.front_end) if r is not None and r.linker_fits is not None]
+    fits = report.footprint.int8.fits and all(linked) and report.latency.duty_cycle < max_duty_cycle
+    return {"fits": fits, "flash_kib": budgets["flash"].need / 1024, "ram_kib": budgets["RAM"].need / 1024,
+            "duty_cycle": report.latency.duty_cycle, "latency_source": report.latency.cycles_per_macc_source,
+            "linker": _linker_verdict(linked, report.firmware.skipped), "int8_test_accuracy": report.accuracy.int8, "report": str(folder / "report.md")}
+
+
+def _linker_verdict(linked: list[bool], skipped: str | None) -> str:
+    if not linked:
+        return f"not linked ({skipped})"
+    return "linked into the budget" if all(linked) else "does NOT link into the budget"
+
+
+def deploy_command(trial: TrialRecord, target: Target) -> str:
+    return f"python -m soundbench.deploy run={trial.run_id or trial.checkpoint} target={target.name}"

@@ -1,0 +1,139 @@
+"""A search's results for people: the trials table (CSV and markdown), the Pareto plots
+(validation accuracy against latency and against RAM, every trial shown, rejected ones at
+the budget line), report.md with the front and the winner's deploy command, and all of it
+on the sweep's MLflow parent run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from soundbench.deploy.targets import Target  # noqa: E402
+from soundbench.search.run import SearchResult  # noqa: E402
+from soundbench.search.trials import TrialRecord  # noqa: E402
+
+PLOTS = {"latency": ("latency_ms", "compute per window hop on the board (ms, front end + network)"),
+         "ram": ("ram_kib", "RAM (KiB: activations + front-end buffers + stack)")}
+
+
+def write_report(result: SearchResult, target: Target, max_duty_cycle: float, out_dir: Path,
+                 deploy_command: str | None) -> list[Path]:
+    """Writes trials.csv, trials.json, pareto_*.png and report.md to ``out_dir``; returns them."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame([t.row() for t in result.trials])
+    table.to_csv(out_dir / "trials.csv", index=False)
+    (out_dir / "trials.json").write_text(json.dumps([t.to_dict() for t in result.trials], indent=2, default=str))
+    hops = {t.feasibility.window_hop_ms for t in result.trials if t.feasibility}
+    # a latency budget line only when every trial has the same window hop (else it differs per trial)
+    latency_budget = hops.pop() * max_duty_cycle if len(hops) == 1 else None
+    budgets = {"latency": (latency_budget, f"duty cycle {max_duty_cycle:.0%}"),
+               "ram": (target.ram_budget / 1024, f"RAM budget {target.ram_budget // 1024} KiB")}
+    plots = [pareto_plot(result, key, *budgets[key], out_dir / f"pareto_{key}.png") for key in PLOTS]
+    report = out_dir / "report.md"
+    report.write_text(to_markdown(result, target, max_duty_cycle, [p.name for p in plots], deploy_command))
+    return [out_dir / "trials.csv", out_dir / "trials.json", *plots, report]
+
+
+def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_label: str, path: Path) -> Path:
+    """Validation accuracy against one cost: trained trials as dots (the front joined and
+    labelled), rejected ones as crosses along the bottom at their cost."""
+    attr, label = PLOTS[key]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    trained = [t for t in result.trained if t.repeat_of is None]
+    ax.scatter([getattr(t, attr) for t in trained], [t.val_accuracy for t in trained], s=30, color="tab:blue",
+               label="trained trial")
+    rejected = [t for t in result.rejected if t.feasibility and t.repeat_of is None]
+    if rejected:
+        floor = min([t.val_accuracy for t in trained], default=0.0)
+        ax.scatter([getattr(t, attr) for t in rejected], [floor - 0.02] * len(rejected), marker="x",
+                   color="tab:gray", label="rejected before training")
+    front = front_2d(trained, attr)
+    ax.plot([getattr(t, attr) for t in front], [t.val_accuracy for t in front], "k--", linewidth=0.8,
+            label="Pareto front")
+    for t in front:
+        ax.annotate(f"#{t.number} {_model(t)}", (getattr(t, attr), t.val_accuracy), textcoords="offset points",
+                    xytext=(4, 3), fontsize=7)
+    if budget:
+        ax.axvline(budget, color="red", linestyle=":", label=budget_label)
+    ax.set_xscale("log")
+    ax.set_xlabel(label)
+    ax.set_ylabel("validation clip accuracy")
+    ax.set_title(f"{len(trained)} trained, {len(rejected)} rejected before training")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def front_2d(trials: list[TrialRecord], attr: str) -> list[TrialRecord]:
+    """Cheapest first, each more accurate than every cheaper one."""
+    front, best = [], -1.0
+    for t in sorted(trials, key=lambda t: (getattr(t, attr), -t.val_accuracy)):
+        if t.val_accuracy > best:
+            front.append(t)
+            best = t.val_accuracy
+    return front
+
+
+def to_markdown(result: SearchResult, target: Target, max_duty_cycle: float, plots: list[str],
+                deploy_command: str | None) -> str:
+    rejected = [t for t in result.rejected if t.repeat_of is None]
+    checks = [t.feasibility.seconds for t in rejected if t.feasibility]
+    lines = [f"# Hardware-aware search on {target.name} ({target.board})", "",
+             f"Objectives: {', '.join(result.objectives)} (accuracy on the validation fold; latency and memory of "
+             f"the int8 model with the front end on the device). Budget: {target.flash_budget // 1024} KiB flash, "
+             f"{target.ram_budget // 1024} KiB RAM, duty cycle under {max_duty_cycle:.0%}.", "",
+             f"- {len(result.trials)} trials proposed in {result.seconds / 60:.1f} min: {len(result.trained)} trained, "
+             f"{len(rejected)} rejected before training"
+             + (f" ({len(rejected) / max(len(result.trials), 1):.0%}; {sum(checks) / len(checks):.1f} s per check, "
+                f"at most {max(checks):.1f} s)" if checks else "")
+             + f", {sum(t.repeat_of is not None for t in result.trials)} repeats reused, "
+               f"{sum(bool(t.failed) for t in result.trials)} failed", ""]
+    lines += ["## Pareto front", "",
+              "Test accuracy is read for the front's members only, after the search (selecting on it would leak "
+              "the test fold into the choice).", "",
+              "| trial | configuration | val acc | test acc | CV test acc | flash | RAM | latency | duty | deployed |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for t in result.front:
+        fe = t.feasibility
+        lines.append(f"| {t.number} | `{' '.join(t.overrides)}` | {t.val_accuracy:.3f} | {_num(t.test_accuracy)} | "
+                     f"{_num(t.cv_test_accuracy)} | {fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | "
+                     f"{fe.latency_ms:.0f} ms | {fe.duty_cycle:.0%} | {_deployed(t)} |")
+    if result.winner is not None:
+        lines += ["", f"**Winner** (most accurate on validation): trial {result.winner.number}, run "
+                      f"{result.winner.run_id or result.winner.checkpoint}."]
+        if deploy_command:
+            lines += ["", "Deploy it:", "", "```", deploy_command, "```"]
+    lines += ["", *(f"![{p}]({p})" for p in plots), "", "## Every trial", "", "See trials.csv for all columns.", "",
+              "| trial | status | configuration | val acc | RAM | latency | why rejected |", "|---|---|---|---|---|---|---|"]
+    for t in result.trials:
+        lines.append(f"| {t.number} | {t.status}{f' (= {t.repeat_of})' if t.repeat_of is not None else ''} | "
+                     f"`{' '.join(t.overrides)}` | {_num(t.val_accuracy)} | "
+                     f"{f'{t.ram_kib:.1f} KiB' if t.ram_kib else '–'} | "
+                     f"{f'{t.latency_ms:.0f} ms' if t.latency_ms else '–'} | {t.rejected or t.failed or ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def _model(t: TrialRecord) -> str:
+    return next((o.split("=", 1)[1] for o in t.overrides if o.startswith("model=")), "")
+
+
+def _num(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _deployed(t: TrialRecord) -> str:
+    if not t.deployed:
+        return "–"
+    if t.deployed.get("skipped"):
+        return f"not deployed ({t.deployed['skipped']})"
+    return (f"{'fits' if t.deployed['fits'] else 'does NOT fit'} ({t.deployed['linker']}): "
+            f"{t.deployed['ram_kib']:.1f} KiB RAM, {t.deployed['flash_kib']:.1f} KiB flash, "
+            f"duty {t.deployed['duty_cycle']:.0%}, int8 test {t.deployed['int8_test_accuracy']:.3f}")

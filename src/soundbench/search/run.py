@@ -1,0 +1,166 @@
+"""The hardware-aware search loop on Optuna's ask/tell API: every trial is checked against
+the board before it may train (rejected ones are told PRUNED, with the reason, in seconds),
+the feasible ones are trained in batches through the configured Hydra launcher, and the
+study is multi-objective: validation accuracy up, latency per window hop and/or RAM/flash
+down. Test accuracy is read only for the Pareto front, after the search.
+
+Hydra's parts (composing a trial's config, launching jobs) come in as callables, so the loop
+is the same under the sequential, joblib and SLURM launchers and testable without them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import optuna
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+from optuna.trial import TrialState
+
+from soundbench.deploy.feasibility import Feasibility
+from soundbench.search.space import SearchSpace
+from soundbench.search.trials import OBJECTIVES, TrialRecord
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    n_trials: int                  # trials that train (rejected ones do not count)
+    max_rejected: int              # give up after this many rejections in a row
+    n_jobs: int                    # trials launched together (one launcher batch)
+    objectives: tuple[str, ...]    # of OBJECTIVES, "accuracy" first
+
+    def __post_init__(self) -> None:
+        unknown = [o for o in self.objectives if o not in OBJECTIVES]
+        if unknown or not self.objectives or self.objectives[0] != "accuracy":
+            raise ValueError(f"hydra.sweeper.objectives={list(self.objectives)}: start with accuracy, then any of "
+                             f"{[o for o in OBJECTIVES if o != 'accuracy']}")
+        if self.n_trials < 1 or self.n_jobs < 1:
+            raise ValueError("hydra.sweeper.n_trials and n_jobs must be at least 1")
+
+    @property
+    def directions(self) -> list[str]:
+        return [OBJECTIVES[o][0] for o in self.objectives]
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """What a launched training job gave: its validation accuracy (the value it returned)
+    and its summary (test accuracy, run id, checkpoint), or the error it raised."""
+    val_accuracy: float | None
+    summary: dict
+    error: str | None = None
+
+
+#: compose a trial's config from its overrides / check it on the board / train a batch
+Compose = Callable[[list[str]], DictConfig]
+Check = Callable[[DictConfig], Feasibility]
+Launch = Callable[[list[list[str]]], list[JobOutcome]]
+
+
+@dataclass
+class SearchResult:
+    trials: list[TrialRecord]
+    study: optuna.Study
+    objectives: tuple[str, ...]
+    seconds: float
+
+    @property
+    def trained(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.trained]
+
+    @property
+    def rejected(self) -> list[TrialRecord]:
+        return [t for t in self.trials if t.rejected]
+
+    @property
+    def front(self) -> list[TrialRecord]:
+        """The trained trials no other trained trial beats on every objective (ties kept
+        once: a repeated configuration is the same point), most accurate first."""
+        by_number = {t.number: t for t in self.trials}
+        front = [by_number[t.number] for t in self.study.best_trials]
+        return sorted((t for t in front if t.repeat_of is None), key=lambda t: -t.val_accuracy)
+
+    @property
+    def winner(self) -> TrialRecord | None:
+        """The most accurate (on validation) trial of the front."""
+        return self.front[0] if self.front else None
+
+
+def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose, check: Check,
+               launch: Launch, log: Callable[[str], None] = print) -> SearchResult:
+    started = time.perf_counter()
+    trials: list[TrialRecord] = []
+    seen: dict[tuple[str, ...], TrialRecord] = {}
+    rejected_in_a_row = 0
+    while sum(t.trained or bool(t.failed) for t in trials) < settings.n_trials:
+        wanted = settings.n_trials - sum(t.trained or bool(t.failed) for t in trials)
+        batch: list[tuple[optuna.trial.Trial, TrialRecord]] = []
+        while len(batch) < min(settings.n_jobs, wanted) and rejected_in_a_row < settings.max_rejected:
+            trial = study.ask()
+            record = TrialRecord(trial.number, space.suggest(trial))
+            trials.append(record)
+            earlier = seen.get(tuple(record.overrides))
+            if earlier is not None and earlier.status != "pending":
+                _repeat(study, trial, record, earlier, settings.objectives, log)
+                rejected_in_a_row += 1  # a space this small is exhausted: do not loop forever
+                continue
+            seen[tuple(record.overrides)] = record
+            _check(record, compose, check)
+            if record.rejected:
+                study.tell(trial, state=TrialState.PRUNED)
+                rejected_in_a_row += 1
+                log(f"trial {record.number} rejected before training "
+                    f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}")
+                continue
+            rejected_in_a_row = 0
+            batch.append((trial, record))
+        if not batch:
+            log(f"stopping: {settings.max_rejected} trials in a row were rejected or repeats; "
+                "widen the search space or the budget (hydra.sweeper.max_rejected)")
+            break
+        for trial, record in batch:
+            fe = record.feasibility
+            log(f"trial {record.number} trains: {' '.join(record.overrides)} (fits: {fe.flash_bytes / 1024:.0f} KiB "
+                f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)")
+        for (trial, record), outcome in zip(batch, launch([record.overrides for _, record in batch])):
+            _record_outcome(study, trial, record, outcome, settings.objectives, log)
+    return SearchResult(trials, study, settings.objectives, time.perf_counter() - started)
+
+
+def _check(record: TrialRecord, compose: Compose, check: Check) -> None:
+    """Fit and speed on the board; a configuration that cannot be built is rejected with the
+    error that names the key."""
+    try:
+        record.feasibility = check(compose(record.overrides))
+        record.rejected = record.feasibility.reason
+    except (ValueError, KeyError, TypeError, RuntimeError, HydraException, OmegaConfBaseException) as error:
+        record.rejected = f"cannot build: {error}"
+
+
+def _repeat(study, trial, record: TrialRecord, earlier: TrialRecord, objectives, log) -> None:
+    """The sampler proposed a configuration already evaluated: reuse its outcome."""
+    record.repeat_of, record.feasibility, record.rejected = earlier.number, earlier.feasibility, earlier.rejected
+    record.failed, record.val_accuracy = earlier.failed, earlier.val_accuracy
+    if earlier.trained:
+        study.tell(trial, record.objective_values(list(objectives)))
+    else:
+        study.tell(trial, state=TrialState.PRUNED if earlier.rejected else TrialState.FAIL)
+    log(f"trial {record.number} repeats trial {earlier.number}: its result reused, nothing trained")
+
+
+def _record_outcome(study, trial, record: TrialRecord, outcome: JobOutcome, objectives, log) -> None:
+    if outcome.error is not None or outcome.val_accuracy is None or outcome.val_accuracy != outcome.val_accuracy:
+        record.failed = outcome.error or "the job returned no validation accuracy"
+        study.tell(trial, state=TrialState.FAIL)
+        log(f"trial {record.number} failed: {record.failed}")
+        return
+    record.val_accuracy = float(outcome.val_accuracy)
+    summary = outcome.summary
+    record.test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
+    record.checkpoint, record.train_seconds = summary.get("checkpoint", ""), summary.get("seconds")
+    study.tell(trial, record.objective_values(list(objectives)))
+    log(f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"
+        + (f" in {record.train_seconds:.0f} s" if record.train_seconds else ""))

@@ -1,0 +1,72 @@
+"""What a search records per trial: its overrides, its fit on the board (checked before any
+training), why it was rejected, and what training gave."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from soundbench.deploy.feasibility import Feasibility
+
+#: the objectives a search can optimise, their directions and the trial attribute they read
+OBJECTIVES = {"accuracy": ("maximize", "val_accuracy"), "latency": ("minimize", "latency_ms"),
+              "ram": ("minimize", "ram_kib"), "flash": ("minimize", "flash_kib")}
+
+
+@dataclass
+class TrialRecord:
+    number: int
+    overrides: list[str]
+    feasibility: Feasibility | None = None
+    rejected: str | None = None           # why it never trained (does not fit, cannot keep up, bad config)
+    failed: str | None = None             # training raised
+    repeat_of: int | None = None          # the same configuration as an earlier trial: its results reused
+    val_accuracy: float | None = None     # drives the search
+    test_accuracy: float | None = None    # reported at the end, for the front only
+    cv_test_accuracy: float | None = None  # final.cv: the front's members over every fold
+    run_id: str = ""
+    checkpoint: str = ""
+    train_seconds: float | None = None
+    deployed: dict = field(default_factory=dict)  # final.deploy: what the linker and QEMU said
+
+    @property
+    def trained(self) -> bool:
+        return self.val_accuracy is not None
+
+    @property
+    def latency_ms(self) -> float | None:
+        return self.feasibility.latency_ms if self.feasibility else None
+
+    @property
+    def ram_kib(self) -> float | None:
+        return self.feasibility.ram_bytes / 1024 if self.feasibility else None
+
+    @property
+    def flash_kib(self) -> float | None:
+        return self.feasibility.flash_bytes / 1024 if self.feasibility else None
+
+    def objective_values(self, objectives: list[str]) -> list[float]:
+        return [getattr(self, OBJECTIVES[name][1]) for name in objectives]
+
+    @property
+    def status(self) -> str:
+        if self.rejected:
+            return "rejected"
+        if self.failed:
+            return "failed"
+        return "trained" if self.trained else "pending"
+
+    def row(self) -> dict:
+        """One line of the trials table."""
+        fe = self.feasibility
+        return {"trial": self.number, "status": self.status, "overrides": " ".join(self.overrides),
+                "val_accuracy": self.val_accuracy, "test_accuracy": self.test_accuracy,
+                "cv_test_accuracy": self.cv_test_accuracy,
+                "flash_kib": self.flash_kib, "ram_kib": self.ram_kib, "latency_ms": self.latency_ms,
+                "duty_cycle": fe.duty_cycle if fe else None, "macc": fe.macc if fe else None,
+                "parameters": fe.n_parameters if fe else None, "fits": fe.feasible if fe else None,
+                "rejected_reason": self.rejected, "check_s": fe.seconds if fe else None,
+                "train_s": self.train_seconds, "repeat_of": self.repeat_of, "run_id": self.run_id,
+                "failed": self.failed, **{f"deployed_{k}": v for k, v in self.deployed.items()}}
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "feasibility": self.feasibility.to_dict() if self.feasibility else None}

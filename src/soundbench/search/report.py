@@ -12,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import ScalarFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from soundbench.deploy.targets import Target  # noqa: E402
@@ -45,7 +46,7 @@ def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_lab
     labelled), rejected ones as crosses along the bottom at their cost."""
     attr, label = PLOTS[key]
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    trained = [t for t in result.trained if t.repeat_of is None]
+    trained = result.trained
     ax.scatter([getattr(t, attr) for t in trained], [t.val_accuracy for t in trained], s=30, color="tab:blue",
                label="trained trial")
     rejected = [t for t in result.rejected if t.feasibility and t.repeat_of is None]
@@ -62,10 +63,13 @@ def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_lab
     if budget:
         ax.axvline(budget, color="red", linestyle=":", label=budget_label)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ScalarFormatter())
+    ax.tick_params(axis="x", which="minor", labelsize=7)
     ax.set_xlabel(label)
     ax.set_ylabel("validation clip accuracy")
     ax.set_title(f"{len(trained)} trained, {len(rejected)} rejected before training")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -114,7 +118,7 @@ def to_markdown(result: SearchResult, target: Target, max_duty_cycle: float, plo
     lines += ["", *(f"![{p}]({p})" for p in plots), "", "## Every trial", "", "See trials.csv for all columns.", "",
               "| trial | status | configuration | val acc | RAM | latency | why rejected |", "|---|---|---|---|---|---|---|"]
     for t in result.trials:
-        lines.append(f"| {t.number} | {t.status}{f' (= {t.repeat_of})' if t.repeat_of is not None else ''} | "
+        lines.append(f"| {t.number} | {t.status}{f' of {t.repeat_of}' if t.repeat_of is not None else ''} | "
                      f"`{' '.join(t.overrides)}` | {_num(t.val_accuracy)} | "
                      f"{f'{t.ram_kib:.1f} KiB' if t.ram_kib else '–'} | "
                      f"{f'{t.latency_ms:.0f} ms' if t.latency_ms else '–'} | {t.rejected or t.failed or ''} |")

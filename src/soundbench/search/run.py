@@ -95,15 +95,15 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
     trials: list[TrialRecord] = []
     seen: dict[tuple[str, ...], TrialRecord] = {}
     rejected_in_a_row = 0
-    while sum(t.trained or bool(t.failed) for t in trials) < settings.n_trials:
-        wanted = settings.n_trials - sum(t.trained or bool(t.failed) for t in trials)
+    while (spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in trials)) < settings.n_trials:
+        wanted = settings.n_trials - spent
         batch: list[tuple[optuna.trial.Trial, TrialRecord]] = []
         while len(batch) < min(settings.n_jobs, wanted) and rejected_in_a_row < settings.max_rejected:
             trial = study.ask()
             record = TrialRecord(trial.number, space.suggest(trial))
             trials.append(record)
             earlier = seen.get(tuple(record.overrides))
-            if earlier is not None and earlier.status != "pending":
+            if earlier is not None and earlier.status not in ("pending", "repeat"):
                 _repeat(study, trial, record, earlier, settings.objectives, log)
                 rejected_in_a_row += 1  # a space this small is exhausted: do not loop forever
                 continue

@@ -30,7 +30,8 @@ class TrialRecord:
 
     @property
     def trained(self) -> bool:
-        return self.val_accuracy is not None
+        """Trained in this search (a repeat reuses an earlier trial's result instead)."""
+        return self.val_accuracy is not None and self.repeat_of is None
 
     @property
     def latency_ms(self) -> float | None:
@@ -53,6 +54,8 @@ class TrialRecord:
             return "rejected"
         if self.failed:
             return "failed"
+        if self.repeat_of is not None:
+            return "repeat"
         return "trained" if self.trained else "pending"
 
     def row(self) -> dict:

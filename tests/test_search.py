@@ -1,0 +1,229 @@
+"""Hardware-aware search: the search space, the loop's rules (a trial that does not fit or
+keep up never trains; repeats are reused; a failed job does not end the search), the board
+check of untrained models, and the whole `train.py -m hparams_search=mcu` on the demo, whose
+front's members must fit when they are really deployed."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from dataclasses import replace
+
+import optuna
+import pytest
+from mlflow import MlflowClient
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+from soundbench.deploy import codegen
+from soundbench.deploy.feasibility import Feasibility, FrontEndCosts, check_untrained
+from soundbench.deploy.targets import load_target
+from soundbench.features import LogMel
+from soundbench.models import create_model
+from soundbench.search.run import JobOutcome, SearchSettings, run_search
+from soundbench.search.space import SearchSpace
+from tests.conftest import ROOT, compose_config
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+FITS = Feasibility("stm32l476", 1000, 10_000, 20_000, 30_000, 524_288, 65_536, model_ms=10.0, frontend_ms=20.0,
+                   window_hop_ms=360.0, max_duty_cycle=0.8, frontend_source="test", seconds=0.1)
+
+
+# --- the search space ----------------------------------------------------------------------
+
+def test_each_family_suggests_only_its_own_parameters():
+    space = SearchSpace.from_config({"strided_ds": {"model.filters": "choice(12, 24)"},
+                                     "sbcnn": {"model.filters": "choice([12,24,24], [24,48,48])"}},
+                                    {"features.n_mels": "choice(40, 60)", "trainer.max_epochs": 5})
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    seen = set()
+    for _ in range(20):
+        overrides = space.suggest(study.ask())
+        family = overrides[0].split("=")[1]
+        seen.add(family)
+        filters = overrides[1].split("=")[1]
+        assert filters in (["12", "24"] if family == "strided_ds" else ["[12,24,24]", "[24,48,48]"])
+        assert overrides[2] in ("features.n_mels=40", "features.n_mels=60") and overrides[3] == "trainer.max_epochs=5"
+    assert seen == {"strided_ds", "sbcnn"}
+    # a trial's overrides are what Hydra composes: sbcnn's list-valued choice becomes a list
+    cfg = compose_config(["model=sbcnn", "model.filters=[12,24,24]"])
+    assert list(cfg.model.filters) == [12, 24, 24]
+
+
+def test_command_line_sweeps_join_the_space_and_bad_syntax_names_the_key():
+    space = SearchSpace.from_config({}, {"optimizer.lr": "tag(log, interval(0.001, 0.01))"})
+    space = space.with_command_line(["features.hop_length=choice(256,512)"])
+    overrides = space.suggest(optuna.create_study().ask())
+    assert overrides[1] in ("features.hop_length=256", "features.hop_length=512")
+    assert 0.001 <= float(overrides[0].split("=")[1]) <= 0.01
+    with pytest.raises(ValueError, match=r"families\.sbcnn\.model\.filters"):
+        SearchSpace.from_config({"sbcnn": {"model.filters": "choice(12,"}}, {})
+
+
+# --- the loop ------------------------------------------------------------------------------
+
+class FakeJobs:
+    """Trains nothing: records what was launched and answers with an accuracy per model."""
+
+    def __init__(self, accuracy: dict[str, float], fail: str | None = None):
+        self.accuracy, self.fail, self.launched = accuracy, fail, []
+
+    def __call__(self, batch):
+        self.launched += batch
+        outcomes = []
+        for overrides in batch:
+            model = overrides[0].split("=")[1]
+            if model == self.fail:
+                outcomes.append(JobOutcome(None, {}, "RuntimeError: out of memory"))
+            else:
+                outcomes.append(JobOutcome(self.accuracy[model], {"test/clip_acc": 0.5, "run_id": f"run-{model}"}))
+        return outcomes
+
+
+def check_by_model(ram: dict[str, int]):
+    """A board check where each model family has a RAM size (budget 64 KiB)."""
+    return lambda cfg: replace(FITS, ram_bytes=ram[cfg["model"]])
+
+
+def compose(overrides):
+    return dict(o.split("=", 1) for o in overrides)
+
+
+def space_of(*models: str) -> SearchSpace:
+    return SearchSpace.from_config({m: {"model.width": "choice(1, 2, 3, 4, 5, 6)"} for m in models}, {})
+
+
+def test_a_trial_that_does_not_fit_is_rejected_with_its_reason_and_never_trained():
+    jobs = FakeJobs({"small": 0.8})
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=1))
+    result = run_search(space_of("small", "huge"), SearchSettings(4, 50, 1, ("accuracy", "ram")), study, compose,
+                        check_by_model({"small": 30_000, "huge": 200_000}), jobs, log=lambda _: None)
+    assert result.rejected, "the sampler never proposed the model that does not fit"
+    assert all("RAM 195.3 KiB > budget 64 KiB" in t.rejected for t in result.rejected)
+    assert not any("model=huge" in o for batch in jobs.launched for o in batch)
+    assert len(result.trained) == len(jobs.launched) == 4  # repeats of trained configurations reuse their result
+    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
+    assert len(pruned) == len(result.rejected)
+
+
+def test_repeats_are_reused_and_an_exhausted_space_ends_the_search():
+    jobs = FakeJobs({"only": 0.7})
+    space = SearchSpace.from_config({"only": {}}, {})  # one configuration in all
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    result = run_search(space, SearchSettings(5, 3, 1, ("accuracy", "latency")), study, compose,
+                        lambda cfg: FITS, jobs, log=lambda _: None)
+    assert len(jobs.launched) == 1  # trained once; every later proposal reuses it
+    assert [t.repeat_of for t in result.trials[1:]] == [0, 0, 0]
+    assert result.front == [result.trials[0]]
+
+
+def test_a_failed_trial_is_recorded_and_the_search_goes_on():
+    jobs = FakeJobs({"good": 0.9}, fail="bad")
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    result = run_search(space_of("good", "bad"), SearchSettings(6, 50, 2, ("accuracy", "ram")), study, compose,
+                        lambda cfg: FITS, jobs, log=lambda _: None)
+    failed = [t for t in result.trials if t.failed]
+    assert failed and all("out of memory" in t.failed for t in failed)
+    assert result.winner is not None and "model=good" in result.winner.overrides
+
+
+def test_the_front_holds_only_trials_no_other_beats_on_every_objective():
+    jobs = FakeJobs({"a": 0.9, "b": 0.8, "c": 0.7})
+    study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
+    ram = {"a": 60_000, "b": 20_000, "c": 40_000}  # c: less accurate than b and larger: dominated
+    result = run_search(SearchSpace.from_config({m: {} for m in ram}, {}), SearchSettings(12, 50, 1, ("accuracy", "ram")),
+                        study, compose, check_by_model(ram), jobs, log=lambda _: None)
+    assert {t.overrides[0] for t in result.front} == {"model=a", "model=b"}
+    assert result.winner.overrides == ["model=a"]
+
+
+def test_an_unbuildable_trial_is_rejected_with_the_error():
+    def check(cfg):
+        raise ValueError("features=waveform: sbcnn takes spectrograms")
+
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    result = run_search(space_of("x"), SearchSettings(1, 2, 1, ("accuracy", "ram")), study, compose, check,
+                        FakeJobs({}), log=lambda _: None)
+    assert result.trials[0].rejected == "cannot build: features=waveform: sbcnn takes spectrograms"
+    assert not result.trained
+
+
+def test_settings_refuse_objectives_without_accuracy_first():
+    with pytest.raises(ValueError, match="start with accuracy"):
+        SearchSettings(4, 10, 1, ("latency", "accuracy"))
+    with pytest.raises(ValueError, match="start with accuracy"):
+        SearchSettings(4, 10, 1, ("accuracy", "speed"))
+
+
+def test_a_duty_cycle_at_the_limit_is_rejected():
+    slow = replace(FITS, model_ms=300.0)  # 320 ms per 360 ms hop: 89 %
+    assert "duty cycle 89% >= 80%" in slow.reason
+    assert FITS.feasible and FITS.duty_cycle == pytest.approx(30 / 360)
+
+
+# --- the board check of untrained models ---------------------------------------------------
+
+@pytest.mark.slow
+def test_the_board_check_matches_the_deploy_footprint_of_sbcnn_and_rejects_a_wider_one():
+    """SB-CNN on the thesis log-mel: the deploy report's int8 RAM (63.0 KiB with the front
+    end and stack) and flash (188.3 KiB) on the L476, before any training."""
+    target = load_target("stm32l476", ROOT)
+    frontend = LogMel(framing="stream")
+    costs = FrontEndCosts(ROOT)
+    sbcnn = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=8), frontend,
+                            target, 0.8, costs)
+    assert sbcnn.feasible, sbcnn.reason
+    assert sbcnn.ram_bytes / 1024 == pytest.approx(63.0, abs=0.1)
+    assert sbcnn.flash_bytes / 1024 == pytest.approx(188.3, abs=0.5)
+    wide = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=8,
+                                        filters=[32, 64, 64]), frontend, target, 0.8, costs)
+    assert "RAM" in wide.reason and "duty cycle" in wide.reason
+    if not (codegen.toolchain_missing()):
+        assert sbcnn.frontend_source.startswith("measured in QEMU")
+        assert sbcnn.frontend_ms == pytest.approx(27.0, rel=0.05)  # measured with the model: README "Deploying"
+
+
+def test_without_the_toolchain_the_front_end_cost_is_scaled_and_says_so(monkeypatch):
+    from soundbench.deploy.frontend_c import DeviceFrontEnd
+
+    monkeypatch.setattr(codegen, "toolchain_missing", lambda: "arm-none-eabi-gcc is not installed")
+    device = DeviceFrontEnd.of(LogMel(framing="stream").eval())
+    cycles = FrontEndCosts(ROOT)(device, load_target("stm32l476", ROOT))
+    assert "not measured: arm-none-eabi-gcc is not installed" in cycles.source
+    # the thesis front end itself: 16 frames per window hop + the window's own work
+    assert cycles.cycles_per_window_hop == pytest.approx(16 * 127_600 + 116_800)
+
+
+# --- the whole search ----------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_deployed(tmp_path, demo_root):
+    command = [sys.executable, "train.py", "-m", "hparams_search=mcu", "target=stm32l476", f"dataset.root={demo_root}",
+               "trainer.max_epochs=1", "data.windows_per_clip=1", f"paths.root_dir={tmp_path}",
+               "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=3"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    sweep = next((tmp_path / "logs" / "multiruns").iterdir())
+    rows = list(csv.DictReader((sweep / "trials.csv").open()))
+    trained = [r for r in rows if r["status"] == "trained"]
+    rejected = [r for r in rows if r["status"] == "rejected"]
+    assert len(trained) == 2
+    assert all(r["rejected_reason"] for r in rejected) and all(not r["run_id"] for r in rejected)
+    # MLflow: one parent run, the trained trials nested under it, nothing for rejected trials
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    parents = [r for r in runs if r.data.tags.get("soundbench.search")]
+    assert len(parents) == 1
+    children = [r for r in runs if r.data.tags.get(MLFLOW_PARENT_RUN_ID) == parents[0].info.run_id]
+    assert {r.info.run_id for r in children} == {r["run_id"] for r in trained}
+    artifacts = {a.path for a in client.list_artifacts(parents[0].info.run_id, "search")}
+    assert {"search/report.md", "search/trials.csv", "search/pareto_latency.png", "search/pareto_ram.png"} <= artifacts
+    # the front's members, really deployed (int8 export, memory plan, linker when installed), fit
+    front = [r for r in rows if r["deployed_fits"]]
+    assert front and all(r["deployed_fits"] == "True" for r in front)
+    for r in front:
+        assert float(r["deployed_ram_kib"]) == pytest.approx(float(r["ram_kib"]), rel=0.01)
+    report = (sweep / "report.md").read_text()
+    assert "python -m soundbench.deploy run=" in report and "rejected before training" in report
+

@@ -30,6 +30,9 @@ LAYERS = {
                           "plots", "evaluation", "voting", "run_folder"},
     "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
                              "models", "plots", "evaluation", "voting", "run_folder"},
+    # search: checks untrained models with deploy's pieces, trains through Hydra's launcher (not training's code)
+    "soundbench.search": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
+                          "models", "plots", "evaluation", "voting", "run_folder", "tracking"},
     # training: distillation loads its teacher as deploy and predict load a trained model
     "soundbench.training": {"artifacts", "experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
                             "config_check"},

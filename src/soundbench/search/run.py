@@ -108,7 +108,7 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
                 rejected_in_a_row += 1  # a space this small is exhausted: do not loop forever
                 continue
             seen[tuple(record.overrides)] = record
-            _check(record, compose, check)
+            check_trial(record, compose, check)
             if record.rejected:
                 study.tell(trial, state=TrialState.PRUNED)
                 rejected_in_a_row += 1
@@ -130,7 +130,7 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
     return SearchResult(trials, study, settings.objectives, time.perf_counter() - started)
 
 
-def _check(record: TrialRecord, compose: Compose, check: Check) -> None:
+def check_trial(record: TrialRecord, compose: Compose, check: Check) -> None:
     """Fit and speed on the board; a configuration that cannot be built is rejected with the
     error that names the key."""
     try:

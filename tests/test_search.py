@@ -6,6 +6,7 @@ front's members must fit when they are really deployed."""
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,8 +21,9 @@ from soundbench.deploy.feasibility import Feasibility, FrontEndCosts, check_untr
 from soundbench.deploy.targets import load_target
 from soundbench.features import LogMel
 from soundbench.models import create_model
-from soundbench.search.run import JobOutcome, SearchSettings, run_search
+from soundbench.search.run import REJECTED_COST, JobOutcome, SearchSettings, run_search
 from soundbench.search.space import SearchSpace
+from soundbench.search.sweep import SearchOptions, search
 from tests.conftest import ROOT, compose_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -103,8 +105,12 @@ def test_a_trial_that_does_not_fit_is_rejected_with_its_reason_and_never_trained
     assert all("RAM 195.3 KiB > budget 64 KiB" in t.rejected for t in result.rejected)
     assert not any("model=huge" in o for batch in jobs.launched for o in batch)
     assert len(result.trained) == len(jobs.launched) == 4  # repeats of trained configurations reuse their result
-    pruned = [t for t in study.trials if t.state == optuna.trial.TrialState.PRUNED]
-    assert len(pruned) == len(result.rejected)
+    # the sampler hears of each rejection as the worst result, with the reason
+    told = {t.number: t for t in study.trials}
+    for t in result.rejected:
+        assert told[t.number].values == [0.0, REJECTED_COST]
+        assert told[t.number].user_attrs["rejected"] == t.rejected
+    assert all(t.trained for t in result.front)
 
 
 def test_repeats_are_reused_and_an_exhausted_space_ends_the_search():
@@ -156,6 +162,15 @@ def test_settings_refuse_objectives_without_accuracy_first():
         SearchSettings(4, 10, 1, ("accuracy", "speed"))
 
 
+@pytest.mark.parametrize("overrides, advice", [([], "add target=<name>"),
+                                                 (["hparams_search=mcu", "cv=all"], "hydra.sweeper.final.cv=true")])
+def test_a_search_without_a_board_or_with_cv_on_every_trial_is_refused_with_what_to_do(tmp_path, overrides, advice):
+    options = SearchOptions(SearchSettings(2, 5, 1, ("accuracy", "ram")), space_of("x"), 0.8,
+                            optuna.samplers.RandomSampler(), final_cv=False, final_deploy=False)
+    with pytest.raises(ValueError, match=re.escape(advice)):
+        search(compose_config(overrides), options, compose, FakeJobs({}), ROOT, tmp_path)
+
+
 def test_a_duty_cycle_at_the_limit_is_rejected():
     slow = replace(FITS, model_ms=300.0)  # 320 ms per 360 ms hop: 89 %
     assert "duty cycle 89% >= 80%" in slow.reason
@@ -199,9 +214,11 @@ def test_without_the_toolchain_the_front_end_cost_is_scaled_and_says_so(monkeypa
 
 @pytest.mark.slow
 def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_deployed(tmp_path, demo_root):
+    """Two trials trained side by side by the joblib launcher (the SLURM launcher: test_slurm.py)."""
     command = [sys.executable, "train.py", "-m", "hparams_search=mcu", "target=stm32l476", f"dataset.root={demo_root}",
                "trainer.max_epochs=1", "data.windows_per_clip=1", f"paths.root_dir={tmp_path}",
-               "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=3"]
+               "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=3", "hydra/launcher=joblib",
+               "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     sweep = next((tmp_path / "logs" / "multiruns").iterdir())

@@ -4,6 +4,7 @@ runs land on the team's MLflow server (PostgreSQL behind it)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 import subprocess
@@ -55,3 +56,23 @@ def _when_done(job_id: str, env: dict[str, str], timeout_s: float = 120) -> str:
         if not re.search(r"JobState=(RUNNING|COMPLETING|PENDING)", job) or time.monotonic() > deadline:
             return job
         time.sleep(0.5)
+
+
+def test_a_hardware_aware_search_trains_its_feasible_trials_as_slurm_jobs(tmp_path, demo_root):
+    """`hparams_search=mcu` with the SLURM launcher: the board check runs in the sweeper, the
+    feasible trials of a batch go out as one sbatch array, their results come back."""
+    with slurm_cluster() as env:
+        command = [sys.executable, "train.py", "-m", "hparams_search=mcu", "hydra/launcher=slurm", "target=stm32l476",
+                   f"dataset.root={demo_root}", "trainer.max_epochs=1", "data.windows_per_clip=1",
+                   f"paths.root_dir={tmp_path}", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=2",
+                   "hydra.sweeper.final.deploy=false"]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+        sweep = next((tmp_path / "logs" / "multiruns").iterdir())
+        tasks = sorted(sweep.glob(".submitit/[0-9]*_[0-9]*"))
+        assert len(tasks) == 2 and len({t.name.split("_")[0] for t in tasks}) == 1  # one array of two
+        for task in tasks:
+            assert "JobState=COMPLETED" in _when_done(task.name, env)
+        rows = list(csv.DictReader((sweep / "trials.csv").open()))
+        trained = [r for r in rows if r["status"] == "trained"]
+        assert len(trained) == 2 and all(r["run_id"] and float(r["val_accuracy"]) >= 0 for r in trained)

@@ -5,8 +5,8 @@ as its job would see it, and trains batches through whatever launcher is configu
 
 Why not hydra-optuna-sweeper: under the pinned optuna 2.10 it runs multi-objective studies,
 but it has no way to reject a trial before training; a job that does not return its values
-aborts the whole sweep. This sweeper uses Optuna's ask/tell API directly and tells
-rejected trials PRUNED."""
+aborts the whole sweep. This sweeper uses Optuna's ask/tell API directly: rejected trials
+never reach the launcher."""
 
 from __future__ import annotations
 

@@ -48,10 +48,16 @@ class SearchSpace:
         if self.families:
             family = trial.suggest_categorical("model", list(self.families))
             overrides.append(f"model={family}")
-            overrides += [f"{key}={_value(trial, f'{family}:{key}', param)}"
+            overrides += [f"{key}={_format(_value(trial, f'{family}:{key}', param))}"
                           for key, param in self.families[family].items()]
-        overrides += [f"{key}={_value(trial, key, param)}" for key, param in self.shared.items()]
+        overrides += [f"{key}={_format(_value(trial, key, param))}" for key, param in self.shared.items()]
         return overrides
+
+
+def _format(value) -> str:
+    """Floats to 4 significant digits: an lr of 0.0031174220 trains like 0.003117, and the
+    trials table stays readable."""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _parse(params: Mapping[str, Any], where: str) -> dict[str, Param]:

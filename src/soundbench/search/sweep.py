@@ -5,6 +5,7 @@ cross-validation and deploy, the report. ``hydra_plugins.soundbench_search`` dri
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -43,6 +44,9 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
     the command line's) and returns their outcomes."""
     if not base.get("target"):
         raise ValueError("hparams_search=mcu needs a board: add target=<name> (conf/target/)")
+    if base.cv.folds:
+        raise ValueError("hparams_search=mcu selects trials on one validation fold; cross-validation is for the "
+                         "Pareto front's members: drop cv=all and add hydra.sweeper.final.cv=true")
     target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
     check = BoardCheck(base, target, options.max_duty_cycle, root)
     study = optuna.create_study(directions=options.settings.directions, sampler=options.sampler,
@@ -54,7 +58,9 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
     try:
         result = run_search(options.space, options.settings, study, compose, check,
                             lambda batch: launch([tagged(o) for o in batch]), log)
-        if options.final_cv:
+        if options.final_cv and not check.n_folds:
+            log(f"final.cv skipped: {check.dataset} uses official split lists, not folds")
+        elif options.final_cv:
             final.cross_validate_front(result, lambda batch: launch([tagged(o) for o in batch]), log)
         if options.final_deploy:
             settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
@@ -101,6 +107,7 @@ class _ParentRun:
     def start(cls, base: DictConfig, target: Target, options: SearchOptions, dataset: str) -> _ParentRun:
         from mlflow import MlflowClient  # only a tracked search loads MLflow
 
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its store migrations, under Hydra's INFO logging
         uri = base.logger.tracking_uri
         experiment_id = ensure_experiment(uri, base.logger.experiment_name or dataset,
                                           artifact_location(uri, base.logger.get("artifact_location")))

@@ -21,6 +21,7 @@ from soundbench.deploy.feasibility import Feasibility, FrontEndCosts, check_untr
 from soundbench.deploy.targets import load_target
 from soundbench.features import LogMel
 from soundbench.models import create_model
+from soundbench.plots import pareto_front_2d
 from soundbench.search.run import REJECTED_COST, JobOutcome, SearchSettings, run_search
 from soundbench.search.space import SearchSpace
 from soundbench.search.sweep import SearchOptions, search
@@ -244,3 +245,8 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
     report = (sweep / "report.md").read_text()
     assert "python -m soundbench.deploy run=" in report and "rejected before training" in report
 
+
+
+def test_the_plotted_front_keeps_each_point_more_accurate_than_every_cheaper_one():
+    points = [(10, 0.5), (20, 0.7), (15, 0.4), (30, 0.7), (40, 0.9), (10, 0.6)]
+    assert pareto_front_2d(points, lambda p: p[0], lambda p: p[1]) == [(10, 0.6), (20, 0.7), (40, 0.9)]

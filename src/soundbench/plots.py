@@ -61,3 +61,35 @@ def plot_memory_plan(plan, n_nodes: int, title: str, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def pareto_front_2d(points: list, cost, accuracy) -> list:
+    """The points no cheaper-or-equal point beats on accuracy: cheapest first, each more
+    accurate than every cheaper one (``cost``, ``accuracy``: functions of a point)."""
+    front, best = [], float("-inf")
+    for point in sorted(points, key=lambda p: (cost(p), -accuracy(p))):
+        if accuracy(point) > best:
+            front.append(point)
+            best = accuracy(point)
+    return front
+
+
+def save_cost_accuracy_plot(fig, ax, xlabel: str, ylabel: str, budget: float | None, budget_label: str,
+                            path: Path) -> Path:
+    """Finish an accuracy-against-cost plot: the budget as a red line, cost on a log axis
+    labelled in plain numbers."""
+    from matplotlib.ticker import ScalarFormatter
+
+    if budget:
+        ax.axvline(budget, color="red", linestyle=":", label=budget_label)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(ScalarFormatter())
+    ax.xaxis.set_minor_formatter(ScalarFormatter())
+    ax.tick_params(axis="x", which="minor", labelsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

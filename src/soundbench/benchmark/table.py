@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy  # noqa: E402
+from soundbench.plots import pareto_front_2d, save_cost_accuracy_plot  # noqa: E402
 
 #: published clip accuracies, (model, dataset) → text
 REPORTED = {
@@ -79,22 +80,9 @@ def pareto_plot(table: list[dict], x: str, label: str, budget: float | None, bud
         ax.annotate(r["model"], (r[x], r["_acc"]), textcoords="offset points", xytext=(5, 3), fontsize=8)
     front = _pareto_front(table, x)
     ax.plot([r[x] for r in front], [r["_acc"] for r in front], "k--", linewidth=0.8, label="Pareto front")
-    if budget:
-        ax.axvline(budget, color="red", linestyle=":", label=budget_label)
-    ax.set_xscale("log")
-    ax.set_xlabel(label)
-    ax.set_ylabel("test clip accuracy (float32, mean over folds)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_cost_accuracy_plot(fig, ax, label, "test clip accuracy (float32, mean over folds)", budget,
+                                   budget_label, path)
 
 
 def _pareto_front(table: list[dict], x: str) -> list[dict]:
-    front, best = [], -1.0
-    for r in sorted(table, key=lambda r: r[x]):
-        if r["_acc"] > best:
-            front.append(r)
-            best = r["_acc"]
-    return front
+    return pareto_front_2d(table, lambda r: r[x], lambda r: r["_acc"])

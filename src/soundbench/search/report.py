@@ -10,12 +10,12 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # headless: the sweeper runs on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import ScalarFormatter  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from soundbench.deploy.targets import Target  # noqa: E402
+from soundbench.plots import pareto_front_2d, save_cost_accuracy_plot  # noqa: E402
 from soundbench.search.run import SearchResult  # noqa: E402
 from soundbench.search.trials import TrialRecord  # noqa: E402
 
@@ -60,30 +60,12 @@ def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_lab
     for t in front:
         ax.annotate(f"#{t.number} {_model(t)}", (getattr(t, attr), t.val_accuracy), textcoords="offset points",
                     xytext=(4, 3), fontsize=7)
-    if budget:
-        ax.axvline(budget, color="red", linestyle=":", label=budget_label)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(ScalarFormatter())
-    ax.xaxis.set_minor_formatter(ScalarFormatter())
-    ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel(label)
-    ax.set_ylabel("validation clip accuracy")
     ax.set_title(f"{len(trained)} trained, {len(rejected)} rejected before training")
-    ax.legend(fontsize=7, loc="best")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_cost_accuracy_plot(fig, ax, label, "validation clip accuracy", budget, budget_label, path)
 
 
 def front_2d(trials: list[TrialRecord], attr: str) -> list[TrialRecord]:
-    """Cheapest first, each more accurate than every cheaper one."""
-    front, best = [], -1.0
-    for t in sorted(trials, key=lambda t: (getattr(t, attr), -t.val_accuracy)):
-        if t.val_accuracy > best:
-            front.append(t)
-            best = t.val_accuracy
-    return front
+    return pareto_front_2d(trials, lambda t: getattr(t, attr), lambda t: t.val_accuracy)
 
 
 def to_markdown(result: SearchResult, target: Target, max_duty_cycle: float, plots: list[str],

@@ -18,6 +18,7 @@ import optuna
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
+from soundbench.deploy.feasibility import DeviceCosts
 from soundbench.deploy.targets import target_from_config
 from soundbench.search.run import check_trial
 from soundbench.search.space import SearchSpace
@@ -43,7 +44,7 @@ def main() -> None:
         sweeper = base.hydra.sweeper
         space = SearchSpace.from_config(sweeper.families, sweeper.params)
         target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
-        check = BoardCheck(base, target, sweeper.max_duty_cycle, ROOT)
+        check = BoardCheck(base, target, sweeper.max_duty_cycle, DeviceCosts(ROOT))
         study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=args.seed))
         records, composing = [], 0.0
         for number in range(args.trials):

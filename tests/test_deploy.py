@@ -300,3 +300,14 @@ def test_a_checkpoint_becomes_a_bundle_without_its_training_data(trained_checkpo
     torch.save(saved, tmp_path / "best.ckpt")  # the checkpoint alone: no run folder, no .hydra/
     bundle = resolve_model(str(tmp_path / "best.ckpt"), tmp_path / "out")
     assert len(bundle.class_names) == 8 and (tmp_path / "out" / "model" / "model.onnx").is_file()
+
+
+def test_the_c_generator_runs_in_this_process_reports_its_errors_and_leaves_logging_alone(tmp_path):
+    import logging
+
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    returncode, output = codegen._run_generator(["compile", str(tmp_path / "missing.onnx"), str(tmp_path / "m.c"),
+                                                 "--color", "never"])
+    assert returncode != 0 and "missing.onnx" in output
+    assert (list(root.handlers), root.level) == before

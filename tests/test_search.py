@@ -16,8 +16,8 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
-from soundbench.deploy import codegen
-from soundbench.deploy.feasibility import Feasibility, FrontEndCosts, check_untrained
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.feasibility import DeviceCosts, Feasibility, check_untrained
 from soundbench.deploy.targets import load_target
 from soundbench.features import LogMel
 from soundbench.models import create_model
@@ -30,7 +30,8 @@ from tests.conftest import ROOT, compose_config
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 FITS = Feasibility("stm32l476", 1000, 10_000, 20_000, 30_000, 524_288, 65_536, model_ms=10.0, frontend_ms=20.0,
-                   window_hop_ms=360.0, max_duty_cycle=0.8, frontend_source="test", seconds=0.1)
+                   window_hop_ms=360.0, max_duty_cycle=0.8, model_source="test", frontend_source="test",
+                   linker_verdict=None, seconds=0.1)
 
 
 # --- the search space ----------------------------------------------------------------------
@@ -181,34 +182,44 @@ def test_a_duty_cycle_at_the_limit_is_rejected():
 # --- the board check of untrained models ---------------------------------------------------
 
 @pytest.mark.slow
-def test_the_board_check_matches_the_deploy_footprint_of_sbcnn_and_rejects_a_wider_one():
-    """SB-CNN on the thesis log-mel: the deploy report's int8 RAM (63.0 KiB with the front
-    end and stack) and flash (188.3 KiB) on the L476, before any training."""
+def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
+    """SB-CNN on the thesis log-mel on the L476, untrained: the deploy report's int8 RAM
+    (63.0 KiB with the front end and stack), flash (188.3 KiB) and, with the toolchain, the
+    network's 202.8 ms and the front end's 27.0 ms per window hop measured in QEMU (README
+    "Deploying"); a wider SB-CNN is rejected on RAM, without its firmware being built."""
     target = load_target("stm32l476", ROOT)
     frontend = LogMel(framing="stream")
-    costs = FrontEndCosts(ROOT)
-    sbcnn = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=8), frontend,
+    costs = DeviceCosts(ROOT)
+    sbcnn = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10), frontend,
                             target, 0.8, costs)
     assert sbcnn.feasible, sbcnn.reason
     assert sbcnn.ram_bytes / 1024 == pytest.approx(63.0, abs=0.1)
     assert sbcnn.flash_bytes / 1024 == pytest.approx(188.3, abs=0.5)
-    wide = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=8,
-                                        filters=[32, 64, 64]), frontend, target, 0.8, costs)
-    assert "RAM" in wide.reason and "duty cycle" in wide.reason
-    if not (codegen.toolchain_missing()):
+    if not (codegen.toolchain_missing() or emulator.emulator_missing()):
+        assert sbcnn.model_source.startswith("measured in QEMU") and sbcnn.linker_verdict.startswith("fits")
+        assert sbcnn.model_ms == pytest.approx(202.8, rel=0.02)
         assert sbcnn.frontend_source.startswith("measured in QEMU")
-        assert sbcnn.frontend_ms == pytest.approx(27.0, rel=0.05)  # measured with the model: README "Deploying"
+        assert sbcnn.frontend_ms == pytest.approx(27.0, rel=0.05)
+    wide = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10,
+                                        filters=[32, 64, 64]), frontend, target, 0.8, costs)
+    assert "RAM 79.3 KiB > budget 64 KiB" in wide.reason
+    assert "the memory does not fit" in wide.model_source and wide.linker_verdict is None
 
 
-def test_without_the_toolchain_the_front_end_cost_is_scaled_and_says_so(monkeypatch):
+def test_without_the_toolchain_time_is_estimated_and_says_so(monkeypatch):
     from soundbench.deploy.frontend_c import DeviceFrontEnd
 
     monkeypatch.setattr(codegen, "toolchain_missing", lambda: "arm-none-eabi-gcc is not installed")
     device = DeviceFrontEnd.of(LogMel(framing="stream").eval())
-    cycles = FrontEndCosts(ROOT)(device, load_target("stm32l476", ROOT))
+    cycles = DeviceCosts(ROOT).front_end(device, load_target("stm32l476", ROOT))
     assert "not measured: arm-none-eabi-gcc is not installed" in cycles.source
     # the thesis front end itself: 16 frames per window hop + the window's own work
     assert cycles.cycles_per_window_hop == pytest.approx(16 * 127_600 + 116_800)
+    frontend = LogMel(framing="stream")
+    small = check_untrained(create_model("strided_ds", input_shape=frontend.output_shape(), n_classes=10), frontend,
+                            load_target("stm32l476", ROOT), 0.8, DeviceCosts(ROOT))
+    assert small.model_source.startswith("estimated") and "arm-none-eabi-gcc is not installed" in small.model_source
+    assert small.linker_verdict is None and small.feasible
 
 
 # --- the whole search ----------------------------------------------------------------------

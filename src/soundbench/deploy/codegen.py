@@ -16,10 +16,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,18 +64,39 @@ def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan,
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / "model.c"
-    command = [sys.executable, "-m", "emx_onnx_cgen", "compile", str(int8_model), str(source),
-               "--model-name", "model", "--large-weight-threshold", "0", "--large-temp-threshold", "0",
-               "--no-restrict-arrays", "--color", "never"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
+    returncode, output = _run_generator(["compile", str(int8_model), str(source), "--model-name", "model",
+                                         "--large-weight-threshold", "0", "--large-temp-threshold", "0",
+                                         "--no-restrict-arrays", "--color", "never"])
+    if returncode != 0:
         raise UnsupportedModelError(f"emx-onnx-cgen cannot generate C for {int8_model}: "
-                                    + _generator_error(result.stdout + result.stderr, Graph(int8_model)))
+                                    + _generator_error(output, Graph(int8_model)))
     graph = Graph(int8_model)
     code = _place_in_arena(source.read_text(), graph, plan)
     source.write_text(_call_kernels(code, graph, plan, layers or []))
     (out_dir / "model_io.h").write_text(_io_header(graph, plan))
     return source
+
+
+def _run_generator(argv: list[str]) -> tuple[int, str]:
+    """emx-onnx-cgen's command line, run in this process: its import takes 2 s, which a
+    subprocess paid on every model (a search checks many). Its output is captured, and the
+    root logger it configures is put back as it was."""
+    from emx_onnx_cgen.cli import main
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            returncode = main(argv)
+    except SystemExit as exit_:  # argparse errors
+        returncode = exit_.code if isinstance(exit_.code, int) else 1
+    except Exception as error:  # the generator's own errors: report them like its command line did
+        output.write(f"\nerror: {type(error).__name__}: {error}\n")
+        returncode = 1
+    finally:
+        root.handlers[:], root.level = handlers, level
+    return returncode, output.getvalue()
 
 
 def _generator_error(output: str, graph: Graph) -> str:

@@ -14,7 +14,7 @@ import optuna
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.config_check import check_config
-from soundbench.deploy.feasibility import Feasibility, FrontEndCosts, check_untrained
+from soundbench.deploy.feasibility import DeviceCosts, Feasibility, check_untrained
 from soundbench.deploy.run import DeploySettings
 from soundbench.deploy.targets import Target, target_from_config
 from soundbench.experiment import Experiment
@@ -48,7 +48,8 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
         raise ValueError("hparams_search=mcu selects trials on one validation fold; cross-validation is for the "
                          "Pareto front's members: drop cv=all and add hydra.sweeper.final.cv=true")
     target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
-    check = BoardCheck(base, target, options.max_duty_cycle, root)
+    deploy_settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
+    check = BoardCheck(base, target, options.max_duty_cycle, DeviceCosts(root, deploy_settings.cycles_per_macc_m4))
     study = optuna.create_study(directions=options.settings.directions, sampler=options.sampler,
                                 study_name=f"mcu-{target.name}")
     parent = _ParentRun.start(base, target, options, check.dataset) if base.get("logger") else None
@@ -63,9 +64,8 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
         elif options.final_cv:
             final.cross_validate_front(result, lambda batch: launch([tagged(o) for o in batch]), log)
         if options.final_deploy:
-            settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
             tracking_uri = base.logger.tracking_uri if base.get("logger") else None
-            final.deploy_front(result, target, options.max_duty_cycle, settings, root, out_dir / "deploy",
+            final.deploy_front(result, target, options.max_duty_cycle, deploy_settings, root, out_dir / "deploy",
                                tracking_uri, log)
     except BaseException:
         if parent:
@@ -83,18 +83,17 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
 class BoardCheck:
     """A trial's config → its untrained model's fit and speed on the board."""
 
-    def __init__(self, base: DictConfig, target: Target, max_duty_cycle: float, root: Path):
-        self.target, self.max_duty_cycle = target, max_duty_cycle
+    def __init__(self, base: DictConfig, target: Target, max_duty_cycle: float, costs: DeviceCosts):
+        self.target, self.max_duty_cycle, self.costs = target, max_duty_cycle, costs
         experiment = Experiment.from_config(base, augment=False)
         self.n_classes, self.n_folds = len(experiment.class_names), experiment.corpus.n_folds  # reads the index once
         self.dataset = experiment.corpus.name
-        self.front_end_costs = FrontEndCosts(root)
 
     def __call__(self, cfg: DictConfig) -> Feasibility:
         experiment = Experiment.from_config(cfg, augment=False)  # refuses a model/front-end mismatch
         check_config(cfg, self.n_folds)
         return check_untrained(experiment.build_model(self.n_classes), experiment.frontend, self.target,
-                               self.max_duty_cycle, self.front_end_costs)
+                               self.max_duty_cycle, self.costs)
 
 
 @dataclass

@@ -67,7 +67,8 @@ class TrialRecord:
                 "flash_kib": self.flash_kib, "ram_kib": self.ram_kib, "latency_ms": self.latency_ms,
                 "duty_cycle": fe.duty_cycle if fe else None, "macc": fe.macc if fe else None,
                 "parameters": fe.n_parameters if fe else None, "fits": fe.feasible if fe else None,
-                "rejected_reason": self.rejected, "check_s": fe.seconds if fe else None,
+                "rejected_reason": self.rejected, "latency_source": fe.model_source if fe else None,
+                "linker": fe.linker_verdict if fe else None, "check_s": fe.seconds if fe else None,
                 "train_s": self.train_seconds, "repeat_of": self.repeat_of, "run_id": self.run_id,
                 "failed": self.failed, **{f"deployed_{k}": v for k, v in self.deployed.items()}}
 

@@ -106,6 +106,7 @@ def test_a_trial_that_does_not_fit_is_rejected_with_its_reason_and_never_trained
     assert result.rejected, "the sampler never proposed the model that does not fit"
     assert all("RAM 195.3 KiB > budget 64 KiB" in t.rejected for t in result.rejected)
     assert not any("model=huge" in o for batch in jobs.launched for o in batch)
+    assert all(t.test_accuracy is None for t in result.trials)  # sealed while the search runs
     assert len(result.trained) == len(jobs.launched) == 4  # repeats of trained configurations reuse their result
     # the sampler hears of each rejection as the worst result, with the reason
     told = {t.number: t for t in study.trials}
@@ -246,6 +247,8 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
     assert len(parents) == 1
     children = [r for r in runs if r.data.tags.get(MLFLOW_PARENT_RUN_ID) == parents[0].info.run_id]
     assert {r.info.run_id for r in children} == {r["run_id"] for r in trained}
+    # test accuracy is in the table for the front's members only: nothing else could be chosen by it
+    assert all(bool(r["test_accuracy"]) == bool(r["deployed_fits"]) for r in trained)
     artifacts = {a.path for a in client.list_artifacts(parents[0].info.run_id, "search")}
     assert {"search/report.md", "search/trials.csv", "search/pareto_latency.png", "search/pareto_ram.png"} <= artifacts
     # the front's members, really deployed (int8 export, memory plan, linker when installed), fit

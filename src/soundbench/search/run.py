@@ -179,7 +179,7 @@ def _record_outcome(study, trial, record: TrialRecord, outcome: JobOutcome, obje
         return
     record.val_accuracy = float(outcome.val_accuracy)
     summary = outcome.summary
-    record.test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
+    record.sealed_test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
     record.checkpoint, record.train_seconds = summary.get("checkpoint", ""), summary.get("seconds")
     study.tell(trial, record.objective_values(list(objectives)))
     log(f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"

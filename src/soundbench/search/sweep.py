@@ -59,6 +59,8 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
     try:
         result = run_search(options.space, options.settings, study, compose, check,
                             lambda batch: launch([tagged(o) for o in batch]), log)
+        for trial in result.front:  # the search is over: the front's test accuracy may be read now
+            trial.reveal_test()
         if options.final_cv and not check.n_folds:
             log(f"final.cv skipped: {check.dataset} uses official split lists, not folds")
         elif options.final_cv:

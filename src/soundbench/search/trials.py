@@ -21,12 +21,17 @@ class TrialRecord:
     failed: str | None = None             # training raised
     repeat_of: int | None = None          # the same configuration as an earlier trial: its results reused
     val_accuracy: float | None = None     # drives the search
-    test_accuracy: float | None = None    # reported at the end, for the front only
+    test_accuracy: float | None = None    # revealed at the end, for the front only (reveal_test)
     cv_test_accuracy: float | None = None  # final.cv: the front's members over every fold
     run_id: str = ""
     checkpoint: str = ""
     train_seconds: float | None = None
     deployed: dict = field(default_factory=dict)  # final.deploy: what the linker and QEMU said
+    #: the test accuracy the job reported, kept out of every table until the search is over
+    sealed_test_accuracy: float | None = field(default=None, repr=False)
+
+    def reveal_test(self) -> None:
+        self.test_accuracy = self.sealed_test_accuracy
 
     @property
     def trained(self) -> bool:
@@ -73,4 +78,5 @@ class TrialRecord:
                 "failed": self.failed, **{f"deployed_{k}": v for k, v in self.deployed.items()}}
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "feasibility": self.feasibility.to_dict() if self.feasibility else None}
+        fields = {k: v for k, v in asdict(self).items() if k != "sealed_test_accuracy"}
+        return {**fields, "feasibility": self.feasibility.to_dict() if self.feasibility else None}

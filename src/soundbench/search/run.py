@@ -97,31 +97,10 @@ class SearchResult:
 def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose, check: Check,
                launch: Launch, log: Callable[[str], None] = print) -> SearchResult:
     started = time.perf_counter()
-    trials: list[TrialRecord] = []
-    seen: dict[tuple[str, ...], TrialRecord] = {}
-    rejected_in_a_row = 0
-    while (spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in trials)) < settings.n_trials:
-        wanted = settings.n_trials - spent
-        batch: list[tuple[optuna.trial.Trial, TrialRecord]] = []
-        while len(batch) < min(settings.n_jobs, wanted) and rejected_in_a_row < settings.max_rejected:
-            trial = study.ask()
-            record = TrialRecord(trial.number, space.suggest(trial))
-            trials.append(record)
-            earlier = seen.get(tuple(record.overrides))
-            if earlier is not None and earlier.status not in ("pending", "repeat"):
-                _repeat(study, trial, record, earlier, settings.objectives, log)
-                rejected_in_a_row += 1  # a space this small is exhausted: do not loop forever
-                continue
-            seen[tuple(record.overrides)] = record
-            check_trial(record, compose, check)
-            if record.rejected:
-                _tell_rejected(study, trial, record, settings.objectives)
-                rejected_in_a_row += 1
-                log(f"trial {record.number} rejected before training "
-                    f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}")
-                continue
-            rejected_in_a_row = 0
-            batch.append((trial, record))
+    proposals = _Proposals(space, settings, study, compose, check, log)
+    while (spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in proposals.trials)) \
+            < settings.n_trials:
+        batch = proposals.next_batch(min(settings.n_jobs, settings.n_trials - spent))
         if not batch:
             log(f"stopping: {settings.max_rejected} trials in a row were rejected or repeats; "
                 "widen the search space or the budget (hydra.sweeper.max_rejected)")
@@ -136,7 +115,48 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
         log(f"{done} of {settings.n_trials} trials trained in {elapsed / 60:.1f} min"
             + (f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left" if done < settings.n_trials
                else ""))
-    return SearchResult(trials, study, settings.objectives, time.perf_counter() - started)
+    return SearchResult(proposals.trials, study, settings.objectives, time.perf_counter() - started)
+
+
+class _Proposals:
+    """Asks the study for trials until a batch of ones that fit is ready: each is checked on
+    the board (rejected ones are told and recorded), repeats reuse their first result."""
+
+    def __init__(self, space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose,
+                 check: Check, log: Callable[[str], None]):
+        self.space, self.settings, self.study, self.compose, self.check, self.log = (space, settings, study, compose,
+                                                                                      check, log)
+        self.trials: list[TrialRecord] = []
+        self.seen: dict[tuple[str, ...], TrialRecord] = {}
+        self.rejected_in_a_row = 0
+
+    def next_batch(self, size: int) -> list[tuple[optuna.trial.Trial, TrialRecord]]:
+        batch = []
+        while len(batch) < size and self.rejected_in_a_row < self.settings.max_rejected:
+            trial = self.study.ask()
+            record = TrialRecord(trial.number, self.space.suggest(trial))
+            self.trials.append(record)
+            if self._reused(trial, record) or self._rejected(trial, record):
+                self.rejected_in_a_row += 1  # a small or infeasible space is exhausted: do not loop forever
+                continue
+            self.rejected_in_a_row = 0
+            batch.append((trial, record))
+        return batch
+
+    def _reused(self, trial, record: TrialRecord) -> bool:
+        earlier = self.seen.setdefault(tuple(record.overrides), record)
+        if earlier is record or earlier.status in ("pending", "repeat"):
+            return False
+        _repeat(self.study, trial, record, earlier, self.settings.objectives, self.log)
+        return True
+
+    def _rejected(self, trial, record: TrialRecord) -> bool:
+        check_trial(record, self.compose, self.check)
+        if record.rejected:
+            _tell_rejected(self.study, trial, record, self.settings.objectives)
+            self.log(f"trial {record.number} rejected before training "
+                     f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}")
+        return bool(record.rejected)
 
 
 def check_trial(record: TrialRecord, compose: Compose, check: Check) -> None:

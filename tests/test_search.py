@@ -174,10 +174,12 @@ def test_a_search_without_a_board_or_with_cv_on_every_trial_is_refused_with_what
         search(compose_config(overrides), options, compose, FakeJobs({}), ROOT, tmp_path)
 
 
-def test_a_duty_cycle_at_the_limit_is_rejected():
+def test_a_duty_cycle_at_the_limit_or_a_failed_link_is_rejected():
     slow = replace(FITS, model_ms=300.0)  # 320 ms per 360 ms hop: 89 %
     assert "duty cycle 89% >= 80%" in slow.reason
     assert FITS.feasible and FITS.duty_cycle == pytest.approx(30 / 360)
+    unlinked = replace(FITS, linker_fits=False, linker_verdict="does not fit: flash by 1,024 B")
+    assert unlinked.reason == "the model's firmware does not link: does not fit: flash by 1,024 B"
 
 
 # --- the board check of untrained models ---------------------------------------------------
@@ -197,7 +199,8 @@ def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
     assert sbcnn.ram_bytes / 1024 == pytest.approx(63.0, abs=0.1)
     assert sbcnn.flash_bytes / 1024 == pytest.approx(188.3, abs=0.5)
     if not (codegen.toolchain_missing() or emulator.emulator_missing()):
-        assert sbcnn.model_source.startswith("measured in QEMU") and sbcnn.linker_verdict.startswith("fits")
+        assert sbcnn.model_source.startswith("measured in QEMU") and sbcnn.linker_fits
+        assert sbcnn.linker_verdict.startswith("fits")
         assert sbcnn.model_ms == pytest.approx(202.8, rel=0.02)
         assert sbcnn.frontend_source.startswith("measured in QEMU")
         assert sbcnn.frontend_ms == pytest.approx(27.0, rel=0.05)

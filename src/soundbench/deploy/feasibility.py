@@ -68,6 +68,7 @@ class Feasibility:
     frontend_source: str
     linker_verdict: str | None  # the model's firmware linked into the budget (None: not linked)
     seconds: float            # what the check took
+    linker_fits: bool | None = None  # None: not linked (no toolchain, or the planned memory already fails)
 
     @property
     def latency_ms(self) -> float:
@@ -86,6 +87,8 @@ class Feasibility:
             problems.append(f"flash {self.flash_bytes / 1024:.1f} KiB > budget {self.flash_budget / 1024:.0f} KiB")
         if self.ram_bytes > self.ram_budget:
             problems.append(f"RAM {self.ram_bytes / 1024:.1f} KiB > budget {self.ram_budget / 1024:.0f} KiB")
+        if self.linker_fits is False:  # the code itself (not counted in the plan) overflows the budget
+            problems.append(f"the model's firmware does not link: {self.linker_verdict}")
         if self.duty_cycle >= self.max_duty_cycle:
             problems.append(f"duty cycle {self.duty_cycle:.0%} >= {self.max_duty_cycle:.0%} "
                             f"({self.latency_ms:.0f} ms per {self.window_hop_ms:.0f} ms hop)")
@@ -105,6 +108,7 @@ class ModelCycles:
     cycles_per_window: float        # Cortex-M4 cycles of one inference
     source: str
     linker_verdict: str | None = None  # the model's firmware linked into the budget (None: not linked)
+    linker_fits: bool | None = None
 
 
 class DeviceCosts:
@@ -129,9 +133,10 @@ class DeviceCosts:
         link = codegen.build_firmware(codegen.generate_c(int8_path, build, footprint.plan, layers), target,
                                       self.root, build)
         if not link.fits:
-            return ModelCycles(self._estimate(footprint, layers), "estimated (the firmware does not link)", link.message)
+            return ModelCycles(self._estimate(footprint, layers), "estimated (the firmware does not link)",
+                               link.message, False)
         run = emulator.run_firmware(link.elf, window[None], n_outputs, self.root, build)
-        return ModelCycles(run.cycles_per_window, "measured in QEMU (Cortex-M4 timing)", link.message)
+        return ModelCycles(run.cycles_per_window, "measured in QEMU (Cortex-M4 timing)", link.message, True)
 
     def _estimate(self, footprint: ModelFootprint, layers: list[KernelLayer]) -> float:
         return sum(layer_cycles_estimate(layers, footprint.layers, self.cycles_per_macc_m4).values())
@@ -186,7 +191,8 @@ def check_untrained(model: nn.Module, frontend: FrontEnd, target: Target, max_du
     return Feasibility(target.name, footprint.n_parameters, footprint.macc, flash, ram, target.flash_budget,
                        target.ram_budget, model_cycles.cycles_per_window * to_ms, fe.cycles_per_window_hop * to_ms,
                        frontend.window_hop_samples / frontend.sample_rate * 1e3, max_duty_cycle, model_cycles.source,
-                       fe.source, model_cycles.linker_verdict, time.perf_counter() - started)
+                       fe.source, model_cycles.linker_verdict, time.perf_counter() - started,
+                       model_cycles.linker_fits)
 
 
 __all__ = ["DeviceCosts", "Feasibility", "FrontEndNotSupported", "check_untrained"]

@@ -76,7 +76,7 @@ def to_markdown(result: SearchResult, target: Target, max_duty_cycle: float, plo
              f"Objectives: {', '.join(result.objectives)} (accuracy on the validation fold; latency and memory of "
              f"the int8 model with the front end on the device). Budget: {target.flash_budget // 1024} KiB flash, "
              f"{target.ram_budget // 1024} KiB RAM, duty cycle under {max_duty_cycle:.0%}.", "",
-             f"- {len(result.trials)} trials proposed in {result.seconds / 60:.1f} min: {len(result.trained)} trained, "
+             f"- {len(result.trials)} trial(s) proposed in {result.seconds / 60:.1f} min: {len(result.trained)} trained, "
              f"{len(rejected)} rejected before training"
              + (f" ({len(rejected) / max(len(result.trials), 1):.0%}; {sum(checks) / len(checks):.1f} s per check, "
                 f"at most {max(checks):.1f} s)" if checks else "")

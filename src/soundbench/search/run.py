@@ -112,7 +112,7 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
         for (trial, record), outcome in zip(batch, launch([record.overrides for _, record in batch])):
             _record_outcome(study, trial, record, outcome, settings.objectives, log)
         done, elapsed = spent + len(batch), time.perf_counter() - started
-        log(f"{done} of {settings.n_trials} trials trained in {elapsed / 60:.1f} min"
+        log(f"{done} of {settings.n_trials} trial(s) trained in {elapsed / 60:.1f} min"
             + (f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left" if done < settings.n_trials
                else ""))
     return SearchResult(proposals.trials, study, settings.objectives, time.perf_counter() - started)

@@ -54,7 +54,7 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
                                 study_name=f"mcu-{target.name}")
     parent = _ParentRun.start(base, target, options, check.dataset) if base.get("logger") else None
     tagged = (lambda overrides: [*overrides, f"parent_run={parent.run_id}"]) if parent else (lambda o: o)
-    log(f"Hardware-aware search on {target.name}: {options.settings.n_trials} trials to train, objectives "
+    log(f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
         f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else ""))
     try:
         result = run_search(options.space, options.settings, study, compose, check,

@@ -183,8 +183,9 @@ def check_untrained(model: nn.Module, frontend: FrontEnd, target: Target, max_du
         footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
         memory = device.memory()
         fe_ram = memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= footprint.ram_bytes)
-        flash, ram = (budget.need for budget in footprint.budgets(target, memory.table_bytes, fe_ram))
-        fits_memory = flash <= target.flash_budget and ram <= target.ram_budget
+        budgets = footprint.budgets(target, memory.table_bytes, fe_ram)
+        flash, ram = (budget.need for budget in budgets)
+        fits_memory = all(budget.fits for budget in budgets)
         model_cycles = costs.model(int8_path, footprint, layers, target, calibration[0], n_outputs, fits_memory)
     fe = costs.front_end(device, target)
     to_ms = CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz / (target.cpu_mhz * 1e3)

@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Callable
 
 from soundbench.artifacts.trained import load_trained
-from soundbench.deploy.results import DeployReport
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.targets import Target
 from soundbench.search.run import JobOutcome, SearchResult
-from soundbench.search.trials import TrialRecord
+from soundbench.search.trials import DeployedCheck, TrialRecord
 
 #: the overrides that turn a trial into its cross-validation (train.py returns the CV mean)
 CV_OVERRIDES = ["cv=all", "optimized_metric=cv/test_clip_acc_mean"]
@@ -37,27 +36,11 @@ def deploy_front(result: SearchResult, target: Target, max_duty_cycle: float, se
     for trial in result.front:
         source = trial.run_id or trial.checkpoint
         if not source:
-            trial.deployed = {"skipped": "the run left neither an MLflow run nor a checkpoint"}
+            log(f"trial {trial.number} not deployed: its run left neither an MLflow run nor a checkpoint")
             continue
         log(f"deploying trial {trial.number} ({source}) on {target.name}")
         report = deploy(load_trained(source, tracking_uri), target, out_dir / f"trial{trial.number}", root, settings)
-        trial.deployed = deployed_summary(report, max_duty_cycle, out_dir / f"trial{trial.number}")
-
-
-def deployed_summary(report: DeployReport, max_duty_cycle: float, folder: Path) -> dict:
-    """Does the trained, deployed model keep the promise its check made before training?"""
-    budgets = {b.what.split(" ")[0]: b for b in report.footprint.int8.budgets}
-    linked = [r.linker_fits for r in (report.firmware, report.front_end) if r is not None and r.linker_fits is not None]
-    fits = report.footprint.int8.fits and all(linked) and report.latency.duty_cycle < max_duty_cycle
-    return {"fits": fits, "flash_kib": budgets["flash"].need / 1024, "ram_kib": budgets["RAM"].need / 1024,
-            "duty_cycle": report.latency.duty_cycle, "latency_source": report.latency.cycles_per_macc_source,
-            "linker": _linker_verdict(linked, report.firmware.skipped), "int8_test_accuracy": report.accuracy.int8, "report": str(folder / "report.md")}
-
-
-def _linker_verdict(linked: list[bool], skipped: str | None) -> str:
-    if not linked:
-        return f"not linked ({skipped})"
-    return "linked into the budget" if all(linked) else "does NOT link into the budget"
+        trial.deployed = DeployedCheck.of(report, max_duty_cycle, out_dir / f"trial{trial.number}")
 
 
 def deploy_command(trial: TrialRecord, target: Target) -> str:

@@ -116,10 +116,4 @@ def _num(value: float | None) -> str:
 
 
 def _deployed(t: TrialRecord) -> str:
-    if not t.deployed:
-        return "–"
-    if t.deployed.get("skipped"):
-        return f"not deployed ({t.deployed['skipped']})"
-    return (f"{'fits' if t.deployed['fits'] else 'does NOT fit'} ({t.deployed['linker']}): "
-            f"{t.deployed['ram_kib']:.1f} KiB RAM, {t.deployed['flash_kib']:.1f} KiB flash, "
-            f"duty {t.deployed['duty_cycle']:.0%}, int8 test {t.deployed['int8_test_accuracy']:.3f}")
+    return t.deployed.describe() if t.deployed else "–"

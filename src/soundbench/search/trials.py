@@ -5,11 +5,48 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from pathlib import Path
+
 from soundbench.deploy.feasibility import Feasibility
+from soundbench.deploy.results import DeployReport
 
 #: the objectives a search can optimise, their directions and the trial attribute they read
 OBJECTIVES = {"accuracy": ("maximize", "val_accuracy"), "latency": ("minimize", "latency_ms"),
               "ram": ("minimize", "ram_kib"), "flash": ("minimize", "flash_kib")}
+
+
+@dataclass(frozen=True)
+class DeployedCheck:
+    """A front member really deployed: does the trained model keep the promise its check
+    made before training?"""
+    fits: bool                # the budgets, the linker (model, and front end + model) and the duty cycle
+    flash_kib: float          # int8 weights + front-end tables
+    ram_kib: float            # activations + front-end buffers + stack
+    duty_cycle: float
+    latency_source: str
+    linker: str
+    int8_test_accuracy: float
+    report: str               # the deploy report's path
+
+    @classmethod
+    def of(cls, report: DeployReport, max_duty_cycle: float, folder: Path) -> DeployedCheck:
+        flash, ram = report.footprint.int8.budgets  # ModelFootprint.budgets: flash, then RAM
+        linked = [r.linker_fits for r in (report.firmware, report.front_end)
+                  if r is not None and r.linker_fits is not None]
+        fits = report.footprint.int8.fits and all(linked) and report.latency.duty_cycle < max_duty_cycle
+        return cls(fits, flash.need / 1024, ram.need / 1024, report.latency.duty_cycle,
+                   report.latency.cycles_per_macc_source, _linker_verdict(linked, report.firmware.skipped),
+                   report.accuracy.int8, str(folder / "report.md"))
+
+    def describe(self) -> str:
+        return (f"{'fits' if self.fits else 'does NOT fit'} ({self.linker}): {self.ram_kib:.1f} KiB RAM, "
+                f"{self.flash_kib:.1f} KiB flash, duty {self.duty_cycle:.0%}, int8 test {self.int8_test_accuracy:.3f}")
+
+
+def _linker_verdict(linked: list[bool], skipped: str | None) -> str:
+    if not linked:
+        return f"not linked ({skipped})"
+    return "linked into the budget" if all(linked) else "does NOT link into the budget"
 
 
 @dataclass
@@ -26,7 +63,7 @@ class TrialRecord:
     run_id: str = ""
     checkpoint: str = ""
     train_seconds: float | None = None
-    deployed: dict = field(default_factory=dict)  # final.deploy: what the linker and QEMU said
+    deployed: DeployedCheck | None = None  # final.deploy: what the linker and QEMU said
     #: the test accuracy the job reported, kept out of every table until the search is over
     sealed_test_accuracy: float | None = field(default=None, repr=False)
 
@@ -75,7 +112,7 @@ class TrialRecord:
                 "rejected_reason": self.rejected, "latency_source": fe.model_source if fe else None,
                 "linker": fe.linker_verdict if fe else None, "check_s": fe.seconds if fe else None,
                 "train_s": self.train_seconds, "repeat_of": self.repeat_of, "run_id": self.run_id,
-                "failed": self.failed, **{f"deployed_{k}": v for k, v in self.deployed.items()}}
+                "failed": self.failed, **{f"deployed_{k}": v for k, v in (asdict(self.deployed) if self.deployed else {}).items()}}
 
     def to_dict(self) -> dict:
         fields = {k: v for k, v in asdict(self).items() if k != "sealed_test_accuracy"}

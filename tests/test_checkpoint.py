@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from soundbench.artifacts.trained import SourceError, load_trained
+from soundbench.config_trust import UntrustedConfigError
 from soundbench.models import create_model
 from soundbench.models.checkpoint import CheckpointError, check_resumable, load_checkpoint
 from soundbench.training.run import run
@@ -73,3 +74,87 @@ def test_resuming_with_a_different_model_fails_before_training(tmp_path, demo_ro
 def test_an_own_checkpoint_loads(tmp_path):
     model = _strided_ds()
     check_resumable(_checkpoint(tmp_path / "ok.ckpt", model, class_names=("a", "b")), model)
+
+
+# ---- configs read from files never choose what gets called (issue 25, items 1-2) ----
+
+def _genuine_config(tmp_path, demo_root) -> dict:
+    from omegaconf import OmegaConf
+
+    cfg = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none", f"paths.root_dir={tmp_path}"])
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
+def _evil_pickle(tmp_path) -> tuple[pathlib.Path, pathlib.Path]:
+    marker = tmp_path / "pwned"
+    payload = tmp_path / "payload.pt"
+    torch.save({"x": _Payload(marker)}, payload)
+    return payload, marker
+
+
+@pytest.mark.parametrize("group", ["features", "dataset", "model"])
+def test_a_checkpoint_whose_stored_config_names_torch_load_is_refused_and_nothing_runs(tmp_path, demo_root, group):
+    """The checkpoint passes weights_only loading; its config's ``_target_`` is the attack."""
+    payload, marker = _evil_pickle(tmp_path)
+    config = _genuine_config(tmp_path, demo_root)
+    config[group] = {"_target_": "torch.load", "f": str(payload), "weights_only": False}
+    crafted = _checkpoint(tmp_path / "crafted.ckpt", _strided_ds(), soundbench_config=config, class_names=["a"])
+    with pytest.raises(UntrustedConfigError, match=rf"crafted\.ckpt.*{group}\._target_='torch\.load'"):
+        load_trained(str(crafted))
+    assert not marker.exists()
+
+
+def test_a_target_nested_or_spliced_in_by_interpolation_is_refused(tmp_path, demo_root):
+    payload, marker = _evil_pickle(tmp_path)
+    evil = {"_target_": "torch.load", "f": str(payload), "weights_only": False}
+    nested = _genuine_config(tmp_path, demo_root)
+    nested["model"]["block"] = evil
+    with pytest.raises(UntrustedConfigError, match=r"model\.block\._target_='torch\.load'"):
+        load_trained(str(_checkpoint(tmp_path / "nested.ckpt", _strided_ds(), soundbench_config=nested)))
+    spliced = _genuine_config(tmp_path, demo_root)
+    spliced["evil"] = evil
+    spliced["features"]["extra"] = "${evil}"
+    with pytest.raises(UntrustedConfigError, match=r"features\.extra\._target_='torch\.load'"):
+        load_trained(str(_checkpoint(tmp_path / "spliced.ckpt", _strided_ds(), soundbench_config=spliced)))
+    assert not marker.exists()
+
+
+def test_a_run_config_file_is_held_to_the_same_rules(tmp_path, demo_root):
+    """Checkpoints older than stored configs fall back to the run's config/resolved.yaml."""
+    from omegaconf import OmegaConf
+    from soundbench.experiment import Experiment
+
+    payload, marker = _evil_pickle(tmp_path)
+    config = _genuine_config(tmp_path, demo_root)
+    config["dataset"] = {"_target_": "pandas.read_pickle", "filepath_or_buffer": str(payload)}
+    OmegaConf.save(OmegaConf.create(config), tmp_path / "resolved.yaml")
+    old = _checkpoint(tmp_path / "old.ckpt", _strided_ds())
+    with pytest.raises(UntrustedConfigError, match=r"resolved\.yaml: dataset\._target_='pandas\.read_pickle'"):
+        Experiment.from_checkpoint(old, tmp_path / "resolved.yaml")
+    assert not marker.exists()
+
+
+def test_a_genuine_stored_config_still_rebuilds_its_model(tmp_path, demo_root):
+    model = _strided_ds()
+    config = _genuine_config(tmp_path, demo_root)
+    trained = load_trained(str(_checkpoint(tmp_path / "ok.ckpt", model, soundbench_config=config,
+                                           class_names=[f"c{i}" for i in range(10)])))
+    assert trained.name == "strided_ds" and trained.frontend.name == "logmel"
+    assert all(torch.equal(a, b) for a, b in zip(trained.model.state_dict().values(), model.state_dict().values()))
+
+
+def test_a_bundle_whose_features_yaml_names_another_callable_is_refused(tmp_path):
+    from soundbench.artifacts.bundle import BUNDLE_FILE, FEATURES_FILE, load_bundle
+
+    payload, marker = _evil_pickle(tmp_path)
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "model.onnx").write_bytes(b"")
+    (bundle / BUNDLE_FILE).write_text('{"format": 1, "class_names": ["a"], "models": {"float32": "model.onnx"}}')
+    (bundle / FEATURES_FILE).write_text(f"_target_: torch.load\nf: {payload}\nweights_only: false\n")
+    with pytest.raises(UntrustedConfigError, match=r"bundle file .*features\.yaml: features\._target_='torch\.load'"):
+        load_bundle(bundle)
+    assert not marker.exists()
+    (bundle / FEATURES_FILE).write_text("_target_: soundbench.features.LogMel\nsample_rate: 16000\nn_fft: 512\n"
+                                        "hop_length: 256\nn_mels: 40\nwindow_frames: 31\nwindow_overlap: 0.5\n")
+    assert load_bundle(bundle).frontend.name == "logmel"

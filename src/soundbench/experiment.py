@@ -17,6 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 
 from soundbench.config_check import ConfigError
+from soundbench.config_trust import trusted_file_config
 from soundbench.data.datamodule import AudioDataModule
 from soundbench.features.frontends import FrontEnd
 from soundbench.models.checkpoint import CheckpointError, load_checkpoint, model_weights
@@ -77,10 +78,11 @@ class Experiment:
         were stored in them (MLflow runs have one as ``config/resolved.yaml``)."""
         path = Path(path)
         saved = load_checkpoint(path)  # never unpickles code (weights_only)
+        # the stored config is data: only the project's own constructors may be named in it
         if CONFIG_KEY in saved:
-            cfg = OmegaConf.create(saved[CONFIG_KEY])
+            cfg = trusted_file_config(saved[CONFIG_KEY], f"checkpoint {path} ({CONFIG_KEY})")
         elif fallback_config is not None:
-            cfg = OmegaConf.load(fallback_config)
+            cfg = trusted_file_config(OmegaConf.load(fallback_config), f"config file {fallback_config}")
         else:
             raise CheckpointError(f"{path} carries no training config (written before soundbench stored it in "
                                   "checkpoints); deploy or export it by its MLflow run id instead")

@@ -20,6 +20,7 @@ from pathlib import Path
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from soundbench.config_trust import trusted_features_config
 from soundbench.features.frontends import FrontEnd
 
 BUNDLE_FILE = "bundle.json"
@@ -67,7 +68,9 @@ def load_bundle(folder: str | Path) -> ModelBundle:
     absent = [name for name in manifest["models"].values() if not (folder / name).is_file()]
     if absent:
         raise BundleError(f"{folder}: bundle.json lists {absent}, which are not there")
-    frontend = instantiate(OmegaConf.load(folder / FEATURES_FILE), _convert_="all").eval()
+    # features.yaml is data: it may only name one of soundbench's front ends
+    features = trusted_features_config(OmegaConf.load(folder / FEATURES_FILE), f"bundle file {folder / FEATURES_FILE}")
+    frontend = instantiate(features, _convert_="all").eval()
     info = {k: v for k, v in manifest.items() if k not in ("class_names", "models")}
     return ModelBundle(folder, frontend, tuple(manifest["class_names"]), dict(manifest["models"]), info)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -68,14 +69,26 @@ def _stop_postgres(data: Path) -> None:
     _wait_gone(pid, 30)
 
 
+#: the README's authenticated team-server config (MLflow's basic-auth app)
+AUTH_CONFIG = Path(__file__).resolve().parents[1] / "docs" / "team-server" / "basic_auth.ini"
+
+
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, artifacts: Path) -> Iterator[str]:
-    """``mlflow server`` on 127.0.0.1 with proxied artifacts in ``artifacts``; yields its URL."""
+def mlflow_server(backend_store_uri: str, artifacts: Path, admin: tuple[str, str] | None = None) -> Iterator[str]:
+    """``mlflow server`` on 127.0.0.1 with proxied artifacts in ``artifacts``; yields its URL.
+    ``admin`` (user, password): MLflow's basic-auth app as the README sets it up, the admin's
+    credentials from the environment and the user store in a sqlite file beside ``artifacts``."""
     port = free_port()
     log = open(artifacts.parent / "mlflow-server.log", "w")
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_store_uri,
                "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    env = dict(os.environ)
+    if admin:
+        command += ["--app-name", "basic-auth"]
+        env.update(MLFLOW_AUTH_CONFIG_PATH=str(AUTH_CONFIG), MLFLOW_AUTH_ADMIN_USERNAME=admin[0],
+                   MLFLOW_AUTH_ADMIN_PASSWORD=admin[1], MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(16))
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                              cwd=artifacts.parent)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, artifacts.parent / "mlflow-server.log")

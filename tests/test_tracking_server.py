@@ -1,10 +1,15 @@
-"""A team's MLflow server, for real: PostgreSQL as the backend store, proxied artifacts, and
-training (cross-validation), deploy and predict all talking to it over HTTP."""
+"""A team's MLflow server, for real, as the README sets it up: PostgreSQL as the backend
+store, proxied artifacts, MLflow's basic-auth app with credentials from the environment, and
+training (cross-validation), deploy and predict all talking to it over HTTP. A crafted
+checkpoint uploaded to the server is refused by deploy and predict."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
 from mlflow import MlflowClient
@@ -15,18 +20,34 @@ from tests.servers import mlflow_server, postgres_bin, postgres_cluster
 needs_postgres = pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)")
 
 
+ADMIN = ("sb-admin", "a-long-test-secret-7f3a")
+
+
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, monkeypatch):
     artifacts = tmp_path / "server-artifacts"
     artifacts.mkdir()
-    with postgres_cluster() as database, mlflow_server(database, artifacts) as url:
+    with postgres_cluster() as database, mlflow_server(database, artifacts, admin=ADMIN) as url:
+        # every client of the run (this process and the CLIs it starts) signs in from the environment
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", ADMIN[0])
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", ADMIN[1])
         yield url, artifacts
 
 
-def _run(*command: str) -> str:
-    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    return done.stdout
+def _run(*command: str, ok: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env=dict(os.environ))
+    if ok:
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    return done
+
+
+def _anonymous_status(url: str, path: str, body: bytes | None = None) -> int:
+    request = urllib.request.Request(url + path, data=body, headers={"Content-Type": "application/json"})
+    try:
+        return urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as error:
+        return error.code
 
 
 @pytest.mark.slow
@@ -59,6 +80,30 @@ def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tm
     _run("predict.py", f"bundle={child}", f"audio={clip}", f"tracking_uri={url}", f"out_dir={tmp_path / 'predict'}",
          "progress=false")
     assert list((tmp_path / "predict").rglob("*.csv"))
+
+    # without credentials the server answers nothing and accepts nothing
+    assert _anonymous_status(url, "/api/2.0/mlflow/experiments/search?max_results=5") == 401
+    assert _anonymous_status(url, "/api/2.0/mlflow/runs/create", b'{"experiment_id": "0"}') == 401
+    assert _anonymous_status(url, "/health") == 200
+
+    # a checkpoint whose stored config names another callable, uploaded to a run by anyone
+    # with write access, is refused by deploy and predict before anything is called
+    import torch
+    crafted_run = client.create_run(children[0].info.experiment_id).info.run_id
+    saved = torch.load(next(server_artifacts.rglob("*.ckpt")), map_location="cpu", weights_only=True)
+    marker = tmp_path / "pwned"
+    saved["soundbench_config"]["features"] = {"_target_": "os.makedirs", "name": str(marker)}
+    (tmp_path / "upload" / "checkpoints").mkdir(parents=True)
+    torch.save(saved, tmp_path / "upload" / "checkpoints" / "best.ckpt")
+    client.log_artifacts(crafted_run, str(tmp_path / "upload"))
+    for command in (["-m", "soundbench.deploy", f"run={crafted_run}", f"tracking_uri={url}", "emulator.enabled=false",
+                     f"out_dir={tmp_path / 'deploy-crafted'}"],
+                    ["predict.py", f"bundle={crafted_run}", f"audio={clip}", f"tracking_uri={url}",
+                     f"out_dir={tmp_path / 'predict-crafted'}"]):
+        done = _run(*command, ok=False)
+        assert done.returncode != 0 and "features._target_='os.makedirs'" in done.stderr, done.stderr[-3000:]
+        assert "never chooses what gets called" in done.stderr
+    assert not marker.exists()
 
 
 @pytest.mark.slow  # MLflow's database migrations: seconds

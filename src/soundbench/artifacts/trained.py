@@ -15,6 +15,10 @@ from soundbench.models.checkpoint import CheckpointError
 __all__ = ["SourceError", "TrainedModel", "load_trained"]
 
 
+#: the resolved config every training run logs
+RUN_CONFIG = "config/resolved.yaml"
+
+
 class SourceError(ValueError):
     """The run or checkpoint cannot be deployed; the message says why and what to do."""
 
@@ -54,5 +58,6 @@ def _from_mlflow(run_id: str, tracking_uri: str | None) -> TrainedModel:
     download = Path(tempfile.mkdtemp(prefix="soundbench-deploy-"))
     checkpoint = Path(client.download_artifacts(run_id, checkpoints[0], str(download)))
     # the run's logged config serves checkpoints written before configs went into them
-    config = Path(client.download_artifacts(run_id, "config/resolved.yaml", str(download)))
+    logged = {a.path for a in client.list_artifacts(run_id, "config")}
+    config = Path(client.download_artifacts(run_id, RUN_CONFIG, str(download))) if RUN_CONFIG in logged else None
     return _from_checkpoint(checkpoint, config, run_id)

@@ -85,3 +85,43 @@ def test_two_runs_started_together_get_their_own_folders(tmp_path):
     assert len(folders) == 2
     seeds = {OmegaConf.load(folder / ".hydra" / "config.yaml").seed for folder in folders}
     assert seeds == {101, 202}
+
+
+@pytest.mark.slow
+def test_two_first_runs_started_together_on_a_fresh_store_both_finish(tmp_path, demo_root):
+    """No mlflow.db yet, the default logger: both processes would migrate the new database's
+    schema at once (``table _alembic_tmp_metrics already exists``); one creates it under a
+    file lock and the other waits."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    command = [sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
+               "model=strided_ds", "trainer.max_epochs=1", "data.windows_per_clip=1"]
+    jobs = [subprocess.Popen([*command, f"seed={seed}", f"hydra.run.dir={tmp_path}/run{seed}"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in (0, 1)]
+    outputs = [job.communicate(timeout=600) for job in jobs]
+    for job, (_, stderr) in zip(jobs, outputs):
+        assert job.returncode == 0, stderr[-3000:]
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"]
+    assert all("test/clip_acc" in r.data.metrics for r in runs)
+
+
+def test_mlflow_tracking_uri_from_the_environment_is_used_unless_given_explicitly(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert compose_config([f"paths.root_dir={tmp_path}"]).logger.tracking_uri == f"sqlite:///{tmp_path}/mlflow.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.example:5000")
+    assert compose_config([f"paths.root_dir={tmp_path}"]).logger.tracking_uri == "http://mlflow.example:5000"
+    explicit = compose_config([f"paths.root_dir={tmp_path}", "logger.tracking_uri=sqlite:///elsewhere.db"])
+    assert explicit.logger.tracking_uri == "sqlite:///elsewhere.db"
+    from tests.conftest import deploy_settings
+
+    for name in ("deploy", "predict"):
+        from hydra import compose, initialize_config_dir
+
+        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+            cfg = compose(name, overrides=["run=x"] if name == "deploy" else [])
+        assert cfg.tracking_uri == "http://mlflow.example:5000", name

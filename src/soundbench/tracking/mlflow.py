@@ -146,12 +146,38 @@ EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 TRAINING_EXPERIMENT = {EXPERIMENT_KIND_TAG: "custom_model_development"}
 
 
+def sqlite_path(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI (None for servers and other stores)."""
+    uri = str(tracking_uri)
+    return Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+
+
+def prepare_store(tracking_uri: str) -> None:
+    """Create or upgrade a sqlite tracking store once, under a file lock beside it.
+
+    Opening a new (or older) database makes MLflow run its schema migrations; two processes
+    doing it at once (two first runs, a joblib multirun, a SLURM array on a new store) both
+    fail (``table _alembic_tmp_metrics already exists``, ``duplicate column name``). The
+    first to take the lock migrates, the others wait and find the schema current; MLflow
+    caches the opened store per process, so later clients do not migrate again."""
+    from filelock import FileLock
+    from mlflow import MlflowClient
+
+    database = sqlite_path(tracking_uri)
+    if database is None:
+        return
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{database}.lock"):
+        MlflowClient(tracking_uri).search_experiments(max_results=1)
+
+
 def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | None) -> str:
     """The experiment's id, created if needed. Parallel jobs (a SLURM array, joblib) start
     together: when another one creates it first, use theirs instead of failing."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    prepare_store(tracking_uri)
     client = MlflowClient(tracking_uri)
     existing = client.get_experiment_by_name(name)
     if existing is None:

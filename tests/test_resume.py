@@ -48,3 +48,21 @@ def test_runs_of_killed_processes_are_marked_killed(tmp_path):
     assert close_orphaned_runs(client, experiment, "tags.`group` = 'cv1'") == [ids["killed"]]
     status = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
     assert status == {"killed": "KILLED", "alive": "RUNNING", "elsewhere": "RUNNING"}
+
+
+@pytest.mark.slow
+def test_a_run_killed_while_testing_is_not_finished_and_is_closed_as_killed(tmp_path, demo_root):
+    """Lightning ends a run when fit returns; killed during testing, it was FINISHED with
+    no test result, and CV resume counted the fold as done."""
+    from tests.conftest import ROOT
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    done = subprocess.run([sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
+                           "model=strided_ds", "trainer.max_epochs=1", "data.windows_per_clip=1",
+                           f"logger.tracking_uri={uri}", "+callbacks.kill._target_=tests.callbacks.KillAtTestStart"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == -9, done.stderr[-3000:]
+    client, killed = the_only_run(uri)
+    assert killed.info.status == "RUNNING" and "test/clip_acc" not in killed.data.metrics
+    assert close_orphaned_runs(client, killed.info.experiment_id, "tags.model = 'strided_ds'") == [killed.info.run_id]
+    assert client.get_run(killed.info.run_id).info.status == "KILLED"

@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
+from lightning.pytorch.utilities import rank_zero_only
 from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 from omegaconf import DictConfig, OmegaConf
 
@@ -64,6 +65,34 @@ def git_commit(cwd: Path) -> str:
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+
+
+class RunLogger(MLFlowLogger):
+    """Lightning's MLflow logger, except that a stage ending well does not end the run.
+
+    Lightning calls ``finalize("success")`` when ``fit`` returns, before the test fold is
+    scored: with the stock logger, a process killed during testing left a FINISHED run
+    with no test result, which CV resume then counted as done. Here the run stays RUNNING
+    (its PID tag lets CV resume mark it KILLED) until :meth:`finish` is called after the test
+    results are logged; a failure still ends it as FAILED at once."""
+
+    @rank_zero_only
+    def finalize(self, status: str = "success") -> None:
+        if status in ("success", "finished") and not getattr(self, "_soundbench_done", False):
+            if self._initialized and self._checkpoint_callback:
+                self._scan_and_log_checkpoints(self._checkpoint_callback)
+            return
+        super().finalize(status)
+
+    def finish(self) -> None:
+        """The run has all its results: mark it FINISHED."""
+        self._soundbench_done = True
+        self.finalize("success")
+
+
+def finish_run(logger: MLFlowLogger) -> None:
+    """Mark a run whose results are all logged FINISHED (any MLflow logger a config names)."""
+    logger.finish() if isinstance(logger, RunLogger) else logger.finalize("success")
 
 
 def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], hydra_dir: Path | None) -> None:

@@ -37,7 +37,7 @@ from soundbench.evaluation import ClipResults, evaluate_windows
 from soundbench.experiment import Experiment, check_pairing
 from soundbench.features.frontends import FrontEnd
 from soundbench.models import create_model, list_models
-from soundbench.tracking.mlflow import log_test_results
+from soundbench.tracking.mlflow import finish_run, log_test_results
 from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 
 CLASSIFIERS = ("logreg", "forest")
@@ -175,7 +175,7 @@ def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str,
         salience = test_table["salience"] if "salience" in test_table else None
         log_test_results(logger, results, salience, None, title=f"{run_name} (test, clip level)")
         logger.experiment.log_artifact(logger.run_id, str(output_dir / "classifier.json"), "classifier")
-        logger.finalize("success")
+        finish_run(logger)
     summary = {"test/clip_acc": results.accuracy, "test/window_acc": results.window_accuracy,
                "chance": 1.0 / len(class_names), "confusion": results.confusion(), "class_names": class_names,
                "run_id": logger.run_id if logger else "", "seconds": time.perf_counter() - started}

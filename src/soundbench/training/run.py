@@ -17,7 +17,7 @@ from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import log_test_results
+from soundbench.tracking.mlflow import finish_run, log_test_results
 from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 from soundbench.training.distill import Teacher
 from soundbench.training.embeddings import run_embedding
@@ -89,7 +89,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     salience = splits.test.table["salience"] if "salience" in splits.test.table else None
     if logger:
         log_test_results(logger, results, salience, best, title=f"{run_name} (test, clip level)")
-        logger.finalize("success")
+        finish_run(logger)
 
     best_score = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
     summary = {

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import time
 
+from hydra.utils import instantiate
+
 from soundbench.experiment import Experiment
-from soundbench.benchmark.params import load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:
     params = load_params()
-    root = read_json(stage_dir(params) / "download.json")["root"]
-    cfg = train_config(params, models(params)[0], dataset_root=root)
-    experiment = Experiment.from_config(cfg, augment=False)
+    root = str(in_project(read_json(stage_dir(params) / "download.json")["root"]))
+    cfg = train_config(params, dataset_root=root, groups=("dataset", "features"), training=False)
+    # the decoded-audio cache depends on the data and the front end's rate, not on the model
+    experiment = Experiment.from_config(cfg, augment=False, frontend=instantiate(cfg.features, _convert_="all"))
     frontend, datamodule = experiment.frontend, experiment.datamodule
     started = time.perf_counter()
     path = datamodule.build_cache()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from hydra.utils import instantiate
 
-from soundbench.benchmark.params import load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:
     params = load_params()
-    root = read_json(stage_dir(params) / "download.json")["root"]
-    cfg = train_config(params, models(params)[0], dataset_root=root)
+    root = str(in_project(read_json(stage_dir(params) / "download.json")["root"]))
+    cfg = train_config(params, dataset_root=root, groups=("dataset",), training=False)
     index = instantiate(cfg.dataset, _convert_="all").load_index()
     fingerprint = index.fingerprint()
     write_json(stage_dir(params) / "fingerprint.json", {

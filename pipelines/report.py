@@ -7,7 +7,7 @@ from mlflow import MlflowClient
 
 from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
 from soundbench.deploy.targets import load_target
-from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, write_json
+from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, tracking_uri_in_project, write_json
 from soundbench.benchmark.table import markdown, pareto_plot, rows
 
 
@@ -34,7 +34,7 @@ def main() -> None:
             "latency_ms": deploy[m].first_fold.latency.total_ms,
             "duty_cycle": deploy[m].first_fold.latency.duty_cycle}
         for m, t in train.items()})
-    client = MlflowClient(next(iter(train.values()))["tracking_uri"])
+    client = MlflowClient(tracking_uri_in_project(next(iter(train.values()))["tracking_uri"]))
     for t in train.values():
         for name in ("report.md", *plots):
             client.log_artifact(t["parent_run_id"], str(folder / name), "report")

@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from soundbench.benchmark.params import ROOT, load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import in_project, ROOT, load_params, models, read_json, stage_dir, train_config, write_json
 from soundbench.tracking.mlflow import config_hash, git_commit
 from soundbench.training.cv import run_cv
 
 
 def main() -> None:
     params = load_params()
-    root = read_json(stage_dir(params) / "download.json")["root"]
+    root = str(in_project(read_json(stage_dir(params) / "download.json")["root"]))
     fingerprint = read_json(stage_dir(params) / "features.json")["dataset_fingerprint"]
     results = {}
     for model in models(params):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from soundbench.benchmark.params import models
+from soundbench.benchmark.params import READS_LOG, models, train_config
 from tests.conftest import ROOT
 
 
@@ -25,6 +25,18 @@ def test_model_param_forms():
     assert models({"model": "crnn"}) == ["crnn"]
     assert models({"model": "sbcnn, strided_ds"}) == ["sbcnn", "strided_ds"]
     assert models({"model": ["sbcnn", "cnn1d"]}) == ["sbcnn", "cnn1d"]
+
+
+def test_nested_params_reach_the_composed_config():
+    params = {"dataset": "demo", "features": "logmel", "features_params": {"n_mels": 40},
+              "augment_params": {"specaugment": {"n_freq_masks": 3}, "mixup": None},
+              "model_params": {"filters": [8, 16, 16]}, "train": {"augment": "basic", "folds": [1, 2]}}
+    cfg = train_config(params, "sbcnn")
+    assert cfg.augment.specaugment.n_freq_masks == 3 and cfg.augment.mixup is None
+    assert cfg.features.n_mels == 40 and list(cfg.model.filters) == [8, 16, 16] and list(cfg.cv.folds) == [1, 2]
+    only_data = train_config({"dataset": "demo", "dataset_params": {"clips_per_class": 8}}, groups=("dataset",),
+                             training=False)
+    assert only_data.dataset.clips_per_class == 8
 
 
 STAGES = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
@@ -49,6 +61,7 @@ def _env() -> dict:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     env.pop("SOUNDBENCH_ROOT", None)
+    env.pop("MLFLOW_TRACKING_URI", None)
     return env
 
 
@@ -121,21 +134,39 @@ def _run(command: list[str], cwd: Path, env: dict) -> str:
 
 
 @pytest.mark.slow
-def test_dvc_repro_on_the_demo_dataset(tmp_path, demo_root):
+def test_the_committed_pipeline_is_up_to_date_in_a_copy_at_another_path(tmp_path):
+    """dvc.lock matches the code, configs and stage outputs as committed, wherever the
+    repository is: a stale lock (code changed after the last `dvc repro`) or an output that
+    holds the path it was made at fails here. Fix: `dvc repro`, then commit dvc.lock and experiments/."""
+    repo, env = tmp_path / "elsewhere" / "soundbench", _env()
+    _copy_repo(repo)
+    _run(["git", "init", "-q"], repo, env)
+    assert _changed_stages(repo, env) == set()
+    outputs = "".join(p.read_text() for p in (repo / "experiments").rglob("pipeline/*.json"))
+    assert str(ROOT) not in outputs
+
+
+@pytest.mark.slow
+def test_dvc_repro_on_the_demo_dataset(tmp_path):
+    """In a copy of the repository at another path, with its committed lock and outputs:
+    the download stage brings the data, and a changed parameter retrains there."""
     repo, env = tmp_path / "repo", _env()
     _copy_repo(repo)
-    # a fresh pipeline: the repository's lock and stage outputs point at its own data folder
-    (repo / "dvc.lock").unlink()
-    shutil.rmtree(repo / "experiments" / "demo")
-    shutil.copytree(demo_root, repo / "data" / "demo")  # the generator's output, to save its 4 s
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params.update(model="strided_ds", train={"max_epochs": 2, "folds": [1, 2]},
                   deploy={"calibration": {"windows": 50}, "emulator": {"windows": 2}})
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
         _run(command, repo, env)
+    assert _changed_stages(repo, env) == {"train", "deploy"}  # the data's absence is the download stage's to mend
 
+    env[READS_LOG] = str(tmp_path / "params-read.jsonl")
     _run(["dvc", "repro"], repo, env)
+    reads = [json.loads(line) for line in Path(env.pop(READS_LOG)).read_text().splitlines()]
+    assert {r["stage"] for r in reads} == set(STAGES)  # every stage ran (download: it brought the data)
+    for read in reads:  # every params.yaml key a stage read is one of its dependencies
+        declared = set(STAGES[read["stage"]].get("params", [])) | {"experiment"}  # experiment: the output folder
+        assert set(read["keys"]) <= declared, (read["stage"], set(read["keys"]) - declared)
     report = (repo / "experiments" / "demo" / "report.md").read_text()
     assert "| strided_ds |" in report and "467,712" in report and "## Provenance" in report
     assert (repo / "experiments" / "demo" / "pareto_latency.png").stat().st_size > 10_000

@@ -7,8 +7,10 @@ what ``python train.py`` would. ``dvc exp run -S model=crnn`` sets the ``model``
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import sys
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
@@ -18,8 +20,38 @@ from omegaconf import DictConfig, OmegaConf
 ROOT = Path(os.environ.get("SOUNDBENCH_ROOT", Path.cwd())).resolve()
 
 
+#: set to a file: each stage appends the params.yaml keys it read (tests check that every
+#: one is among the stage's dvc.yaml params, so no change to params.yaml goes unnoticed)
+READS_LOG = "SOUNDBENCH_PARAMS_READS"
+
+
 def load_params(root: Path = ROOT) -> dict:
-    return OmegaConf.to_container(OmegaConf.load(root / "params.yaml"), resolve=True)
+    params = OmegaConf.to_container(OmegaConf.load(root / "params.yaml"), resolve=True)
+    if not os.environ.get(READS_LOG):
+        return params
+    recorded = _RecordedParams(params)
+    atexit.register(recorded.append_to, Path(os.environ[READS_LOG]), Path(sys.argv[0]).stem)
+    return recorded
+
+
+class _RecordedParams(dict):
+    """params.yaml's top-level mapping, remembering which keys were read."""
+
+    def __init__(self, data: dict):
+        super().__init__(data)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def append_to(self, log: Path, stage: str) -> None:
+        with open(log, "a") as out:
+            out.write(json.dumps({"stage": stage, "keys": sorted(self.read)}) + "\n")
 
 
 def models(params: dict) -> list[str]:
@@ -35,24 +67,44 @@ def stage_dir(params: dict, root: Path = ROOT) -> Path:
     return path
 
 
-def train_config(params: dict, model: str, root: Path = ROOT, dataset_root: str | None = None) -> DictConfig:
-    overrides = [f"dataset={params['dataset']}", f"features={params['features']}", f"model={model}",
-                 f"paths.root_dir={root}", "data.cache_dir=${paths.data_dir}/cache"]
+#: the config groups a stage may take from params.yaml (``<group>`` and ``<group>_params``)
+CONFIG_GROUPS = ("dataset", "features", "model", "augment")
+
+
+def train_config(params: dict, model: str | None = None, root: Path = ROOT, dataset_root: str | None = None,
+                 groups: tuple[str, ...] = CONFIG_GROUPS, training: bool = True) -> DictConfig:
+    """conf/train.yaml composed with params.yaml's choices for ``groups`` only (a stage that
+    reads just the dataset depends on just the dataset's keys) and, with ``training``, the
+    ``train`` settings. ``<group>_params`` may nest: ``{specaugment: {freq_masks: 3}}`` →
+    ``augment.specaugment.freq_masks=3``."""
+    overrides = [f"paths.root_dir={root}", "data.cache_dir=${paths.data_dir}/cache"]
+    if "dataset" in groups:
+        overrides.append(f"dataset={params['dataset']}")
+    if "features" in groups:
+        overrides.append(f"features={params['features']}")
+    if "model" in groups and model:
+        overrides.append(f"model={model}")
     if dataset_root:
         overrides.append(f"dataset.root={dataset_root}")
-    for group in ("dataset", "features", "model", "augment"):
-        overrides += [f"{group}.{k}={_value(v)}" for k, v in (params.get(f"{group}_params") or {}).items()]
-    train = params.get("train") or {}
+    for group in groups:
+        # ++: set whether or not the composed config has the key yet
+        overrides += [f"++{group}.{k}={_value(v)}" for k, v in _dotted(params.get(f"{group}_params") or {}).items()]
+    if training:
+        overrides += _training_overrides(params.get("train") or {})
+    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
+        return compose("train", overrides=overrides)
+
+
+def _training_overrides(train: dict) -> list[str]:
+    overrides = []
     if "augment" in train:
         overrides.append(f"augment={train['augment']}")
     if "max_epochs" in train:
         overrides.append(f"trainer.max_epochs={train['max_epochs']}")
-    folds = train.get("folds", "all")
-    overrides += ["cv=all", f"cv.folds={_value(folds)}"]
+    overrides += ["cv=all", f"cv.folds={_value(train.get('folds', 'all'))}"]
     if train.get("seeds"):
         overrides.append(f"cv.seeds={_value(train['seeds'])}")
-    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
-        return compose("train", overrides=overrides)
+    return overrides
 
 
 def deploy_config(params: dict, root: Path = ROOT, **overrides) -> DictConfig:
@@ -76,13 +128,49 @@ def _dotted(tree: dict, prefix: str = "") -> dict:
 
 
 def _value(value) -> str:
-    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    """A params.yaml value as a Hydra override value (YAML's null/true/false, JSON lists)."""
+    if value is None or isinstance(value, (bool, list, dict)):
+        return json.dumps(value)
+    return str(value)
 
 
-def write_json(path: Path, data) -> Path:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+def write_json(path: Path, data, root: Path = ROOT) -> Path:
+    """A stage output, with every path inside the project written relative to it (see
+    :func:`portable`), so the committed outputs hold for a clone at any other path."""
+    path.write_text(json.dumps(portable(data, root), indent=2, default=str) + "\n")
     return path
 
 
 def read_json(path: Path):
     return json.loads(Path(path).read_text())
+
+
+def portable(data, root: Path = ROOT):
+    """``data`` with each string that is a path (or sqlite URI) inside ``root`` made
+    relative to it: ``<root>/data/demo`` → ``data/demo``, ``sqlite:///<root>/mlflow.db`` →
+    ``sqlite:///mlflow.db``. Paths outside the project stay absolute."""
+    if isinstance(data, dict):
+        return {key: portable(value, root) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [portable(value, root) for value in data]
+    if isinstance(data, (str, Path)):
+        text = str(data)
+        scheme = "sqlite:///" if text.startswith("sqlite:///") else ""
+        inside = Path(text.removeprefix(scheme))
+        if inside.is_absolute() and inside.is_relative_to(root):
+            return scheme + inside.relative_to(root).as_posix()
+        return text
+    return data
+
+
+def in_project(path: str | Path, root: Path = ROOT) -> Path:
+    """A path read from a stage output: relative ones are inside the project."""
+    path = Path(path)
+    return path if path.is_absolute() else root / path
+
+
+def tracking_uri_in_project(uri: str, root: Path = ROOT) -> str:
+    """A tracking URI read from a stage output: a relative sqlite file is inside the project."""
+    if uri.startswith("sqlite:///") and not uri.removeprefix("sqlite:///").startswith("/"):
+        return f"sqlite:///{root / uri.removeprefix('sqlite:///')}"
+    return uri

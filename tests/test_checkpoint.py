@@ -158,3 +158,10 @@ def test_a_bundle_whose_features_yaml_names_another_callable_is_refused(tmp_path
     (bundle / FEATURES_FILE).write_text("_target_: soundbench.features.LogMel\nsample_rate: 16000\nn_fft: 512\n"
                                         "hop_length: 256\nn_mels: 40\nwindow_frames: 31\nwindow_overlap: 0.5\n")
     assert load_bundle(bundle).frontend.name == "logmel"
+
+
+def test_a_folder_given_as_checkpoint_says_which_files_it_holds(tmp_path):
+    folder = tmp_path / "run" / "checkpoints"
+    _checkpoint(folder.mkdir(parents=True) or folder / "best-epoch03.ckpt", _strided_ds())
+    with pytest.raises(SourceError, match=r"checkpoints is a folder; pass one of its checkpoint files \(best-epoch03\.ckpt\)"):
+        load_trained(str(folder))

@@ -90,3 +90,23 @@ def test_an_architecture_with_verified_weights_as_backbone(tmp_path, demo_root):
     from soundbench.models.mobilenet import WeightsError
     with pytest.raises(WeightsError, match="sha256"):
         run(compose_config(common + ["+model.backbone_args.weights_sha256=" + "0" * 64]), tmp_path / "refused")
+
+
+def test_an_architecture_without_weights_is_refused_as_a_backbone(tmp_path):
+    from soundbench.config_check import ConfigError
+    from soundbench.training.embeddings import Backbone
+
+    cfg = compose_config(["model=embedding", "model.backbone=sbcnn", "logger=none", f"paths.root_dir={tmp_path}"])
+    with pytest.raises(ConfigError, match=r"model.backbone=sbcnn names an architecture with no weights.*randomly"):
+        Backbone.load(cfg, None)
+
+
+@pytest.mark.parametrize("content", [b"not a checkpoint at all", b"PK\x03\x04truncated zip"])
+def test_a_junk_weights_file_is_named_with_what_to_do(tmp_path, content):
+    from soundbench.models import create_model
+    from soundbench.models.mobilenet import WeightsError
+
+    junk = tmp_path / "weights.pth"
+    junk.write_bytes(content)
+    with pytest.raises(WeightsError, match=r"model.weights=.*weights\.pth is (truncated or )?not a PyTorch file"):
+        create_model("mobilenet", (1, 60, 31), 10, weights=str(junk))

@@ -19,20 +19,39 @@ class CheckpointError(ValueError):
     """The checkpoint cannot be read safely; the message names the file and what to do."""
 
 
+def load_tensors(path: str | Path, error: type[Exception] | None = None, label: str = "") -> object:
+    """``torch.load(weights_only=True)`` with PyTorch's errors (whose advice is to turn the
+    safety off) replaced by ``error`` naming the file (``label``: how the user gave it) and
+    saying which of two things it is: a file with pickled objects, or not a PyTorch file."""
+    error = error or CheckpointError
+    label = label or str(path)
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as refusal:
+        if "Unsupported global" in str(refusal) or "GLOBAL" in str(refusal):
+            raise error(f"refused to load {label}: it holds Python objects other than tensors and plain containers, "
+                        f"and unpickling those can run code ({_first_line(refusal)}). soundbench's files never do; "
+                        "do not use this file unless you know where it came from") from None
+        raise error(f"{label} is not a PyTorch file (truncated or another format); "
+                    "pass one written by torch.save") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError) as broken:
+        raise error(f"{label} is truncated or not a PyTorch file ({_first_line(broken)})") from None
+
+
 def load_checkpoint(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+        found = sorted(p.name for p in path.rglob("*.ckpt"))[:3] if path.is_dir() else []
+        kind = (f"is a folder; pass one of its checkpoint files ({', '.join(found) or 'it holds no .ckpt'})"
+                if path.is_dir() else "does not exist")
+        raise CheckpointError(f"checkpoint {path} {kind}")
     try:
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise CheckpointError(
-            f"refused to load {path}: it holds Python objects other than tensors and plain containers, "
-            f"and unpickling those can run code ({_first_line(error)}). soundbench's checkpoints never do; "
-            "do not use this file unless you know where it came from") from None
-    except (RuntimeError, EOFError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"{path} is truncated or not a PyTorch checkpoint ({_first_line(error)}); "
-                              "use another checkpoint of the run (e.g. best-*.ckpt instead of last.ckpt)") from None
+        saved = load_tensors(path)
+    except CheckpointError as error:
+        if "refused" in str(error):
+            raise
+        raise CheckpointError(f"{path} is truncated or not a PyTorch checkpoint; use another checkpoint of the "
+                              "run (e.g. best-*.ckpt instead of last.ckpt)") from None
     if not isinstance(saved, dict) or "state_dict" not in saved:
         raise CheckpointError(f"{path} is not a Lightning training checkpoint (no state_dict)")
     return saved

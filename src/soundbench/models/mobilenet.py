@@ -20,6 +20,7 @@ import torch.nn.functional as F
 import torchvision
 from torch import nn
 
+from soundbench.models.checkpoint import load_tensors
 from soundbench.models.layers import require_spectrogram
 from soundbench.models.registry import register_model
 
@@ -93,8 +94,10 @@ def _load_local(path: Path, sha256: str | None) -> dict:
         if digest != sha256.lower():
             raise WeightsError(f"{path}: sha256 {digest} does not match model.weights_sha256={sha256}; "
                                "the file is corrupt or a different checkpoint")
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    return state.get("state_dict", state) if isinstance(state, dict) else state
+    state = load_tensors(path, WeightsError, f"model.weights={path}")
+    if not isinstance(state, dict):
+        raise WeightsError(f"model.weights={path} holds a {type(state).__name__}, not a state dict")
+    return state.get("state_dict", state)
 
 
 def _freeze(net: nn.Module, finetune: str) -> None:

@@ -56,9 +56,16 @@ class Backbone:
             raise ConfigError("model=embedding needs model.backbone=<MLflow run id | training .ckpt | "
                               f"architecture ({', '.join(list_models())}) with model.backbone_args.weights>")
         if source in list_models():
+            args = dict(cfg.model.get("backbone_args") or {})
+            if not args.get("weights") and not args.get("pretrained"):
+                # a randomly initialised network's embeddings still separate easy data (0.94 on the demo):
+                # a number that looks like a result but measures nothing the user meant
+                raise ConfigError(f"model.backbone={source} names an architecture with no weights: its embeddings would "
+                                  "come from a randomly initialised network. Give +model.backbone_args.weights=<state "
+                                  "dict .pth> (+model.backbone_args.weights_sha256=<hex>), or a trained soundbench run "
+                                  "(model.backbone=<MLflow run id | training .ckpt>)")
             frontend = instantiate(cfg.features, _convert_="all")
             check_pairing(source, frontend.name)
-            args = dict(cfg.model.get("backbone_args") or {})
             network = create_model(source, frontend.output_shape(), n_classes=2, **args)
             return cls(frontend, network.eval(), source)
         trained = load_trained(source, tracking_uri)

@@ -209,3 +209,23 @@ def test_the_cli_defaults_are_the_library_defaults():
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("predict", overrides=["bundle=x", "audio=y"])
     assert DecisionSettings.from_config(cfg) == DecisionSettings()
+
+
+def test_a_wav_cut_short_is_said_in_the_output_and_the_summary(tmp_path, bundle, recording, capsys):
+    from soundbench.data.audio import declared_seconds
+    from soundbench.predict.run import predict_files
+
+    whole = sf.info(str(recording))
+    data = recording.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[:len(data) // 3])  # an interrupted copy: the header still says the full length
+    assert declared_seconds(cut) == pytest.approx(whole.duration, abs=1e-3)
+    assert declared_seconds(recording) == pytest.approx(whole.duration, abs=1e-3)
+    report = predict_files(bundle, [recording, cut], tmp_path / "out", DecisionSettings(), progress=False)
+    intact, short = report["files"]
+    assert "truncated" not in intact
+    assert short["truncated"]["declared_s"] == pytest.approx(whole.duration, abs=1e-3)
+    assert short["truncated"]["present_s"] == pytest.approx(short["duration_s"])
+    assert short["duration_s"] < whole.duration / 2
+    assert "cut.wav is cut short: its header says" in capsys.readouterr().out
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["files"][1]["truncated"] == short["truncated"]

@@ -57,6 +57,30 @@ def audio_info(path: str | Path):
                              "an audio file; fix or remove it.") from None
 
 
+#: bytes per sample of the WAV subtypes whose data chunk can be measured
+_WAV_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
+
+def declared_seconds(path: str | Path) -> float | None:
+    """How long a WAV file's header says it is (its ``data`` chunk size), or None where that
+    is unknown (other formats, compressed WAV, a streaming size of 0 or 0xFFFFFFFF).
+    libsndfile reports only the frames present, so a file cut short (an interrupted copy or
+    recording) reads as a shorter recording; comparing the two tells the user."""
+    info = audio_info(path)
+    width = _WAV_SAMPLE_BYTES.get(info.subtype)
+    if info.format not in ("WAV", "WAVEX") or width is None:
+        return None
+    with open(path, "rb") as f:
+        if f.read(4) != b"RIFF" or not (f.read(4) and f.read(4) == b"WAVE"):
+            return None
+        while len(header := f.read(8)) == 8:  # RIFF chunks: 4-byte id, little-endian 4-byte size, payload
+            chunk, size = header[:4], int.from_bytes(header[4:], "little")
+            if chunk == b"data":
+                return None if size in (0, 0xFFFFFFFF) else size / (width * info.channels) / info.samplerate
+            f.seek(size + (size & 1), 1)  # payloads are padded to an even length
+    return None
+
+
 def _decode(path: Path, start: float, duration: float | None) -> tuple[np.ndarray, int]:
     if not path.is_file():
         raise AudioReadError(f"{path}: file not found.")

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
-from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError
+from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError, declared_seconds
 from soundbench.predict.outputs import write_outputs
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
@@ -58,11 +58,22 @@ def predict_files(bundle: ModelBundle, files: list[Path], out_dir: Path, setting
             print(f"skipped: {error}")
             results.append({"file": str(path), "error": str(error)})
             continue
-        results.append(write_outputs(prediction, out_dir, stem, audacity_silence))
+        result = write_outputs(prediction, out_dir, stem, audacity_silence)
+        results.append({**result, **_truncation(path, result["duration_s"])})
     report = {"model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
               "settings": {**asdict(settings), "block_seconds": block_seconds}, "files": results}
     (out_dir / "summary.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def _truncation(path: Path, present_s: float) -> dict:
+    """``{"truncated": ...}`` when the file's header promises more audio than it holds."""
+    declared = declared_seconds(path)
+    if declared is None or declared - present_s < 0.01:
+        return {}
+    print(f"WARNING: {path} is cut short: its header says {declared:.1f} s, only {present_s:.1f} s are present; "
+          f"the timeline covers those {present_s:.1f} s (an interrupted copy or recording?)")
+    return {"truncated": {"declared_s": round(declared, 3), "present_s": round(present_s, 3)}}
 
 
 def _unique_stems(files: list[Path]) -> list[str]:
@@ -78,7 +89,8 @@ def print_report(report: dict) -> None:
         if "error" in result:
             continue
         shares = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in list(result["seconds_per_label"].items())[:6])
-        print(f"{result['file']}: {result['duration_s']:.1f} s, {len(result['events'])} events; {shares}; "
+        cut = (f" (CUT SHORT: header says {result['truncated']['declared_s']:.1f} s)" if "truncated" in result else "")
+        print(f"{result['file']}: {result['duration_s']:.1f} s{cut}, {len(result['events'])} events; {shares}; "
               f"{result['realtime_factor']:.0f}x real time")
         print(f"  {result['timeline_csv']}\n  {result['audacity_labels']}")
 

@@ -153,6 +153,15 @@ def test_audio_replaced_in_place_is_rendered_again(tmp_path):
     os.utime(sources[0].path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # as a rewrite would
     after = renderer.render(sources, seed=0, sample_rate=8000)[0]
     assert after != before and after.is_file()
+    # other content of the same size with the mtime restored (cp -p, touch -r) is new data too
+    import soundfile as sf
+    samples, rate = sf.read(sources[0].path, dtype="float32")
+    stat = os.stat(sources[0].path)
+    sf.write(sources[0].path, -samples, rate, subtype=sf.info(sources[0].path).subtype)
+    os.utime(sources[0].path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert os.stat(sources[0].path).st_size == stat.st_size
+    restored = renderer.render(sources, seed=0, sample_rate=8000)[0]
+    assert restored not in (before, after) and restored.is_file()
 
 
 def test_settings_key_changes_with_what_shapes_the_variants():

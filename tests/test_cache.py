@@ -48,7 +48,8 @@ def test_interrupted_build_is_redone(tmp_path, demo_root):
 
 
 def test_audio_replaced_in_place_invalidates_the_cache_and_the_fingerprint(tmp_path, demo_root):
-    """White noise written over a clip (same name, same size) is new data, not a cache hit."""
+    """White noise written over a clip (same name, same size, its mtime restored) is new data,
+    not a cache hit."""
     import shutil
 
     import numpy as np
@@ -62,9 +63,10 @@ def test_audio_replaced_in_place_invalidates_the_cache_and_the_fingerprint(tmp_p
     audio, rate = sf.read(victim, dtype="float32")
     info = sf.info(victim)
     noise = np.random.default_rng(0).uniform(-0.5, 0.5, audio.shape).astype(np.float32)
-    old_size = os.stat(victim).st_size
+    old = os.stat(victim)
     sf.write(victim, noise, rate, subtype=info.subtype)
-    assert os.stat(victim).st_size == old_size  # same size: only the content changed
+    os.utime(victim, ns=(old.st_atime_ns, old.st_mtime_ns))  # the mtime restored, as touch -r or cp -p would
+    assert os.stat(victim).st_size == old.st_size and os.stat(victim).st_mtime_ns == old.st_mtime_ns
     again = Demo(root).load_index()
     assert again.fingerprint() != before_fingerprint
     assert cache_path(tmp_path / "cache", again, 16000) != before_key

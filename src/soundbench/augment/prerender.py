@@ -36,6 +36,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from soundbench.augment.waveform import fit_length
+from soundbench.data.file_signature import file_signature
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ STORE_VERSION = 1
 class ClipSource:
     """What a clip's rendering depends on: where its audio comes from, and its samples."""
     name: str                  # stable within the dataset (path relative to its root + offset)
-    path: str                  # absolute; its size and mtime invalidate the rendering
+    path: str                  # absolute; its signature (size, mtime, both ends' hash) invalidates the rendering
     samples: np.ndarray        # mono float32 at the front end's rate
 
 
@@ -151,11 +152,7 @@ def _render_clip(job) -> None:
 
 
 def _clip_key(clip: ClipSource) -> str:
-    try:
-        stat = os.stat(clip.path)
-        stamp = f"{stat.st_size}|{stat.st_mtime_ns}"
-    except OSError:
-        stamp = "missing"
+    stamp = file_signature(clip.path)  # size, mtime and both ends' hash: content replaced in place re-renders
     return hashlib.sha256(f"{clip.name}|{stamp}|{len(clip.samples)}".encode()).hexdigest()[:20]
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from soundbench.data.file_signature import file_signature
+
 log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("path", "label", "class_name", "fold", "split", "group", "start", "duration")
@@ -60,26 +62,20 @@ class ClipIndex:
 
     def fingerprint(self) -> str:
         """A short hash of what defines an experiment's data: files, labels, folds, splits,
-        and each file's size and modification time, so audio replaced in place (same names)
-        changes it. Logged with every run so two results can be checked to come from the
+        and each file's signature (size, modification time, a hash of its first and last
+        64 KiB: :mod:`soundbench.data.file_signature`), so audio replaced in place (same
+        names, even the same size and a restored mtime) changes it. Logged with every run so two results can be checked to come from the
         same data; it keys the decoded-audio cache and CV resume. Paths are relative: the
         same data moved elsewhere (mv, cp -p, rsync -a keep mtimes) keeps its fingerprint."""
         table = self.table[["path", "label", "fold", "split", "start", "duration"]].copy()
-        table["size"], table["mtime_ns"] = zip(*(_stat(p) for p in table["path"]))
+        signatures = {path: file_signature(path) for path in table["path"].unique()}  # segments share a file
+        table["signature"] = table["path"].map(signatures)
         root = os.path.commonpath(list(table["path"]))
         table["path"] = [os.path.relpath(p, root) for p in table["path"]]
         csv = table.sort_values(["path", "start"]).to_csv(index=False)
         digest = hashlib.sha256(csv.encode())
         digest.update("\n".join(self.class_names).encode())
         return digest.hexdigest()[:16]
-
-
-def _stat(path: str) -> tuple[int, int]:
-    try:
-        stat = os.stat(path)
-    except OSError:  # a file that cannot be read fails later, with its name, where it is decoded
-        return -1, -1
-    return stat.st_size, stat.st_mtime_ns
 
 
 def make_table(rows: dict[str, list | np.ndarray | pd.Series], **extra_columns) -> pd.DataFrame:

@@ -257,3 +257,41 @@ def test_specaugment_on_waveform_features_is_refused_before_any_data_is_read():
         Experiment.from_config(cfg)
     Experiment.from_config(compose_config(["model=cnn1d", "features=waveform", "augment=strong",
                                            "augment.specaugment=null", "dataset.root=/nonexistent"]))
+
+
+@pytest.mark.slow
+def test_render_workers_exit_when_their_parent_is_killed(tmp_path):
+    """kill -9 of the process that started the pool: its workers must not render on and idle."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    from tests.conftest import ROOT
+
+    script = f"""
+import numpy as np
+from soundbench.augment.prerender import ClipSource, PrerenderedDeformations
+clips = [ClipSource(f"c{{i}}", "/nonexistent/c{{i}}.wav", np.random.default_rng(i).standard_normal(80000).astype("float32"))
+         for i in range(400)]
+PrerenderedDeformations({DEFORM!r}, variants=4, cache_dir={str(tmp_path / 'store')!r}, workers=2).render(clips, 0, 16000)
+"""
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 120
+        workers = []
+        while time.monotonic() < deadline and len(workers) < 2:
+            time.sleep(0.5)
+            workers = [c for c in psutil.Process(parent.pid).children(recursive=True)
+                       if "spawn_main" in " ".join(c.cmdline())]
+        assert len(workers) == 2, "the pool's workers did not start"
+        time.sleep(3)  # rendering, past their start-up
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"workers {[p.pid for p in alive]} outlived their parent"
+    finally:
+        for p in psutil.Process().children(recursive=True):
+            p.kill()

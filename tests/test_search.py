@@ -267,3 +267,95 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
 def test_the_plotted_front_keeps_each_point_more_accurate_than_every_cheaper_one():
     points = [(10, 0.5), (20, 0.7), (15, 0.4), (30, 0.7), (40, 0.9), (10, 0.6)]
     assert pareto_front_2d(points, lambda p: p[0], lambda p: p[1]) == [(10, 0.6), (20, 0.7), (40, 0.9)]
+
+
+# --- a killed search resumes from its journal ------------------------------------------------
+
+class Killed(BaseException):
+    """Stands in for kill -9: nothing after it runs (BaseException, as KeyboardInterrupt)."""
+
+
+def test_a_killed_search_resumes_from_its_journal_and_trains_nothing_twice(tmp_path):
+    from soundbench.search.journal import SearchJournal
+
+    space, settings = space_of("small", "huge"), SearchSettings(6, 50, 2, ("accuracy", "ram"))
+    check = check_by_model({"small": 30_000, "huge": 200_000})
+    journal = tmp_path / "journal.jsonl"
+    first = FakeJobs({"small": 0.8})
+
+    def dies_in_the_third_batch(batch):
+        if len(first.launched) >= 4:
+            raise Killed
+        return first(batch)
+
+    study = optuna.create_study(directions=settings.directions, sampler=optuna.samplers.RandomSampler(seed=3))
+    with pytest.raises(Killed):
+        run_search(space, settings, study, compose, check, dies_in_the_third_batch, lambda _: None,
+                   SearchJournal(journal))
+    finished = SearchJournal(journal).entries
+    trained_before = [e["record"]["overrides"] for e in finished if e["record"]["val_accuracy"] is not None
+                      and e["record"]["repeat_of"] is None]
+    assert len(trained_before) == 4 and first.launched == trained_before
+
+    again = FakeJobs({"small": 0.8})
+    study = optuna.create_study(directions=settings.directions, sampler=optuna.samplers.RandomSampler(seed=4))
+    logged = []
+    result = run_search(space, settings, study, compose, check, again, logged.append, SearchJournal(journal))
+    assert any("resuming from" in line and "4 trained" in line for line in logged)
+    assert len(result.trained) == 6 and len(again.launched) == 2  # the 4 finished ones were not trained again
+    assert not any(o in trained_before for o in again.launched)
+    assert [t.number for t in result.trials] == list(range(len(result.trials)))  # renumbered, no gaps
+    assert {t.number for t in study.trials} >= {t.number for t in result.trials}
+    assert result.front and all(t.trained for t in result.front)
+
+
+def test_a_journal_line_cut_by_the_kill_is_dropped_and_that_trial_proposed_again(tmp_path):
+    from soundbench.search.journal import SearchJournal
+
+    settings = SearchSettings(2, 50, 1, ("accuracy", "ram"))
+    journal = tmp_path / "journal.jsonl"
+    study = optuna.create_study(directions=settings.directions, sampler=optuna.samplers.RandomSampler(seed=0))
+    run_search(space_of("small"), settings, study, compose, lambda cfg: FITS, FakeJobs({"small": 0.5}),
+               lambda _: None, SearchJournal(journal))
+    lines = journal.read_text().splitlines()
+    journal.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])  # the last write was cut short
+    assert len(SearchJournal(journal).entries) == len(lines) - 1
+    fresh = SearchJournal.fresh(journal)
+    assert not fresh.entries and journal.with_suffix(".jsonl.old").is_file()
+
+
+def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
+    """A search parent left RUNNING by a dead process is marked KILLED with its trial runs;
+    the same search run again continues the journal's parent run."""
+    import socket
+
+    from soundbench.search.journal import SearchJournal
+    from soundbench.search.sweep import SEARCH_TAG, _ParentRun
+    from soundbench.search.trials import TrialRecord
+    from soundbench.tracking.mlflow import HOST_TAG, PID_TAG
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    base = compose_config([f"paths.root_dir={tmp_path}", f"logger.tracking_uri={uri}", "logger.experiment_name=s"])
+    options = SearchOptions(SearchSettings(2, 5, 1, ("accuracy", "ram")), space_of("small"), 0.8,
+                            optuna.samplers.RandomSampler(seed=0), final_cv=False, final_deploy=False)
+    target = load_target("stm32l476", ROOT)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = {HOST_TAG: socket.gethostname(), PID_TAG: str(dead.pid)}
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("s")
+    orphan = client.create_run(experiment, tags={SEARCH_TAG: "hardware-aware", **gone}).info.run_id
+    orphan_trial = client.create_run(experiment, tags={MLFLOW_PARENT_RUN_ID: orphan, **gone}).info.run_id
+
+    journal = SearchJournal(tmp_path / "journal.jsonl")
+    first = _ParentRun.start(base, target, options, "demo", journal, log=lambda _: None)
+    assert client.get_run(orphan).info.status == client.get_run(orphan_trial).info.status == "KILLED"
+    assert first.run_id != orphan and journal.parent_run == first.run_id
+    journal.record(optuna.trial.create_trial(params={}, distributions={}, values=[0.5, 1.0]),
+                   TrialRecord(0, ["model=small"]))
+    client.set_terminated(first.run_id, "KILLED")  # as the next start finds it after a kill
+
+    resumed = _ParentRun.start(base, target, options, "demo", SearchJournal(tmp_path / "journal.jsonl"),
+                               log=lambda _: None)
+    assert resumed.run_id == first.run_id and client.get_run(first.run_id).info.status == "RUNNING"
+    assert client.get_run(first.run_id).data.tags["soundbench.resumed_from"].endswith("journal.jsonl")

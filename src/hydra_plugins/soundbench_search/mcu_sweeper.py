@@ -47,7 +47,9 @@ class McuSearchSweeper(Sweeper):
                                     tuple(o["objectives"])),
             space=SearchSpace.from_config(o.get("families"), o.get("params")).with_command_line(sweeps),
             max_duty_cycle=float(o["max_duty_cycle"]), sampler=_sampler(o["sampler"]),
-            final_cv=bool(o["final"]["cv"]), final_deploy=bool(o["final"]["deploy"]))
+            final_cv=bool(o["final"]["cv"]), final_deploy=bool(o["final"]["deploy"]),
+            resume=bool(o.get("resume", True)), sampler_config=OmegaConf.to_container(OmegaConf.create(o["sampler"]))
+            if isinstance(o["sampler"], (dict, DictConfig)) else repr(o["sampler"]))
         out_dir = Path(self.config.hydra.sweep.dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, out_dir / "multirun.yaml")

@@ -22,6 +22,7 @@ from omegaconf.errors import OmegaConfBaseException
 from optuna.trial import TrialState
 
 from soundbench.deploy.feasibility import Feasibility
+from soundbench.search.journal import SearchJournal
 from soundbench.search.space import SearchSpace
 from soundbench.search.trials import OBJECTIVES, TrialRecord
 
@@ -95,9 +96,19 @@ class SearchResult:
 
 
 def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose, check: Check,
-               launch: Launch, log: Callable[[str], None] = print) -> SearchResult:
+               launch: Launch, log: Callable[[str], None] = print, journal: SearchJournal | None = None) -> SearchResult:
+    """``journal``: where each finished trial is written as the sampler is told of it; the
+    trials it already holds (a killed search's) are replayed into ``study`` first and count
+    toward ``n_trials``, so nothing that finished trains again."""
     started = time.perf_counter()
-    proposals = _Proposals(space, settings, study, compose, check, log)
+    told = (lambda trial, record: journal.record(study.trials[trial.number], record)) if journal else \
+        (lambda trial, record: None)
+    proposals = _Proposals(space, settings, study, compose, check, log, told)
+    if journal and journal.entries:
+        proposals.resume(journal.replay(study))
+        log(f"resuming from {journal.path}: {len(proposals.trials)} finished trial(s) reused "
+            f"({sum(t.trained for t in proposals.trials)} trained, {sum(bool(t.rejected) for t in proposals.trials)} "
+            "rejected); nothing of theirs is trained again")
     while (spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in proposals.trials)) \
             < settings.n_trials:
         batch = proposals.next_batch(min(settings.n_jobs, settings.n_trials - spent))
@@ -111,6 +122,7 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
                 f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)")
         for (trial, record), outcome in zip(batch, launch([record.overrides for _, record in batch])):
             _record_outcome(study, trial, record, outcome, settings.objectives, log)
+            told(trial, record)
         done, elapsed = spent + len(batch), time.perf_counter() - started
         log(f"{done} of {settings.n_trials} trial(s) trained in {elapsed / 60:.1f} min"
             + (f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left" if done < settings.n_trials
@@ -123,12 +135,19 @@ class _Proposals:
     the board (rejected ones are told and recorded), repeats reuse their first result."""
 
     def __init__(self, space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose,
-                 check: Check, log: Callable[[str], None]):
+                 check: Check, log: Callable[[str], None], told: Callable[[optuna.trial.Trial, TrialRecord], None]):
         self.space, self.settings, self.study, self.compose, self.check, self.log = (space, settings, study, compose,
                                                                                       check, log)
+        self.told = told
         self.trials: list[TrialRecord] = []
         self.seen: dict[tuple[str, ...], TrialRecord] = {}
         self.rejected_in_a_row = 0
+
+    def resume(self, records: list[TrialRecord]) -> None:
+        """Trials a killed search finished: their configurations are known results."""
+        self.trials = list(records)
+        for record in records:
+            self.seen.setdefault(tuple(record.overrides), record)
 
     def next_batch(self, size: int) -> list[tuple[optuna.trial.Trial, TrialRecord]]:
         batch = []
@@ -137,6 +156,7 @@ class _Proposals:
             record = TrialRecord(trial.number, self.space.suggest(trial))
             self.trials.append(record)
             if self._reused(trial, record) or self._rejected(trial, record):
+                self.told(trial, record)
                 self.rejected_in_a_row += 1  # a small or infeasible space is exhausted: do not loop forever
                 continue
             self.rejected_in_a_row = 0

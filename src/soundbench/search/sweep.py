@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable
 
 import optuna
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.config_check import check_config
@@ -22,9 +23,13 @@ from soundbench.search import final
 from soundbench.search.report import write_report
 from soundbench.search.run import Compose, JobOutcome, SearchResult, SearchSettings, run_search
 from soundbench.search.space import SearchSpace
-from soundbench.tracking.mlflow import artifact_location, ensure_experiment
+from soundbench.search.journal import SearchJournal, study_key
+from soundbench.tracking.mlflow import (UNHASHED_KEYS, artifact_location, close_orphaned_runs, ensure_experiment,
+                                       owner_tags)
 
 Launch = Callable[[list[list[str]]], list[JobOutcome]]
+#: the tag that marks a search's parent run
+SEARCH_TAG = "soundbench.search"
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,18 @@ class SearchOptions:
     sampler: optuna.samplers.BaseSampler
     final_cv: bool               # cross-validate the front's members (cv=all) after the search
     final_deploy: bool           # deploy the front's members (linker, QEMU) after the search
+    resume: bool = True          # continue a killed search of the same key from its journal
+    sampler_config: object = None  # what built the sampler (its settings are part of the search's key)
+
+    def journal_path(self, base: DictConfig, target: Target) -> Path:
+        """Where this search's journal is: the same search (config, space, objectives,
+        sampler, board) always finds the same file."""
+        # unresolved: the sweep's config has Hydra interpolations that resolve only inside a job
+        trained = {k: v for k, v in OmegaConf.to_container(base, resolve=False).items() if k not in UNHASHED_KEYS}
+        key = study_key(trained, repr(self.space), repr(self.settings), self.max_duty_cycle,
+                        self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__,
+                        target.name)
+        return Path(base.paths.log_dir) / "search" / f"{target.name}-{key}" / "journal.jsonl"
 
 
 def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: Launch, root: Path,
@@ -52,13 +69,15 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
     check = BoardCheck(base, target, options.max_duty_cycle, DeviceCosts(root, deploy_settings.cycles_per_macc_m4))
     study = optuna.create_study(directions=options.settings.directions, sampler=options.sampler,
                                 study_name=f"mcu-{target.name}")
-    parent = _ParentRun.start(base, target, options, check.dataset) if base.get("logger") else None
+    path = options.journal_path(base, target)
+    journal = SearchJournal(path) if options.resume else SearchJournal.fresh(path)
+    parent = _ParentRun.start(base, target, options, check.dataset, journal, log) if base.get("logger") else None
     tagged = (lambda overrides: [*overrides, f"parent_run={parent.run_id}"]) if parent else (lambda o: o)
     log(f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
         f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else ""))
     try:
         result = run_search(options.space, options.settings, study, compose, check,
-                            lambda batch: launch([tagged(o) for o in batch]), log)
+                            lambda batch: launch([tagged(o) for o in batch]), log, journal)
         for trial in result.front:  # the search is over: the front's test accuracy may be read now
             trial.reveal_test()
         if options.final_cv and not check.n_folds:
@@ -105,7 +124,11 @@ class _ParentRun:
     run_id: str
 
     @classmethod
-    def start(cls, base: DictConfig, target: Target, options: SearchOptions, dataset: str) -> _ParentRun:
+    def start(cls, base: DictConfig, target: Target, options: SearchOptions, dataset: str, journal: SearchJournal,
+              log: Callable[[str], None] = print) -> _ParentRun:
+        """The journal's parent run when resuming (RUNNING again, owned by this process),
+        else a new one. Search parents left RUNNING by a killed process are marked KILLED
+        first, with the trial runs under them."""
         from mlflow import MlflowClient  # only a tracked search loads MLflow
 
         logging.getLogger("alembic").setLevel(logging.WARNING)  # its store migrations, under Hydra's INFO logging
@@ -113,12 +136,24 @@ class _ParentRun:
         experiment_id = ensure_experiment(uri, base.logger.experiment_name or dataset,
                                           artifact_location(uri, base.logger.get("artifact_location")))
         client = MlflowClient(uri)
+        parents = close_orphaned_runs(client, experiment_id, f"tags.`{SEARCH_TAG}` = 'hardware-aware'")
+        orphans = parents + [trial for parent in parents for trial in close_orphaned_runs(
+            client, experiment_id, f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'")]
+        if orphans:
+            log(f"marked KILLED {len(orphans)} run(s) of a killed search: {', '.join(orphans)}")
+        if journal.entries and journal.parent_run and _exists(client, journal.parent_run):
+            client.update_run(journal.parent_run, status="RUNNING")
+            for key, value in {**owner_tags(), "soundbench.resumed_from": str(journal.path)}.items():
+                client.set_tag(journal.parent_run, key, value)
+            return cls(client, journal.parent_run)
         run = client.create_run(experiment_id, run_name=f"search-{target.name}-{dataset}",
-                                tags={"soundbench.search": "hardware-aware", "target": target.name, "dataset": dataset})
+                                tags={SEARCH_TAG: "hardware-aware", "target": target.name, "dataset": dataset,
+                                      **owner_tags()})
         settings = options.settings
         for key, value in {"target": target.name, "n_trials": settings.n_trials, "objectives": ",".join(settings.objectives),
                            "max_duty_cycle": options.max_duty_cycle, "sampler": type(options.sampler).__name__}.items():
             client.log_param(run.info.run_id, key, value)
+        journal.set_parent_run(run.info.run_id)
         return cls(client, run.info.run_id)
 
     def log(self, result: SearchResult, files: list[Path]) -> None:
@@ -139,4 +174,14 @@ class _ParentRun:
 
     def end(self, status: str) -> None:
         self.client.set_terminated(self.run_id, status)
+
+
+def _exists(client, run_id: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_run(run_id)
+    except MlflowException:
+        return False
+    return True
 

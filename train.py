@@ -3,12 +3,14 @@ or every fold of it: `python train.py cv=all`."""
 
 import json
 import os
+import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from soundbench.command_line import unreadable_override
 from soundbench.run_folder import register_run_suffix
 
 os.environ.setdefault("SOUNDBENCH_ROOT", str(Path(__file__).resolve().parent))
@@ -35,4 +37,6 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
+    if problem := unreadable_override(sys.argv[1:]):  # before Hydra's lexer error with a caret
+        sys.exit(problem)
     main()

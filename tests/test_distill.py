@@ -61,3 +61,14 @@ def test_a_student_distils_from_a_trained_run(tmp_path, demo_root):
 
     with pytest.raises(ConfigError, match="classes"):  # a teacher of another dataset
         Teacher.load(str(checkpoint), 22050, ("dog_bark", "siren"), temperature=4.0, alpha=0.5)
+
+    # the same classes in another order: the teacher's outputs are matched to the student's by name
+    from soundbench.artifacts.trained import load_trained
+
+    classes = tuple(load_trained(str(checkpoint)).class_names)
+    in_order = Teacher.load(str(checkpoint), 22050, classes, temperature=4.0, alpha=0.5)
+    reversed_ = Teacher.load(str(checkpoint), 22050, classes[::-1], temperature=4.0, alpha=0.5)
+    windows = torch.randn(3, 22050)
+    assert torch.allclose(reversed_.soft_targets(windows), in_order.soft_targets(windows).flip(1))
+    with pytest.raises(ConfigError, match=r"only the teacher has \['siren'\], only this run has \['thunder'\]"):
+        Teacher.load(str(checkpoint), 22050, tuple(c if c != "siren" else "thunder" for c in classes), 4.0, 0.5)

@@ -116,6 +116,18 @@ def test_csv_errors_name_the_lines(tmp_path):
     (tmp_path / "e.csv").write_text("filename,label,fold\nx.wav,dog,1\ny.wav,cat,1.5\n")
     with pytest.raises(DatasetError, match="e.csv: fold must be a fold number 1..n .*found 1.5 on line 3"):
         CsvList(tmp_path / "e.csv").load_index()
+    (tmp_path / "f.csv").write_text("filename,label,fold,Fold\nx.wav,dog,1,2\n")
+    with pytest.raises(DatasetError, match=r"f.csv: the header names 'fold' more than once \('fold', 'Fold'"):
+        CsvList(tmp_path / "f.csv").load_index()
+
+
+def test_a_class_id_with_another_name_on_one_line_names_that_line(tmp_path):
+    from soundbench.data.metadata import check_class_ids
+
+    ids = pd.Series([0] * 40 + [1] * 10 + [0])
+    names = pd.Series(["dog"] * 40 + ["rooster"] * 10 + ["rooster"])
+    with pytest.raises(DatasetError, match=r"target 0 has category 'dog' on 40 line\(s\) but 'rooster' on line 52;"):
+        check_class_ids(ids, names, tmp_path / "esc50.csv", "target", "category")
 
 
 def test_csv_folds_that_leave_a_class_out_of_a_fold_are_refused(tmp_path):

@@ -229,3 +229,14 @@ def test_a_wav_cut_short_is_said_in_the_output_and_the_summary(tmp_path, bundle,
     assert short["duration_s"] < whole.duration / 2
     assert "cut.wav is cut short: its header says" in capsys.readouterr().out
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["files"][1]["truncated"] == short["truncated"]
+
+
+def test_a_path_hydra_cannot_read_unquoted_gets_the_quoted_form(tmp_path):
+    recording = tmp_path / "straße café.wav"
+    command = [sys.executable, "predict.py", "bundle=/nowhere", f"audio={recording}"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "LexerNoViableAltException" not in done.stderr
+    assert f"\"audio='{recording}'\"" in done.stderr and "Quote it for Hydra" in done.stderr
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    assert OverridesParser.create().parse_overrides([f"audio='{recording}'"])[0].value() == str(recording)

@@ -20,7 +20,8 @@ RUN_CONFIG = "config/resolved.yaml"
 
 
 class SourceError(ValueError):
-    """The run or checkpoint cannot be deployed; the message says why and what to do."""
+    """The run or checkpoint cannot be loaded (to deploy, predict, distil from, embed with);
+    the message says why and what to do."""
 
 
 def load_trained(source: str, tracking_uri: str | None = None) -> TrainedModel:
@@ -51,11 +52,11 @@ def _from_mlflow(run_id: str, tracking_uri: str | None) -> TrainedModel:
     if not checkpoints:
         experiment = client.get_run(run_id).info.experiment_id
         children = client.search_runs([experiment], f"tags.`{PARENT_TAG}` = '{run_id}'")
-        hint = ("it is a cross-validation parent; deploy one of its fold runs: "
+        hint = ("it is a cross-validation parent, which holds no model of its own; use one of its fold runs: "
                 + ", ".join(c.info.run_id for c in children)) if children else \
             "it did not finish training or ran without the checkpoint callback"
         raise SourceError(f"MLflow run {run_id} has no checkpoint artifact: {hint}")
-    download = Path(tempfile.mkdtemp(prefix="soundbench-deploy-"))
+    download = Path(tempfile.mkdtemp(prefix="soundbench-run-"))
     checkpoint = Path(client.download_artifacts(run_id, checkpoints[0], str(download)))
     # the run's logged config serves checkpoints written before configs went into them
     logged = {a.path for a in client.list_artifacts(run_id, "config")}

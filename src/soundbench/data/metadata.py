@@ -71,10 +71,12 @@ def check_class_ids(ids: pd.Series, names: pd.Series, path: Path, id_column: str
         conflicting = variants.index[variants > 1]
         if len(conflicting):
             k = _plain(conflicting[0])
-            rows = key.index[key == k]
-            seen = ", ".join(repr(v) for v in pd.unique(value[rows]))
-            raise DatasetError(f"{path}: {key_name} {k!r} has {value_name} {seen} ({lines(rows)}); "
-                               f"each {key_name} must always come with the same {value_name}")
+            values = value[key == k]
+            usual = values.mode().iloc[0]  # the odd lines out are the likely typos: name those
+            odd = values[values != usual]
+            found = ", ".join(f"{_plain(v)!r} on {lines(odd.index[odd == v])}" for v in pd.unique(odd))
+            raise DatasetError(f"{path}: {key_name} {k!r} has {value_name} {_plain(usual)!r} on {len(values) - len(odd)} "
+                               f"line(s) but {found}; each {key_name} must always come with the same {value_name}")
 
 
 def check_every_fold_has_every_class(classes: pd.Series, folds: pd.Series, n_folds: int, path: Path,

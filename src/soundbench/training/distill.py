@@ -32,17 +32,25 @@ class Teacher:
         self.net = nn.Sequential(frontend, model).eval().requires_grad_(False)
         self.sample_rate, self.window, self.student_rate = sample_rate, window_samples, student_rate
         self.temperature, self.alpha, self.source = float(temperature), float(alpha), source
+        self.order: torch.Tensor | None = None  # the teacher's output for each of the student's classes
 
     @classmethod
     def load(cls, source: str, student_rate: int, class_names: tuple[str, ...], temperature: float, alpha: float,
              tracking_uri: str | None = None) -> Teacher:
         trained = load_trained(str(source), tracking_uri)
-        if tuple(trained.class_names) != tuple(class_names):
-            raise ConfigError(f"distill.teacher={source} was trained on classes {list(trained.class_names)}, "
-                              f"this run has {list(class_names)}: a teacher must share the dataset's classes")
+        teacher_classes, student_classes = list(trained.class_names), list(class_names)
+        if sorted(teacher_classes) != sorted(student_classes):
+            only_teacher = sorted(set(teacher_classes) - set(student_classes))
+            only_student = sorted(set(student_classes) - set(teacher_classes))
+            raise ConfigError(f"distill.teacher={source} was trained on other classes than this run's: only the "
+                              f"teacher has {only_teacher or 'none'}, only this run has {only_student or 'none'}; "
+                              "a teacher must know every class of the dataset and no other")
         frontend = trained.frontend
-        return cls(frontend, trained.model, frontend.sample_rate, frontend.window_samples, student_rate,
-                   temperature, alpha, str(source))
+        teacher = cls(frontend, trained.model, frontend.sample_rate, frontend.window_samples, student_rate,
+                      temperature, alpha, str(source))
+        if teacher_classes != student_classes:  # same classes, another order: match its outputs by name
+            teacher.order = torch.tensor([teacher_classes.index(name) for name in student_classes])
+        return teacher
 
     def to(self, device) -> Teacher:
         self.net.to(device)
@@ -53,7 +61,10 @@ class Teacher:
         """The teacher's class probabilities at the temperature, ``(batch, classes)``."""
         if self.sample_rate != self.student_rate:
             windows = torchaudio.functional.resample(windows, self.student_rate, self.sample_rate)
-        return F.softmax(self.net(_centre(windows, self.window)) / self.temperature, dim=1)
+        logits = self.net(_centre(windows, self.window))
+        if self.order is not None:
+            logits = logits[:, self.order.to(logits.device)]
+        return F.softmax(logits / self.temperature, dim=1)
 
     def loss(self, student_logits: torch.Tensor, teacher_probs: torch.Tensor, label_loss: torch.Tensor) -> torch.Tensor:
         """``alpha·T²·KL(teacher ‖ student)`` at temperature T plus ``(1−alpha)`` of the label

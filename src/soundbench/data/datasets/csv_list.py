@@ -58,7 +58,13 @@ class CsvList(OwnData):
     def rows(self) -> pd.DataFrame:
         self.check_root()
         rows = read_metadata(self.csv, (), dtype={"filename": str, "label": str, "group": str}, skipinitialspace=True)
-        rows.columns = [c.strip().lower() for c in rows.columns]
+        given = [str(c) for c in rows.columns]
+        rows.columns = [c.strip().lower() for c in given]
+        clashes = sorted({c for c in rows.columns if list(rows.columns).count(c) > 1})
+        if clashes:  # e.g. fold and Fold: which one holds the folds?
+            named = [g for g in given if g.strip().lower() in clashes]
+            raise DatasetError(f"{self.csv}: the header names {clashes[0]!r} more than once ({', '.join(map(repr, named))}; "
+                               "column names are read case-insensitively): keep one of them")
         missing = [c for c in REQUIRED if c not in rows.columns]
         if missing:
             raise DatasetError(f"{self.csv}: missing column(s) {missing}; found {list(rows.columns)}. "

@@ -95,6 +95,16 @@ def finish_run(logger: MLFlowLogger) -> None:
     logger.finish() if isinstance(logger, RunLogger) else logger.finalize("success")
 
 
+def link_init_run(client, run_id: str, init_run_id: str) -> None:
+    """The run's description links the run it was fine-tuned from (MLflow renders it as markdown)."""
+    try:
+        experiment = client.get_run(init_run_id).info.experiment_id
+        link = f"[{init_run_id}](#/experiments/{experiment}/runs/{init_run_id})"
+    except Exception:  # noqa: BLE001 — the pretrained run lives in another store: name it without a link
+        link = init_run_id
+    client.set_tag(run_id, "mlflow.note.content", f"Fine-tuned from run {link} (init=).")
+
+
 def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], hydra_dir: Path | None) -> None:
     """Config as flattened params, the resolved yaml (and Hydra's .hydra/ folder), tags."""
     resolved = OmegaConf.to_container(cfg, resolve=True)

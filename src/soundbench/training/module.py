@@ -19,7 +19,7 @@ class AudioClassifier(L.LightningModule):
     def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
                  class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
                  mixup: Mixup | None = None, config: dict | None = None, waveform_batch: nn.Module | None = None,
-                 scheduler: Callable | None = None, teacher: Teacher | None = None):
+                 scheduler: Callable | None = None, teacher: Teacher | None = None, backbone_lr_scale: float = 1.0):
         super().__init__()
         self.frontend, self.model = frontend, model
         self.waveform_batch, self.specaugment, self.mixup = waveform_batch, specaugment, mixup
@@ -29,6 +29,7 @@ class AudioClassifier(L.LightningModule):
         self._outputs: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
         self.test_results: ClipResults | None = None
         self.config = config  # the resolved training config, which checkpoints carry
+        self.backbone_lr_scale = backbone_lr_scale  # fine-tuning: the pretrained layers learn slower
 
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # so that predict and deploy can name the classes without the training data at hand
@@ -105,6 +106,18 @@ class AudioClassifier(L.LightningModule):
         self.log(f"{stage}/window_acc", results.window_accuracy, sync_dist=True)
         return results
 
+    def _split_head(self, groups: list[dict]) -> list[dict]:
+        """Each parameter group in two: the classifier head, and the backbone (marked)."""
+        from soundbench.training.init import classifier_head
+
+        head = {id(p) for p in classifier_head(self.model).parameters()}
+        split = []
+        for group in groups:
+            params = list(group["params"])
+            split.append({**group, "params": [p for p in params if id(p) in head]})
+            split.append({**group, "params": [p for p in params if id(p) not in head], "backbone": True})
+        return [g for g in split if g["params"]]
+
     def configure_optimizers(self):
         # L2 applies only where a model asks for it (SB-CNN: its dense layers), as in the paper.
         l2_params = list(getattr(self.model, "l2_parameters", lambda: [])())
@@ -113,7 +126,12 @@ class AudioClassifier(L.LightningModule):
         groups = [{"params": rest, "weight_decay": 0.0}]
         if l2_params:
             groups.append({"params": l2_params, "weight_decay": getattr(self.model, "l2", 0.0)})
+        if self.backbone_lr_scale != 1.0:
+            groups = self._split_head(groups)
         optimizer = self.optimizer_factory(groups)
+        for group in optimizer.param_groups:
+            if group.get("backbone"):
+                group["lr"] *= self.backbone_lr_scale  # before a scheduler records its initial lr
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer, total_steps=int(self.trainer.estimated_stepping_batches))

@@ -17,7 +17,8 @@ from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import finish_run, log_test_results
+from soundbench.tracking.mlflow import finish_run, link_init_run, log_test_results
+from soundbench.training.init import FreezeBackbone, InitResult, initialise
 from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 from soundbench.training.distill import Teacher
 from soundbench.training.embeddings import run_embedding
@@ -43,11 +44,14 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     class_names = datamodule.class_names
     input_shape = experiment.input_shape
     model = experiment.build_model(len(class_names))
+    initialised = _initialise(cfg, model) if cfg.get("init") and not cfg.get("ckpt_path") else None
     module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
                              specaugment=augment["specaugment"], mixup=augment["mixup"],
                              waveform_batch=augment["waveform_batch"], config=experiment.resolved_config(),
                              scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
-                             teacher=_teacher(cfg, frontend.sample_rate, class_names))
+                             teacher=_teacher(cfg, frontend.sample_rate, class_names),
+                             backbone_lr_scale=float((cfg.get("finetune") or {}).get("backbone_lr_scale", 1.0))
+                             if cfg.get("init") else 1.0)
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
@@ -57,6 +61,8 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         run_name += f"-seed{cfg.seed}"
     if cfg.get("parent_run"):  # a search's trial nests under the search's MLflow run
         extra_tags = {MLFLOW_PARENT_RUN_ID: cfg.parent_run, **(extra_tags or {})}
+    if initialised:  # lineage: the pretrained run, as tags and a link in the run's description
+        extra_tags = {**initialised.tags(), **(extra_tags or {})}
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
     dataset = dataset_record(corpus, datamodule.index, fingerprint,
                              f"training, test fold {corpus.fold}" if corpus.fold else "training")
@@ -64,7 +70,12 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
                             metrics={f"model/{k}": v for k, v in cost.items()}, dataset=dataset)
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
-    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=_make_callbacks(cfg, checkpoints),
+    if logger and initialised and initialised.run_id:
+        link_init_run(logger.experiment, logger.run_id, initialised.run_id)
+    callbacks = _make_callbacks(cfg, checkpoints)
+    if cfg.get("init") and int((cfg.get("finetune") or {}).get("freeze_epochs", 0)) > 0:
+        callbacks.append(FreezeBackbone(cfg.finetune.freeze_epochs))
+    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=callbacks,
                           default_root_dir=str(output_dir), enable_progress_bar=_progress_bar(cfg))
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
@@ -105,6 +116,13 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     }
     _print_summary(summary, cfg, logger, best)
     return summary
+
+
+def _initialise(cfg: DictConfig, model) -> InitResult:
+    tracking_uri = cfg.logger.tracking_uri if cfg.get("logger") else None
+    result = initialise(model, cfg.features, cfg.init, tracking_uri)
+    print(result.describe())
+    return result
 
 
 def _teacher(cfg: DictConfig, sample_rate: int, class_names: tuple[str, ...]) -> Teacher | None:

@@ -38,6 +38,7 @@ from soundbench.experiment import Experiment, check_pairing
 from soundbench.features.frontends import FrontEnd
 from soundbench.models import create_model, list_models
 from soundbench.tracking.mlflow import finish_run, log_test_results
+from soundbench.training.init import classifier_head
 from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 
 CLASSIFIERS = ("logreg", "forest")
@@ -139,11 +140,11 @@ def _all_classes(fitted: FittedClassifier, embeddings: np.ndarray, n_classes: in
 
 
 def _last_linear(network: nn.Module, source: str) -> nn.Linear:
-    linears = [m for m in network.modules() if isinstance(m, nn.Linear)]
-    if not linears:
+    try:
+        return classifier_head(network)
+    except ConfigError:
         raise ConfigError(f"model.backbone={source}: the network has no linear layer whose input could serve as "
-                          "the embedding")
-    return linears[-1]
+                          "the embedding") from None
 
 
 def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> dict:

@@ -1,0 +1,125 @@
+"""Recipe steps on real environmental sound: ESC-40 (../shared/data/esc40), test fold 4 (the
+official, source-disjoint fold), validation fold 3, each step a set of overrides trained
+with several seeds (``python train.py`` subprocesses, N at a time, one torch thread each),
+with its cost on the board from the same check the hardware-aware search uses (flash, RAM,
+duty cycle on stm32l476: modelled, QEMU-timed where the toolchain is installed).
+
+    python benchmarks/esc40_steps.py --steps base_sbcnn base_strided_ds --seeds 0 1 2 --parallel 2
+    python benchmarks/esc40_steps.py --table          # the table of every finished run so far
+
+Runs go to logs/esc40/<step>/seed<k>/ (summary.json); finished ones are not run again.
+Select on validation; the test column is read once per finished step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+ESC40 = ROOT.parent / "shared" / "data" / "esc40"
+OUT = ROOT / "logs" / "esc40"
+
+#: every step: what it changes, as overrides on top of dataset=esc40 (one change at a time)
+STRONG = ["augment=strong", "augment.prerender=null", "scheduler=cosine", "optimizer.lr=0.003",
+          "data.windows_per_clip=8", "trainer.max_epochs=60", "callbacks.early_stopping.patience=20"]
+STEPS: dict[str, list[str]] = {
+    "base_sbcnn": ["model=sbcnn"],
+    "base_strided_ds": ["model=strided_ds"],
+    "sbcnn_strong": ["model=sbcnn", *STRONG],
+    "sbcnn_strong_long_windows": ["model=sbcnn", *STRONG, "features.window_frames=41"],
+    "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
+}
+
+
+def run_dir(step: str, seed: int) -> Path:
+    return OUT / step / f"seed{seed}"
+
+
+def command(step: str, seed: int) -> list[str]:
+    folder = run_dir(step, seed)
+    return [sys.executable, "train.py", "dataset=esc40", f"dataset.root={ESC40}", *STEPS[step], f"seed={seed}",
+            f"data.cache_dir={ROOT / 'data' / 'cache'}", f"logger.experiment_name=esc40-steps",
+            f"logger.run_name={step}-seed{seed}", f"hydra.run.dir={folder}"]
+
+
+def run_all(steps: list[str], seeds: list[int], parallel: int) -> None:
+    todo = [(s, k) for s in steps for k in seeds if not (run_dir(s, k) / "summary.json").is_file()]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    running: list[tuple[str, int, subprocess.Popen, float]] = []
+    while todo or running:
+        while todo and len(running) < parallel:
+            step, seed = todo.pop(0)
+            run_dir(step, seed).mkdir(parents=True, exist_ok=True)
+            log = open(run_dir(step, seed) / "train.log", "w")
+            running.append((step, seed, subprocess.Popen(command(step, seed), cwd=ROOT, env=env, stdout=log,
+                                                         stderr=subprocess.STDOUT), time.monotonic()))
+            print(f"started {step} seed {seed}", flush=True)
+        time.sleep(5)
+        for entry in list(running):
+            step, seed, process, started = entry
+            if process.poll() is not None:
+                running.remove(entry)
+                print(f"{step} seed {seed}: exit {process.returncode} after {(time.monotonic() - started) / 60:.1f} min",
+                      flush=True)
+
+
+def board_cost(step: str) -> str:
+    """Flash, RAM and duty cycle of the step's model + device front end on stm32l476."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from soundbench.deploy.feasibility import DeviceCosts
+    from soundbench.deploy.targets import target_from_config
+    from soundbench.search.sweep import BoardCheck
+
+    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
+        cfg = compose("train", overrides=["dataset=esc40", f"dataset.root={ESC40}", *STEPS[step], "target=stm32l476",
+                                          "logger=none"])
+    target = target_from_config(OmegaConf.to_container(cfg.target, resolve=True))
+    fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT))(cfg)
+    return (f"{fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | {fe.duty_cycle:.0%} | "
+            f"{'yes' if fe.feasible else 'no: ' + str(fe.reason)}")
+
+
+def table(steps: list[str]) -> str:
+    lines = ["| step | seeds | val (fold 3) | test (fold 4) | min/run | flash | RAM | duty | fits |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for step in steps:
+        runs = [json.loads(p.read_text()) for p in sorted((OUT / step).glob("seed*/summary.json"))]
+        if not runs:
+            continue
+        val = [r["val/clip_acc"] for r in runs]
+        test = [r["test/clip_acc"] for r in runs]
+        minutes = statistics.mean(r["seconds"] for r in runs) / 60
+        lines.append(f"| {step} | {len(runs)} | {_mean_std(val)} | {_mean_std(test)} | {minutes:.1f} | "
+                     f"{board_cost(step)} |")
+    return "\n".join(lines)
+
+
+def _mean_std(values: list[float]) -> str:
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}" if len(values) > 1 else f"{values[0]:.3f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=list(STEPS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--parallel", type=int, default=2)
+    parser.add_argument("--table", action="store_true", help="only print the table of finished runs")
+    args = parser.parse_args()
+    if not (ESC40 / "esc40.csv").is_file():
+        raise SystemExit(f"{ESC40} is absent: these steps need the shared ESC-40 clips")
+    if not args.table:
+        run_all(args.steps, args.seeds, args.parallel)
+    print(table(args.steps))
+
+
+if __name__ == "__main__":
+    main()

@@ -12,9 +12,11 @@ def main() -> None:
     params = load_params()
     root = str(in_project(read_json(stage_dir(params) / "download.json")["root"]))
     fingerprint = read_json(stage_dir(params) / "features.json")["dataset_fingerprint"]
+    pretrained = read_json(stage_dir(params) / "pretrain.json").get("checkpoint")
     results = {}
     for model in models(params):
-        cfg = train_config(params, model, dataset_root=root)
+        cfg = train_config(params, model, dataset_root=root,
+                           init=str(in_project(pretrained)) if pretrained else None)
         summary = run_cv(cfg, ROOT / "logs" / "pipeline" / params["experiment"] / model)
         results[model] = {
             "parent_run_id": summary["parent_run_id"],

@@ -67,13 +67,14 @@ def _env() -> dict:
 
 # file edited → the stages that read it (and so must rerun); never the download
 EDITS = {
-    "conf/model/sbcnn.yaml": {"train"},
-    "conf/train.yaml": {"verify", "features", "train"},
-    "conf/optimizer/adam.yaml": {"train"},
-    "conf/features/logmel.yaml": {"features", "train"},
-    "src/soundbench/data/datamodule.py": {"verify", "features", "train", "deploy"},
-    "src/soundbench/data/audio.py": {"verify", "features", "train", "deploy"},
-    "src/soundbench/models/sbcnn.py": {"features", "train", "deploy"},  # features: the registry checks the pairing
+    "conf/model/sbcnn.yaml": {"pretrain", "train"},
+    "conf/train.yaml": {"verify", "features", "pretrain", "train"},
+    "conf/optimizer/adam.yaml": {"pretrain", "train"},
+    "conf/features/logmel.yaml": {"features", "pretrain", "train"},
+    "conf/experiment/mcu_esc40.yaml": {"pretrain"},
+    "src/soundbench/data/datamodule.py": {"verify", "features", "pretrain", "train", "deploy"},
+    "src/soundbench/data/audio.py": {"verify", "features", "pretrain", "train", "deploy"},
+    "src/soundbench/models/sbcnn.py": {"features", "pretrain", "train", "deploy"},  # features: the registry checks the pairing
     "conf/target/stm32l476.yaml": {"deploy", "report"},
     "conf/deploy.yaml": {"deploy"},
     "embedded/kernels/conv_s8.c": {"deploy"},

@@ -72,7 +72,7 @@ CONFIG_GROUPS = ("dataset", "features", "model", "augment")
 
 
 def train_config(params: dict, model: str | None = None, root: Path = ROOT, dataset_root: str | None = None,
-                 groups: tuple[str, ...] = CONFIG_GROUPS, training: bool = True) -> DictConfig:
+                 groups: tuple[str, ...] = CONFIG_GROUPS, training: bool = True, init: str | None = None) -> DictConfig:
     """conf/train.yaml composed with params.yaml's choices for ``groups`` only (a stage that
     reads just the dataset depends on just the dataset's keys) and, with ``training``, the
     ``train`` settings. ``<group>_params`` may nest: ``{specaugment: {freq_masks: 3}}`` →
@@ -91,6 +91,8 @@ def train_config(params: dict, model: str | None = None, root: Path = ROOT, data
         overrides += [f"++{group}.{k}={_value(v)}" for k, v in _dotted(params.get(f"{group}_params") or {}).items()]
     if training:
         overrides += _training_overrides(params.get("train") or {})
+    if init:
+        overrides.append(f"init='{init}'")
     with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
         return compose("train", overrides=overrides)
 

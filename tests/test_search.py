@@ -262,6 +262,16 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
     report = (sweep / "report.md").read_text()
     assert "python -m soundbench.deploy run=" in report and "rejected before training" in report
 
+    # the same search again (as after a kill): its journal is replayed, nothing trains again,
+    # and it continues its parent run
+    again = subprocess.run([*command, "hydra.sweeper.final.deploy=false"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=1200)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "resuming from" in again.stdout and " trains: " not in again.stdout, again.stdout[-3000:]
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert [r.info.run_id for r in runs if r.data.tags.get("soundbench.search")] == [parents[0].info.run_id]
+    assert len(runs) == len(children) + 1
+
 
 
 def test_the_plotted_front_keeps_each_point_more_accurate_than_every_cheaper_one():

@@ -48,8 +48,9 @@ class McuSearchSweeper(Sweeper):
             space=SearchSpace.from_config(o.get("families"), o.get("params")).with_command_line(sweeps),
             max_duty_cycle=float(o["max_duty_cycle"]), sampler=_sampler(o["sampler"]),
             final_cv=bool(o["final"]["cv"]), final_deploy=bool(o["final"]["deploy"]),
-            resume=bool(o.get("resume", True)), sampler_config=OmegaConf.to_container(OmegaConf.create(o["sampler"]))
-            if isinstance(o["sampler"], (dict, DictConfig)) else repr(o["sampler"]))
+            resume=bool(o.get("resume", True)),
+            # the sampler's settings as configured (the options hold the instantiated sampler)
+            sampler_config=OmegaConf.to_container(self.config.hydra.sweeper.sampler, resolve=False))
         out_dir = Path(self.config.hydra.sweep.dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, out_dir / "multirun.yaml")

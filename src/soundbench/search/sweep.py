@@ -5,6 +5,7 @@ cross-validation and deploy, the report. ``hydra_plugins.soundbench_search`` dri
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,10 +49,12 @@ class SearchOptions:
         sampler, board) always finds the same file."""
         # unresolved: the sweep's config has Hydra interpolations that resolve only inside a job
         trained = {k: v for k, v in OmegaConf.to_container(base, resolve=False).items() if k not in UNHASHED_KEYS}
-        key = study_key(trained, repr(self.space), repr(self.settings), self.max_duty_cycle,
-                        self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__,
-                        target.name)
-        return Path(base.paths.log_dir) / "search" / f"{target.name}-{key}" / "journal.jsonl"
+        parts = [trained, repr(self.space), repr(self.settings), self.max_duty_cycle,
+                 self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__, target.name]
+        folder = Path(base.paths.log_dir) / "search" / f"{target.name}-{study_key(*parts)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "search.json").write_text(json.dumps(parts, indent=1, default=str))  # what the key stands for
+        return folder / "journal.jsonl"
 
 
 def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: Launch, root: Path,

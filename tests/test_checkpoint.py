@@ -165,3 +165,18 @@ def test_a_folder_given_as_checkpoint_says_which_files_it_holds(tmp_path):
     _checkpoint(folder.mkdir(parents=True) or folder / "best-epoch03.ckpt", _strided_ds())
     with pytest.raises(SourceError, match=r"checkpoints is a folder; pass one of its checkpoint files \(best-epoch03\.ckpt\)"):
         load_trained(str(folder))
+
+
+def test_a_cv_parent_given_as_a_model_names_its_fold_runs_whatever_the_use(tmp_path):
+    from mlflow import MlflowClient
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(uri)
+    experiment = client.create_experiment("x", artifact_location=str(tmp_path / "artifacts"))
+    parent = client.create_run(experiment).info.run_id
+    child = client.create_run(experiment, tags={MLFLOW_PARENT_RUN_ID: parent}).info.run_id
+    with pytest.raises(SourceError, match=rf"cross-validation parent, which holds no model of its own; use one of its "
+                                          rf"fold runs: {child}") as refused:
+        load_trained(parent, uri)
+    assert "deploy" not in str(refused.value)

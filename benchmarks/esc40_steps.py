@@ -35,7 +35,23 @@ STEPS: dict[str, list[str]] = {
     "sbcnn_strong": ["model=sbcnn", *STRONG],
     "sbcnn_strong_long_windows": ["model=sbcnn", *STRONG, "features.window_frames=41"],
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
+    # Stride-DS-24 taught by the strong SB-CNN of seed 0 (its best-validation checkpoint)
+    "strided_ds_distilled": ["model=strided_ds", "distill.teacher={teacher:sbcnn_strong}"],
 }
+
+
+def _with_teachers(overrides: list[str]) -> list[str]:
+    """``{teacher:<step>}``: that step's seed-0 best checkpoint (it must have finished)."""
+    resolved = []
+    for override in overrides:
+        if "{teacher:" in override:
+            step = override.split("{teacher:")[1].rstrip("}")
+            found = sorted((run_dir(step, 0) / "checkpoints").glob("best-*.ckpt"))
+            if not found:
+                raise SystemExit(f"{override}: run step {step} (seed 0) first; it is the teacher")
+            override = override.split("{teacher:")[0] + str(found[-1])
+        resolved.append(override)
+    return resolved
 
 
 def run_dir(step: str, seed: int) -> Path:
@@ -44,7 +60,8 @@ def run_dir(step: str, seed: int) -> Path:
 
 def command(step: str, seed: int) -> list[str]:
     folder = run_dir(step, seed)
-    return [sys.executable, "train.py", "dataset=esc40", f"dataset.root={ESC40}", *STEPS[step], f"seed={seed}",
+    return [sys.executable, "train.py", "dataset=esc40", f"dataset.root={ESC40}", *_with_teachers(STEPS[step]),
+            f"seed={seed}",
             f"data.cache_dir={ROOT / 'data' / 'cache'}", f"logger.experiment_name=esc40-steps",
             f"logger.run_name={step}-seed{seed}", f"hydra.run.dir={folder}"]
 
@@ -81,7 +98,7 @@ def board_cost(step: str) -> str:
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=["dataset=esc40", f"dataset.root={ESC40}", *STEPS[step], "target=stm32l476",
-                                          "logger=none"])
+                                          "logger=none", "distill.teacher=null"])  # the student is what deploys
     target = target_from_config(OmegaConf.to_container(cfg.target, resolve=True))
     fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT))(cfg)
     return (f"{fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | {fe.duty_cycle:.0%} | "

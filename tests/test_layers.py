@@ -17,25 +17,28 @@ LAYERS = {
     "soundbench.voting": set(),
     "soundbench.features": set(),
     "soundbench.models": set(),
-    "soundbench.augment": set(),
+    "soundbench.file_signature": set(),
+    "soundbench.augment": {"file_signature"},
     "soundbench.plots": set(),
-    "soundbench.data": {"augment"},
+    "soundbench.data": {"augment", "file_signature"},
     "soundbench.evaluation": {"voting"},
-    "soundbench.experiment": {"data", "augment", "features", "models", "config_check"},
-    "soundbench.artifacts": {"experiment", "data", "augment", "features", "models", "config_check"},
+    # configs read from files: checked against the front ends, datasets and models it names
+    "soundbench.config_trust": {"config_check", "data", "file_signature", "augment", "features", "models"},
+    "soundbench.experiment": {"data", "file_signature", "augment", "features", "models", "config_check", "config_trust"},
+    "soundbench.artifacts": {"experiment", "data", "file_signature", "augment", "features", "models", "config_check", "config_trust"},
     "soundbench.tracking": {"plots", "evaluation", "voting"},
-    "soundbench.predict": {"artifacts", "experiment", "config_check", "data", "augment", "features", "models", "voting"},
+    "soundbench.predict": {"artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features", "models", "voting"},
     # deploy checks the device application against predict on the same recording
-    "soundbench.deploy": {"predict", "artifacts", "experiment", "config_check", "data", "augment", "features", "models",
+    "soundbench.deploy": {"predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features", "models",
                           "plots", "evaluation", "voting", "run_folder"},
-    "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
+    "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features",
                              "models", "plots", "evaluation", "voting", "run_folder"},
     # search: checks untrained models with deploy's pieces, trains through Hydra's launcher (not training's code)
-    "soundbench.search": {"deploy", "predict", "artifacts", "experiment", "config_check", "data", "augment", "features",
+    "soundbench.search": {"deploy", "predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features",
                           "models", "plots", "evaluation", "voting", "run_folder", "tracking"},
     # training: distillation loads its teacher as deploy and predict load a trained model
-    "soundbench.training": {"artifacts", "experiment", "data", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
-                            "config_check"},
+    "soundbench.training": {"artifacts", "experiment", "data", "file_signature", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
+                            "config_check", "config_trust"},
 }
 HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")
 

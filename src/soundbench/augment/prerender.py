@@ -36,7 +36,7 @@ from omegaconf import OmegaConf
 from tqdm import tqdm
 
 from soundbench.augment.waveform import fit_length
-from soundbench.data.file_signature import file_signature
+from soundbench.file_signature import file_signature
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from soundbench.data.file_signature import file_signature
+from soundbench.file_signature import file_signature
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class ClipIndex:
     def fingerprint(self) -> str:
         """A short hash of what defines an experiment's data: files, labels, folds, splits,
         and each file's signature (size, modification time, a hash of its first and last
-        64 KiB: :mod:`soundbench.data.file_signature`), so audio replaced in place (same
+        64 KiB: :mod:`soundbench.file_signature`), so audio replaced in place (same
         names, even the same size and a restored mtime) changes it. Logged with every run so two results can be checked to come from the
         same data; it keys the decoded-audio cache and CV resume. Paths are relative: the
         same data moved elsewhere (mv, cp -p, rsync -a keep mtimes) keeps its fingerprint."""

@@ -22,6 +22,14 @@ def shared_dataset(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_inherited_tracking_uri(monkeypatch):
+    """MLflow's set_tracking_uri (called by Lightning's logger) exports MLFLOW_TRACKING_URI
+    into this process, and soundbench's configs default to that variable: without this, a
+    test's train.py subprocess would log to an earlier test's store instead of its own."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+
+
 @pytest.fixture
 def urbansound8k() -> Path:
     return shared_dataset("urbansound8k")

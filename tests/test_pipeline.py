@@ -188,4 +188,4 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path):
 
     params["features_params"] = {"n_mels": 40}
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
-    assert _changed_stages(repo, env) == {"features"}
+    assert _changed_stages(repo, env) == {"features", "train"}  # train reads features_params itself

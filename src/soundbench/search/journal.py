@@ -56,13 +56,14 @@ class SearchJournal:
         return cls(path)
 
     def _read(self) -> None:
-        for n, line in enumerate(self.path.read_text().splitlines(), 1):
+        lines = self.path.read_text().splitlines()
+        for n, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 entry = json.loads(line)
             except json.JSONDecodeError:
-                if n == len(self.path.read_text().splitlines()):
+                if n == len(lines):
                     break  # a line cut by the kill: that trial is proposed again
                 raise ValueError(f"{self.path}, line {n}: not a journal line; delete the file to start the search over")
             if entry.get("kind") == "parent_run":

@@ -34,6 +34,10 @@ STEPS: dict[str, list[str]] = {
     "base_strided_ds": ["model=strided_ds"],
     "sbcnn_strong": ["model=sbcnn", *STRONG],
     "sbcnn_strong_long_windows": ["model=sbcnn", *STRONG, "features.window_frames=41"],
+    # 31 frames at a 1024-sample hop: 1.44 s of context for the same MACs and RAM per window
+    "sbcnn_strong_hop1024": ["model=sbcnn", *STRONG, "features.hop_length=1024"],
+    # ESC-40's own rate: every mel band holds sound (at 22.05 kHz those above 8 kHz are empty)
+    "sbcnn_strong_16k": ["model=sbcnn", *STRONG, "features.sample_rate=16000"],
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
     # Stride-DS-24 taught by the strong SB-CNN of seed 0 (its best-validation checkpoint)
     "strided_ds_distilled": ["model=strided_ds", "distill.teacher={teacher:sbcnn_strong}"],

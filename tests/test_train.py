@@ -26,6 +26,14 @@ def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
     assert "Test clip accuracy" in done.stdout
     # not a terminal: no progress bars in the captured output (a log file, CI)
     assert "━" not in done.stdout + done.stderr and "clip/s]" not in done.stderr
+    # ... but one line per epoch, with its validation accuracy and the time left
+    epochs = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
+    assert [line.split()[1] for line in epochs] == [f"{k}/6" for k in range(1, 7)], done.stdout[-2000:]
+    assert all("val/clip_acc" in line and "s/epoch" in line for line in epochs)
+    assert "left" in epochs[0] and "left" not in epochs[-1]
+    # none of the warnings every run used to print (quick-start noise)
+    for noise in ("srun", "LeafSpec", "interpreted in multiple ways"):
+        assert noise not in done.stderr, noise
 
     client, run_ = the_only_run(tracking_uri)
     assert run_.info.status == "FINISHED"

@@ -140,7 +140,7 @@ class DatasetRecord:
 
 def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
     """``record`` as an MLflow dataset input of the run (metadata only: no data is copied)."""
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.dataset_source_registry import get_dataset_source_from_json
     from mlflow.exceptions import MlflowException
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.entities import DatasetInput, InputTag
@@ -154,7 +154,10 @@ def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
         def to_dict(self) -> dict[str, str]:  # MetaDataset's leaves the profile out
             return {**super().to_dict(), "profile": json.dumps(record.profile)}
 
-    dataset = ClipIndexDataset(resolve_dataset_source(record.source), name=record.name, digest=record.digest)
+    # a local folder, said so: MLflow registers two "local" sources (schemes "" and "file"), so
+    # resolving a bare path warns that it "can be interpreted in multiple ways"
+    source = get_dataset_source_from_json(json.dumps({"uri": record.source}), "local")
+    dataset = ClipIndexDataset(source, name=record.name, digest=record.digest)
     inputs = [DatasetInput(dataset._to_mlflow_entity(), tags=[InputTag(MLFLOW_DATASET_CONTEXT, record.context)])]
     try:
         client.log_inputs(run_id, datasets=inputs)

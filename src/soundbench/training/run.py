@@ -20,9 +20,11 @@ from soundbench.models.checkpoint import check_resumable
 from soundbench.tracking.mlflow import finish_run, link_init_run, log_test_results
 from soundbench.training.init import FreezeBackbone, InitResult, initialise
 from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
+from soundbench.training.known_warnings import quiet_known_warnings
 from soundbench.training.distill import Teacher
 from soundbench.training.embeddings import run_embedding
 from soundbench.training.module import AudioClassifier
+from soundbench.training.progress import EpochLines
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +77,12 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     callbacks = _make_callbacks(cfg, checkpoints)
     if cfg.get("init") and int((cfg.get("finetune") or {}).get("freeze_epochs", 0)) > 0:
         callbacks.append(FreezeBackbone(cfg.finetune.freeze_epochs))
+    bars = _progress_bar(cfg)
+    if not bars:  # a log file: one line per epoch instead
+        callbacks.append(EpochLines())
+    quiet_known_warnings(cfg.trainer)
     trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=callbacks,
-                          default_root_dir=str(output_dir), enable_progress_bar=_progress_bar(cfg))
+                          default_root_dir=str(output_dir), enable_progress_bar=bars)
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
           + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")

@@ -74,8 +74,10 @@ AUTH_CONFIG = Path(__file__).resolve().parents[1] / "docs" / "team-server" / "ba
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, artifacts: Path, admin: tuple[str, str] | None = None) -> Iterator[str]:
+def mlflow_server(backend_store_uri: str, artifacts: Path, admin: tuple[str, str] | None = None,
+                  app_name: str | None = None) -> Iterator[str]:
     """``mlflow server`` on 127.0.0.1 with proxied artifacts in ``artifacts``; yields its URL.
+    ``app_name``: an ``--app-name`` (``soundbench``: the UI opening on training runs).
     ``admin`` (user, password): MLflow's basic-auth app as the README sets it up, the admin's
     credentials from the environment and the user store in a sqlite file beside ``artifacts``."""
     port = free_port()
@@ -83,6 +85,8 @@ def mlflow_server(backend_store_uri: str, artifacts: Path, admin: tuple[str, str
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_store_uri,
                "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     env = dict(os.environ)
+    if app_name:
+        command += ["--app-name", app_name]
     if admin:
         command += ["--app-name", "basic-auth"]
         env.update(MLFLOW_AUTH_CONFIG_PATH=str(AUTH_CONFIG), MLFLOW_AUTH_ADMIN_USERNAME=admin[0],

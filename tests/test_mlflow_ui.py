@@ -1,5 +1,6 @@
-"""The MLflow UI as users see it, in a real browser (headless Chromium via Playwright): a
-model-training experiment whose runs table shows the dataset and source of every run, the
+"""The MLflow UI as users see it, in a real browser (headless Chromium via Playwright), served
+as the README says (``mlflow ui --app-name soundbench``): from the home page, a click on the
+experiment opens its training runs (not MLflow's GenAI overview), whose runs table shows the dataset and source of every run, the
 CV parents with their fold children, metric columns, and the chart view over a sweep."""
 
 from __future__ import annotations
@@ -37,10 +38,14 @@ def test_the_runs_page_shows_datasets_sources_cv_children_metrics_and_charts(tmp
 
     artifacts = tmp_path / "artifacts"
     artifacts.mkdir()
-    with mlflow_server(uri, artifacts) as url, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with mlflow_server(uri, artifacts, app_name="soundbench") as url, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])  # a fresh profile
         page = browser.new_page(viewport={"width": 1600, "height": 900})
-        page.goto(f"{url}/#/experiments/{experiment.experiment_id}/runs")
+        # the path a person takes: MLflow's home page, then the experiment's name
+        page.goto(url)
+        page.get_by_role("link", name="demo", exact=True).first.click()
+        page.wait_for_url("**/experiments/*/runs*", timeout=60_000)  # the training view, not GenAI's overview
+        assert "workflowType=genai" not in page.url
         parent = page.locator("[role=row]").filter(has_text="cv-sbcnn-logmel-demo").first
         parent.wait_for(timeout=60_000)
         assert {"Dataset", "Source"} <= set(page.locator("[role=columnheader]").all_inner_texts())
@@ -51,14 +56,12 @@ def test_the_runs_page_shows_datasets_sources_cv_children_metrics_and_charts(tmp
         parent.locator("button").first.click()  # expand the CV parent: its fold runs
         page.get_by_text("sbcnn-logmel-demo-fold2", exact=True).wait_for(timeout=10_000)
 
-        page.get_by_role("button", name="Columns").click()  # the metrics are there to show
+        page.get_by_role("button", name="Columns", exact=True).click()  # the metrics are there to show
         page.get_by_text("cv/test_clip_acc_mean", exact=True).click()
         page.keyboard.press("Escape")
         assert "cv/test_clip_acc_mean" in page.locator("[role=columnheader]").all_inner_texts()
 
-        assistant = page.get_by_role("button", name="Close")  # MLflow's assistant panel, when it opens
-        if assistant.count():
-            assistant.first.click()
+        assert not page.get_by_placeholder("Ask a question").count()  # MLflow's assistant panel stays shut
         page.locator("label:has(input[value=CHART])").click()  # compare the sweep's runs in charts
         page.get_by_text("cv/test_clip_acc_mean", exact=True).first.wait_for(timeout=30_000)
         page.wait_for_timeout(2000)  # the charts draw after their titles

@@ -172,4 +172,4 @@ def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:
     if best:
         print(f"Best checkpoint: {best}")
     if logger:
-        print(f"MLflow run {logger.run_id}; browse with:\n  mlflow ui --backend-store-uri {cfg.logger.tracking_uri}")
+        print(f"MLflow run {logger.run_id}; browse with:\n  mlflow ui --app-name soundbench --backend-store-uri {cfg.logger.tracking_uri}")

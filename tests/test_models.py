@@ -2,12 +2,15 @@
 
 import hashlib
 
+import onnx
 import pytest
 import torch
 import torchvision
 
 from soundbench.artifacts.onnx_export import export_onnx, onnx_parity
 from soundbench.config_check import ConfigError
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.macc import total_macc
 from soundbench.experiment import Experiment
 from soundbench.features import MFCC, LogMel, Mel, Waveform
 from soundbench.models import create_model, list_models, model_cost, model_entry
@@ -48,10 +51,22 @@ def test_onnx_export_matches_pytorch(name, tmp_path):
     shape = CASES[name].output_shape()
     torch.manual_seed(0)
     model = create_model(name, shape, 5).eval()
+    with torch.no_grad():  # as trained: no two tensors equal (the exporter would store zero-initialised biases once)
+        for parameter in model.parameters():
+            parameter.add_(0.01 * torch.randn_like(parameter))
     path = export_onnx(model, shape, tmp_path / f"{name}.onnx")
     assert not list(tmp_path.glob("*.data"))  # self-contained: no external weights file
     parity = onnx_parity(model, path, torch.randn(3, *shape))
     assert parity["max_abs_diff"] < 1e-4 and parity["argmax_agreement"] == 1.0
+    # one count: what training logs (torchinfo) and what deploy and the search report (the
+    # ONNX graph) agree on the parameters as deployed; MACC conventions differ by < 1.5 %
+    # (models/complexity.py says where)
+    graph = Graph(onnx.load(path))
+    cost = model_cost(model, shape)
+    assert graph.n_parameters() == cost["n_parameters_deployed"]
+    assert cost["n_parameters"] - cost["n_parameters_deployed"] == sum(  # the batch-norm scales, folded
+        m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d))
+    assert total_macc(graph) == pytest.approx(cost["macc_per_window"], rel=0.015)
 
 
 def test_sbcnn_layout_matches_the_paper():

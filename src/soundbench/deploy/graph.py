@@ -61,10 +61,19 @@ class Graph:
         return int(sum(a.nbytes for a in self.initializers.values()))
 
     def n_parameters(self) -> int:
-        """Trainable-sized constants: weight and bias tensors (quantization scales and zero
-        points, shapes and other small constants of fewer than 2 elements are not counted)."""
+        """The learnt constants: weight and bias tensors, as the network's parameters with
+        batch norm folded into the layers before it (``models.model_cost``'s
+        ``n_parameters_deployed``). Not counted: quantization scales and zero points, int64
+        constants (shapes and axes, int64 by the ONNX spec; weights are float or int8,
+        biases int32), recurrent layers' initial states and scalars."""
+        not_learnt = self._recurrent_states()
         return int(sum(a.size for name, a in self.initializers.items()
-                       if a.size > 1 and a.dtype.kind in "fiu" and not _is_quant_param(name)))
+                       if a.size > 1 and a.dtype.kind in "fiu" and a.dtype != np.int64
+                       and not _is_quant_param(name) and name not in not_learnt))
+
+    def _recurrent_states(self) -> set[str]:
+        """GRU/LSTM/RNN inputs 4 and on (sequence lengths, initial hidden and cell states)."""
+        return {name for node in self.nodes if node.op_type in ("GRU", "LSTM", "RNN") for name in node.input[4:]}
 
     def activations(self) -> list[str]:
         """Names of the tensors that live in RAM at run time: graph inputs and every node output."""

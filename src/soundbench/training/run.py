@@ -85,7 +85,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
                           default_root_dir=str(output_dir), enable_progress_bar=bars)
 
     print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
-          + f"; {cost['n_parameters']:,} parameters, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
+          + f"; {_parameters(cost)}, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
@@ -122,6 +122,13 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     }
     _print_summary(summary, cfg, logger, best)
     return summary
+
+
+def _parameters(cost: dict[str, int]) -> str:
+    """The count trained, and the count deployed where batch norm folds away at export."""
+    trained, deployed = cost["n_parameters"], cost["n_parameters_deployed"]
+    return f"{trained:,} parameters" + (f" ({deployed:,} deployed: batch norm folds into the layer before it)"
+                                         if deployed != trained else "")
 
 
 def _initialise(cfg: DictConfig, model) -> InitResult:

@@ -74,9 +74,9 @@ class FakeJobs:
         self.accuracy, self.fail, self.launched = accuracy, fail, []
 
     def __call__(self, batch):
-        self.launched += batch
+        self.launched += [job.overrides for job in batch]
         outcomes = []
-        for overrides in batch:
+        for overrides in (job.overrides for job in batch):
             model = overrides[0].split("=")[1]
             if model == self.fail:
                 outcomes.append(JobOutcome(None, {}, "RuntimeError: out of memory"))
@@ -242,6 +242,8 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
     trained = [r for r in rows if r["status"] == "trained"]
     rejected = [r for r in rows if r["status"] == "rejected"]
     assert len(trained) == 2
+    # each trained trial's job folder is named after its number (also when trials before it were rejected)
+    assert all((sweep / r["trial"] / "summary.json").is_file() for r in trained), [p.name for p in sweep.iterdir()]
     assert all(r["rejected_reason"] for r in rejected) and all(not r["run_id"] for r in rejected)
     # MLflow: one parent run, the trained trials nested under it, nothing for rejected trials
     client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
@@ -369,3 +371,33 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
                                log=lambda _: None)
     assert resumed.run_id == first.run_id and client.get_run(first.run_id).info.status == "RUNNING"
     assert client.get_run(first.run_id).data.tags["soundbench.resumed_from"].endswith("journal.jsonl")
+
+
+def test_the_plots_keep_rejected_trials_off_the_accuracy_axis_and_always_draw_the_duty_limit(tmp_path, monkeypatch):
+    from soundbench.deploy.targets import load_target
+    from soundbench.search import report
+    from soundbench.search.run import SearchResult
+    from soundbench.search.trials import TrialRecord
+
+    drawn = {}
+
+    def capture(fig, ax, xlabel, ylabel, budget, budget_label, path, xlabel_axis=None):
+        drawn[path.name] = (ax, xlabel_axis, xlabel, budget, budget_label)
+        return path
+
+    monkeypatch.setattr(report, "save_cost_accuracy_plot", capture)
+    short_hop = replace(FITS, window_hop_ms=180.0)
+    trials = [TrialRecord(0, ["model=a"], FITS, val_accuracy=0.9), TrialRecord(1, ["model=b"], short_hop, val_accuracy=0.8),
+              TrialRecord(2, ["model=c"], replace(FITS, ram_bytes=900_000), rejected="RAM")]
+    result = SearchResult(trials, optuna.create_study(), ("accuracy", "ram"), 1.0)
+    report.write_report(result, load_target("stm32l476", ROOT), 0.8, tmp_path, None)
+
+    ax, strip, xlabel, budget, label = drawn["pareto_latency.png"]
+    # two window hops: no single ms limit, so the axis is the duty cycle and the limit 80 %
+    assert xlabel.startswith("duty cycle") and budget == pytest.approx(80.0) and "80%" in label
+    accuracies = sorted(y for c in ax.collections for _, y in c.get_offsets())
+    assert accuracies == [0.8, 0.9]  # the rejected trial has no accuracy to draw
+    assert [len(c.get_offsets()) for c in strip.collections] == [1]  # it is in the strip below
+    assert "no accuracy" in strip.get_legend().get_texts()[0].get_text()
+    _, _, _, ram_budget, _ = drawn["pareto_ram.png"]
+    assert ram_budget == 64

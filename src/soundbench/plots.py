@@ -75,9 +75,9 @@ def pareto_front_2d(points: list, cost, accuracy) -> list:
 
 
 def save_cost_accuracy_plot(fig, ax, xlabel: str, ylabel: str, budget: float | None, budget_label: str,
-                            path: Path) -> Path:
+                            path: Path, xlabel_axis=None) -> Path:
     """Finish an accuracy-against-cost plot: the budget as a red line, cost on a log axis
-    labelled in plain numbers."""
+    labelled in plain numbers (the x label on ``xlabel_axis`` where another axis sits below)."""
     from matplotlib.ticker import ScalarFormatter
 
     if budget:
@@ -86,7 +86,7 @@ def save_cost_accuracy_plot(fig, ax, xlabel: str, ylabel: str, budget: float | N
     ax.xaxis.set_major_formatter(ScalarFormatter())
     ax.xaxis.set_minor_formatter(ScalarFormatter())
     ax.tick_params(axis="x", which="minor", labelsize=7)
-    ax.set_xlabel(xlabel)
+    (xlabel_axis or ax).set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()

@@ -56,13 +56,17 @@ class McuSearchSweeper(Sweeper):
         OmegaConf.save(self.config, out_dir / "multirun.yaml")
         root = Path(os.environ.get("SOUNDBENCH_ROOT", ".")).resolve()
         return search(self.config, options, lambda overrides: self._compose([*fixed, *overrides]),
-                      lambda batch: self._launch([[*fixed, *overrides] for overrides in batch]), root, out_dir)
+                      lambda batch: self._launch([[*fixed, *job.overrides, f"hydra.sweep.subdir={job.number}"]
+                                                  for job in batch]), root, out_dir)
 
     def _compose(self, overrides: list[str]) -> DictConfig:
         """The config a job with these overrides gets."""
         return self.hydra_context.config_loader.load_sweep_config(self.config, overrides)
 
     def _launch(self, batch: list[list[str]]):
+        """Each job's overrides name its folder after its trial (``hydra.sweep.subdir``): Hydra's
+        job index counts only launched jobs, so with trials rejected before training trial 2
+        would train in ``1/``."""
         from soundbench.search.run import JobOutcome
 
         returns = self.launcher.launch(batch, initial_job_idx=self.job_idx)

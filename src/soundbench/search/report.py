@@ -1,6 +1,6 @@
 """A search's results for people: the trials table (CSV and markdown), the Pareto plots
-(validation accuracy against latency and against RAM, every trial shown, rejected ones at
-the budget line), report.md with the front and the winner's deploy command, and all of it
+(validation accuracy against latency and against RAM with the board's limits, trials
+rejected before training in a strip of their own: they have no accuracy), report.md with the front and the winner's deploy command, and all of it
 on the sweep's MLflow parent run."""
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from soundbench.search.trials import TrialRecord  # noqa: E402
 
 PLOTS = {"latency": ("latency_ms", "compute per window hop on the board (ms, front end + network)"),
          "ram": ("ram_kib", "RAM (KiB: activations + front-end buffers + stack)")}
+#: the latency plot's axis when trials have different window hops (so no one ms limit applies)
+DUTY_AXIS = ("duty_cycle_pct", "duty cycle on the board (% of each window hop spent computing)")
 
 
 def write_report(result: SearchResult, target: Target, max_duty_cycle: float, out_dir: Path,
@@ -31,29 +33,28 @@ def write_report(result: SearchResult, target: Target, max_duty_cycle: float, ou
     table.to_csv(out_dir / "trials.csv", index=False)
     (out_dir / "trials.json").write_text(json.dumps([t.to_dict() for t in result.trials], indent=2, default=str))
     hops = {t.feasibility.window_hop_ms for t in result.trials if t.feasibility}
-    # a latency budget line only when every trial has the same window hop (else it differs per trial)
-    latency_budget = hops.pop() * max_duty_cycle if len(hops) == 1 else None
-    budgets = {"latency": (latency_budget, f"duty cycle {max_duty_cycle:.0%}"),
-               "ram": (target.ram_budget / 1024, f"RAM budget {target.ram_budget // 1024} KiB")}
-    plots = [pareto_plot(result, key, *budgets[key], out_dir / f"pareto_{key}.png") for key in PLOTS]
+    duty = f"duty-cycle limit {max_duty_cycle:.0%}"
+    # one window hop: the limit in ms; several: each trial's duty cycle against the limit
+    latency = (*PLOTS["latency"], hops.pop() * max_duty_cycle, duty) if len(hops) == 1 else \
+        (*DUTY_AXIS, 100 * max_duty_cycle, duty)
+    axes = {"latency": latency, "ram": (*PLOTS["ram"], target.ram_budget / 1024,
+                                        f"RAM budget {target.ram_budget // 1024} KiB")}
+    plots = [pareto_plot(result, *axes[key], out_dir / f"pareto_{key}.png") for key in PLOTS]
     report = out_dir / "report.md"
     report.write_text(to_markdown(result, target, max_duty_cycle, [p.name for p in plots], deploy_command))
     return [out_dir / "trials.csv", out_dir / "trials.json", *plots, report]
 
 
-def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_label: str, path: Path) -> Path:
+def pareto_plot(result: SearchResult, attr: str, label: str, budget: float | None, budget_label: str,
+                path: Path) -> Path:
     """Validation accuracy against one cost: trained trials as dots (the front joined and
-    labelled), rejected ones as crosses along the bottom at their cost."""
-    attr, label = PLOTS[key]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    labelled) and the limit as a red line; trials rejected before training have a cost but
+    no accuracy, so they are crosses in a strip of their own below, on the same cost axis."""
+    rejected = [t for t in result.rejected if t.feasibility and t.repeat_of is None]
+    fig, (ax, strip) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, height_ratios=(6, 1))
     trained = result.trained
     ax.scatter([getattr(t, attr) for t in trained], [t.val_accuracy for t in trained], s=30, color="tab:blue",
                label="trained trial")
-    rejected = [t for t in result.rejected if t.feasibility and t.repeat_of is None]
-    if rejected:
-        floor = min([t.val_accuracy for t in trained], default=0.0)
-        ax.scatter([getattr(t, attr) for t in rejected], [floor - 0.02] * len(rejected), marker="x",
-                   color="tab:gray", label="rejected before training")
     front = front_2d(trained, attr)
     ax.plot([getattr(t, attr) for t in front], [t.val_accuracy for t in front], "k--", linewidth=0.8,
             label="Pareto front")
@@ -61,7 +62,16 @@ def pareto_plot(result: SearchResult, key: str, budget: float | None, budget_lab
         ax.annotate(f"#{t.number} {_model(t)}", (getattr(t, attr), t.val_accuracy), textcoords="offset points",
                     xytext=(4, 3), fontsize=7)
     ax.set_title(f"{len(trained)} trained, {len(rejected)} rejected before training")
-    return save_cost_accuracy_plot(fig, ax, label, "validation clip accuracy", budget, budget_label, path)
+    strip.scatter([getattr(t, attr) for t in rejected], [0] * len(rejected), marker="x", color="tab:gray",
+                  label="rejected before training (no accuracy)")
+    strip.set_yticks([])
+    strip.set_ylabel("rejected", fontsize=7)
+    if budget:
+        strip.axvline(budget, color="red", linestyle=":")
+    if rejected:
+        strip.legend(fontsize=7, loc="upper left")
+    return save_cost_accuracy_plot(fig, ax, label, "validation clip accuracy", budget, budget_label, path,
+                                   xlabel_axis=strip)
 
 
 def front_2d(trials: list[TrialRecord], attr: str) -> list[TrialRecord]:

@@ -63,7 +63,15 @@ REJECTED_COST = 1e9
 #: compose a trial's config from its overrides / check it on the board / train a batch
 Compose = Callable[[list[str]], DictConfig]
 Check = Callable[[DictConfig], Feasibility]
-Launch = Callable[[list[list[str]]], list[JobOutcome]]
+Launch = Callable[[list["TrialJob"]], list[JobOutcome]]
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """A trial to train: its number (the launcher names its job folder after it, so trial 7's
+    files are in ``7/``) and its config overrides."""
+    number: int
+    overrides: list[str]
 
 
 @dataclass
@@ -120,7 +128,7 @@ def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study
             fe = record.feasibility
             log(f"trial {record.number} trains: {' '.join(record.overrides)} (fits: {fe.flash_bytes / 1024:.0f} KiB "
                 f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)")
-        for (trial, record), outcome in zip(batch, launch([record.overrides for _, record in batch])):
+        for (trial, record), outcome in zip(batch, launch([TrialJob(record.number, record.overrides) for _, record in batch])):
             _record_outcome(study, trial, record, outcome, settings.objectives, log)
             told(trial, record)
         done, elapsed = spent + len(batch), time.perf_counter() - started

@@ -80,6 +80,10 @@ class TrialRecord:
         return self.feasibility.latency_ms if self.feasibility else None
 
     @property
+    def duty_cycle_pct(self) -> float | None:
+        return 100 * self.feasibility.duty_cycle if self.feasibility else None
+
+    @property
     def ram_kib(self) -> float | None:
         return self.feasibility.ram_bytes / 1024 if self.feasibility else None
 

@@ -1,16 +1,18 @@
-# One-command setup and test. `make setup` builds .venv with uv (installed on demand;
-# it is ~7x faster than pip and hardlinks from its cache, so fresh CI envs are cheap).
+# One-command setup and test. `make setup` builds .venv with uv (~7x faster than pip, and it
+# hardlinks from its cache, so fresh CI envs are cheap). Without uv on the PATH it goes into a
+# venv of its own (.tools/), never into the system Python.
 PYTHON ?= python3.11
 VENV   ?= .venv
-UV     := $(shell command -v uv 2>/dev/null)
+UV     := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 
-.PHONY: setup toolchain test test-fast train clean
-setup:
-ifndef UV
-	$(PYTHON) -m pip install --quiet "uv>=0.5"
-endif
-	uv venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	uv pip install --python $(VENV)/bin/python -e ".[dev]"
+.PHONY: setup toolchain lint format test test-fast train clean
+setup: $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip install --python $(VENV)/bin/python -e ".[dev]"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv>=0.5"
 
 # Root packages the tests use (Debian, ~1.3 GB; needs root): the Arm cross compiler,
 # newlib and QEMU for the deploy checks' firmware build and emulator run; PostgreSQL for
@@ -26,11 +28,22 @@ toolchain:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(ROOT_PACKAGES); \
 	fi
 
-test:
+# ruff (lint, import order, format: `make format` applies it) and the import layers
+# (pyproject.toml [tool.importlinter]): a few seconds, first in both test targets
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
 	$(VENV)/bin/python -m pytest
 
 # the edit-test loop: everything but the tests marked slow (training, QEMU, dvc, CLI runs)
-test-fast:
+test-fast: lint
 	$(VENV)/bin/python -m pytest -m "not slow" -q
 
 train:

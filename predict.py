@@ -26,8 +26,9 @@ def main(cfg: DictConfig) -> None:
     files = find_audio(cfg.audio)
     bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri)
     settings = DecisionSettings.from_config(cfg)
-    report = predict_files(bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds,
-                           cfg.audacity_silence, cfg.progress)
+    report = predict_files(
+        bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds, cfg.audacity_silence, cfg.progress
+    )
     print_report(report)
     print(f"Summary: {out_dir / 'summary.json'}")
     failed = [r for r in report["files"] if "error" in r]

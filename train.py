@@ -28,8 +28,9 @@ def main(cfg: DictConfig) -> float:
     if summary:  # the numbers of this job for whoever launched it (a search reads test accuracy and run id here);
         # a helper rank of distributed training has none and must not overwrite rank 0's
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "summary.json").write_text(json.dumps(
-            {k: v for k, v in summary.items() if isinstance(v, (int, float, str))}, indent=2))
+        (output_dir / "summary.json").write_text(
+            json.dumps({k: v for k, v in summary.items() if isinstance(v, (int, float, str))}, indent=2)
+        )
     metric = cfg.get("optimized_metric") or ("cv/test_clip_acc_mean" if cfg.cv.folds else "test/clip_acc")
     if metric not in summary and summary:  # a helper rank of distributed training returns nothing
         raise KeyError(f"optimized_metric={metric}: this run reports {sorted(k for k in summary if '/' in k)}")

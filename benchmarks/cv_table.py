@@ -30,13 +30,17 @@ def main():
         if model not in args.models:
             continue
         with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-            cfg = compose("train", overrides=[f"model={model}", f"features={features}", "cv=all",
-                                              f"paths.root_dir={ROOT}", *overrides])
+            cfg = compose(
+                "train",
+                overrides=[f"model={model}", f"features={features}", "cv=all", f"paths.root_dir={ROOT}", *overrides],
+            )
         started = time.perf_counter()
         summary = run_cv(cfg, ROOT / "logs" / "cv_table" / model)
         folds = summary["folds"]["test_clip_acc"]
-        rows[model] = (f"| {model} | {features} | {summary['cv/test_clip_acc_mean']:.3f} ± {summary['cv/test_clip_acc_std']:.3f} "
-                    f"| {' / '.join(f'{a:.2f}' for a in folds)} | {time.perf_counter() - started:.0f} s |")
+        rows[model] = (
+            f"| {model} | {features} | {summary['cv/test_clip_acc_mean']:.3f} ± {summary['cv/test_clip_acc_std']:.3f} "
+            f"| {' / '.join(f'{a:.2f}' for a in folds)} | {time.perf_counter() - started:.0f} s |"
+        )
         write(args.out, rows, overrides)
     print(args.out.read_text())
 
@@ -54,7 +58,9 @@ def write(path: Path, rows: dict[str, str], overrides: list[str]) -> None:
         f"# Cross-validation on the demo dataset\n\n`python benchmarks/cv_table.py {' '.join(overrides)}` "
         "(5 folds: test k, validation k-1; 2 CPU cores). Test clip accuracy, mean ± std (population) over folds.\n\n"
         "| model | features | clip accuracy | per fold (1..5) | wall time |\n|---|---|---|---|---|\n"
-        + "\n".join(rows[m] for m, _ in SETUPS if m in rows) + "\n")
+        + "\n".join(rows[m] for m, _ in SETUPS if m in rows)
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,15 @@ ESC40 = ROOT.parent / "shared" / "data" / "esc40"
 OUT = ROOT / "logs" / "esc40"
 
 #: every step: what it changes, as overrides on top of dataset=esc40 (one change at a time)
-STRONG = ["augment=strong", "augment.prerender=null", "scheduler=cosine", "optimizer.lr=0.003",
-          "data.windows_per_clip=8", "trainer.max_epochs=60", "callbacks.early_stopping.patience=20"]
+STRONG = [
+    "augment=strong",
+    "augment.prerender=null",
+    "scheduler=cosine",
+    "optimizer.lr=0.003",
+    "data.windows_per_clip=8",
+    "trainer.max_epochs=60",
+    "callbacks.early_stopping.patience=20",
+]
 STEPS: dict[str, list[str]] = {
     "base_sbcnn": ["model=sbcnn"],
     "base_strided_ds": ["model=strided_ds"],
@@ -66,10 +73,18 @@ def run_dir(step: str, seed: int) -> Path:
 
 def command(step: str, seed: int) -> list[str]:
     folder = run_dir(step, seed)
-    return [sys.executable, "train.py", "dataset=esc40", f"dataset.root={ESC40}", *_with_teachers(STEPS[step]),
-            f"seed={seed}",
-            f"data.cache_dir={ROOT / 'data' / 'cache'}", f"logger.experiment_name=esc40-steps",
-            f"logger.run_name={step}-seed{seed}", f"hydra.run.dir={folder}"]
+    return [
+        sys.executable,
+        "train.py",
+        "dataset=esc40",
+        f"dataset.root={ESC40}",
+        *_with_teachers(STEPS[step]),
+        f"seed={seed}",
+        f"data.cache_dir={ROOT / 'data' / 'cache'}",
+        "logger.experiment_name=esc40-steps",
+        f"logger.run_name={step}-seed{seed}",
+        f"hydra.run.dir={folder}",
+    ]
 
 
 def run_all(steps: list[str], seeds: list[int], parallel: int) -> None:
@@ -81,16 +96,24 @@ def run_all(steps: list[str], seeds: list[int], parallel: int) -> None:
             step, seed = todo.pop(0)
             run_dir(step, seed).mkdir(parents=True, exist_ok=True)
             log = open(run_dir(step, seed) / "train.log", "w")
-            running.append((step, seed, subprocess.Popen(command(step, seed), cwd=ROOT, env=env, stdout=log,
-                                                         stderr=subprocess.STDOUT), time.monotonic()))
+            running.append(
+                (
+                    step,
+                    seed,
+                    subprocess.Popen(command(step, seed), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT),
+                    time.monotonic(),
+                )
+            )
             print(f"started {step} seed {seed}", flush=True)
         time.sleep(5)
         for entry in list(running):
             step, seed, process, started = entry
             if process.poll() is not None:
                 running.remove(entry)
-                print(f"{step} seed {seed}: exit {process.returncode} after {(time.monotonic() - started) / 60:.1f} min",
-                      flush=True)
+                print(
+                    f"{step} seed {seed}: exit {process.returncode} after {(time.monotonic() - started) / 60:.1f} min",
+                    flush=True,
+                )
 
 
 def board_cost(step: str) -> str:
@@ -103,17 +126,30 @@ def board_cost(step: str) -> str:
     from soundbench.search.sweep import BoardCheck
 
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=["dataset=esc40", f"dataset.root={ESC40}", *STEPS[step], "target=stm32l476",
-                                          "logger=none", "distill.teacher=null"])  # the student is what deploys
+        cfg = compose(
+            "train",
+            overrides=[
+                "dataset=esc40",
+                f"dataset.root={ESC40}",
+                *STEPS[step],
+                "target=stm32l476",
+                "logger=none",
+                "distill.teacher=null",
+            ],
+        )  # the student is what deploys
     target = target_from_config(OmegaConf.to_container(cfg.target, resolve=True))
     fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT))(cfg)
-    return (f"{fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | {fe.duty_cycle:.0%} | "
-            f"{'yes' if fe.feasible else 'no: ' + str(fe.reason)}")
+    return (
+        f"{fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | {fe.duty_cycle:.0%} | "
+        f"{'yes' if fe.feasible else 'no: ' + str(fe.reason)}"
+    )
 
 
 def table(steps: list[str]) -> str:
-    lines = ["| step | seeds | val (fold 3) | test (fold 4) | min/run | flash | RAM | duty | fits |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| step | seeds | val (fold 3) | test (fold 4) | min/run | flash | RAM | duty | fits |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for step in steps:
         runs = [json.loads(p.read_text()) for p in sorted((OUT / step).glob("seed*/summary.json"))]
         if not runs:
@@ -121,8 +157,9 @@ def table(steps: list[str]) -> str:
         val = [r["val/clip_acc"] for r in runs]
         test = [r["test/clip_acc"] for r in runs]
         minutes = statistics.mean(r["seconds"] for r in runs) / 60
-        lines.append(f"| {step} | {len(runs)} | {_mean_std(val)} | {_mean_std(test)} | {minutes:.1f} | "
-                     f"{board_cost(step)} |")
+        lines.append(
+            f"| {step} | {len(runs)} | {_mean_std(val)} | {_mean_std(test)} | {minutes:.1f} | {board_cost(step)} |"
+        )
     return "\n".join(lines)
 
 

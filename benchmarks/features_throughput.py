@@ -53,7 +53,7 @@ def decode_only(files: list[str]) -> list[torch.Tensor]:
 def features(clips: list[torch.Tensor], frontend: LogMel) -> None:
     windows = torch.cat([cut_windows(c, frontend.window_samples, frontend.window_hop_samples) for c in clips])
     for i in range(0, len(windows), 512):
-        frontend(windows[i:i + 512])
+        frontend(windows[i : i + 512])
 
 
 def timed(fn, repeat: int) -> float:
@@ -73,14 +73,18 @@ def main() -> None:
     files = real_files()
     frontend = LogMel().eval()
     n = len(files)
-    index = ClipIndex(make_table({"path": files, "label": np.zeros(n, int), "class_name": ["x"] * n, "group": files}), ("x",))
+    index = ClipIndex(
+        make_table({"path": files, "label": np.zeros(n, int), "class_name": ["x"] * n, "group": files}), ("x",)
+    )
     with tempfile.TemporaryDirectory() as cache_dir:
         cache = build_cache(index, 22050, cache_dir, lambda idx: decode_clips(idx, 22050, "cache"))
         results = {
             "librosa per clip": timed(lambda: librosa_pipeline(files), args.repeat),
             "decode only": timed(lambda: decode_only(files), args.repeat),
             "soundbench cold (decode + features)": timed(lambda: features(decode_only(files), frontend), args.repeat),
-            "soundbench cached (cache + features)": timed(lambda: features(read_cached(index, cache), frontend), args.repeat),
+            "soundbench cached (cache + features)": timed(
+                lambda: features(read_cached(index, cache), frontend), args.repeat
+            ),
         }
     print(f"{n} real clips (ESC-50 fold 4 + UrbanSound8K subset), 2 threads, best of {args.repeat}")
     for name, seconds in results.items():

@@ -58,15 +58,27 @@ def main() -> None:
     for seed in args.seeds:
         for framing in ("centered", "stream"):
             with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-                cfg = compose("train", overrides=[*dataset_overrides(args.dataset), f"model={args.model}",
-                                                  f"features.framing={framing}", f"dataset.fold={args.fold}",
-                                                  f"trainer.max_epochs={args.epochs}", f"seed={seed}",
-                                                  "logger=none", f"paths.root_dir={ROOT}",
-                                                  "trainer.enable_progress_bar=false"])
+                cfg = compose(
+                    "train",
+                    overrides=[
+                        *dataset_overrides(args.dataset),
+                        f"model={args.model}",
+                        f"features.framing={framing}",
+                        f"dataset.fold={args.fold}",
+                        f"trainer.max_epochs={args.epochs}",
+                        f"seed={seed}",
+                        "logger=none",
+                        f"paths.root_dir={ROOT}",
+                        "trainer.enable_progress_bar=false",
+                    ],
+                )
             with tempfile.TemporaryDirectory() as out:
                 summary = run(cfg, out)
-            print(f"| {args.dataset} | {args.model} | {args.fold} | {seed} | {framing} | "
-                  f"{summary['test/clip_acc']:.3f} |", flush=True)
+            print(
+                f"| {args.dataset} | {args.model} | {args.fold} | {seed} | {framing} | "
+                f"{summary['test/clip_acc']:.3f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

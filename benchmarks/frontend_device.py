@@ -29,11 +29,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 CASES = {
-    "log-mel 22.05 kHz, n_fft 1024, hop 512, 60 mels, 31 frames (thesis)":
-        (LogMel(framing="stream"), SHARED / "esc50" / "audio", 30.0),
-    "MFCC 16 kHz, n_fft 512, hop 256, 40 mels, 10 MFCC, 49 frames (KWS)":
-        (MFCC(framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256, n_mels=40, window_frames=49),
-         SHARED / "speechcommands", 30.0),
+    "log-mel 22.05 kHz, n_fft 1024, hop 512, 60 mels, 31 frames (thesis)": (
+        LogMel(framing="stream"),
+        SHARED / "esc50" / "audio",
+        30.0,
+    ),
+    "MFCC 16 kHz, n_fft 512, hop 256, 40 mels, 10 MFCC, 49 frames (KWS)": (
+        MFCC(framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256, n_mels=40, window_frames=49),
+        SHARED / "speechcommands",
+        30.0,
+    ),
 }
 
 
@@ -54,20 +59,23 @@ def measure(frontend, audio: np.ndarray, target, work: Path) -> str:
     pcm = pcm16(audio)
     link = build_stream_firmware(device, target, ROOT, work)
     run = run_stream(link.elf, pcm, device, ROOT, work)
-    windows = cut_windows(torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples,
-                          frontend.window_hop_samples)[: len(run.features)]
+    windows = cut_windows(
+        torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples, frontend.window_hop_samples
+    )[: len(run.features)]
     with torch.no_grad():
         host = frontend(windows).squeeze(1).numpy()
     diff = np.abs(run.features - host).max()
     hop_ms = device.hop / device.sample_rate * 1e3
     hop_cpu_ms = run.cycles_per_hop / (target.cpu_mhz * 1e3)
     memory = device.memory()
-    return (f"{diff:.1e} ({len(run.features)} windows) | {run.cycles_per_hop / 1e3:,.1f} k | "
-            f"{run.cycles_per_window / 1e3:,.1f} k | "
-            f"{hop_cpu_ms:.2f} ms / {hop_ms:.1f} ms ({hop_cpu_ms / hop_ms:.1%}) | "
-            f"{memory.table_bytes / 1024:.1f} KiB tables, .text {link.sections['text'] / 1024:.1f} KiB | "
-            f"{memory.ram_bytes(False) / 1024:.1f} KiB ({memory.scratch_bytes / 1024:.1f} KiB of it FFT scratch, "
-            "shareable with the model's arena)")
+    return (
+        f"{diff:.1e} ({len(run.features)} windows) | {run.cycles_per_hop / 1e3:,.1f} k | "
+        f"{run.cycles_per_window / 1e3:,.1f} k | "
+        f"{hop_cpu_ms:.2f} ms / {hop_ms:.1f} ms ({hop_cpu_ms / hop_ms:.1%}) | "
+        f"{memory.table_bytes / 1024:.1f} KiB tables, .text {link.sections['text'] / 1024:.1f} KiB | "
+        f"{memory.ram_bytes(False) / 1024:.1f} KiB ({memory.scratch_bytes / 1024:.1f} KiB of it FFT scratch, "
+        "shareable with the model's arena)"
+    )
 
 
 def main() -> None:
@@ -79,8 +87,10 @@ def main() -> None:
         sys.exit(missing)
     target = load_target(args.target, ROOT)
     print(f"Front end on the device, {target.name} ({target.cpu_mhz:g} MHz), real audio streamed as int16 PCM\n")
-    print("| front end | max abs diff vs Python (standardised) | cycles per hop | cycles per window | per hop at "
-          f"{target.cpu_mhz:g} MHz / hop | flash | RAM (state, DMA double buffer, FFT scratch) |")
+    print(
+        "| front end | max abs diff vs Python (standardised) | cycles per hop | cycles per window | per hop at "
+        f"{target.cpu_mhz:g} MHz / hop | flash | RAM (state, DMA double buffer, FFT scratch) |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, (frontend, folder, seconds) in CASES.items():
         if not folder.is_dir():

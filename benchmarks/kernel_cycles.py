@@ -63,13 +63,16 @@ def main() -> None:
             _, _, portable, _, _ = measure(name, hparams, work, on_kernels=False)
             footprint, layers, run, exact, link = measure(name, hparams, work, on_kernels=True)
         macc = footprint.macc
-        print(f"\n== {name}: {macc:,} MACC per window, arena {footprint.ram_bytes / 1024:.1f} KiB, "
-              f"{link.message}")
-        print(f"portable C: {portable.cycles_per_window / macc:5.2f} cycles/MACC "
-              f"({portable.cycles_per_window / 80e3:7.1f} ms at 80 MHz)")
-        print(f"kernels   : {run.cycles_per_window / macc:5.2f} cycles/MACC "
-              f"({run.cycles_per_window / 80e3:7.1f} ms at 80 MHz, duty cycle {run.cycles_per_window / 80e6 / HOP_S:.0%}"
-              f" of a {HOP_S * 1e3:.0f} ms hop), bit-exact vs onnxruntime: {exact}")
+        print(f"\n== {name}: {macc:,} MACC per window, arena {footprint.ram_bytes / 1024:.1f} KiB, {link.message}")
+        print(
+            f"portable C: {portable.cycles_per_window / macc:5.2f} cycles/MACC "
+            f"({portable.cycles_per_window / 80e3:7.1f} ms at 80 MHz)"
+        )
+        print(
+            f"kernels   : {run.cycles_per_window / macc:5.2f} cycles/MACC "
+            f"({run.cycles_per_window / 80e3:7.1f} ms at 80 MHz, duty cycle {run.cycles_per_window / 80e6 / HOP_S:.0%}"
+            f" of a {HOP_S * 1e3:.0f} ms hop), bit-exact vs onnxruntime: {exact}"
+        )
         costs = {c.node: c.macc for c in footprint.layers}
         print(f"{'layer':28s} {'op':16s} {'runs on':22s} {'MACC':>10s} {'cycles':>11s} {'cyc/MACC':>8s}")
         for layer, cycles in zip(layers, run.segment_cycles):

@@ -38,7 +38,9 @@ RATE = 44100
 
 
 def long_recording(path: Path, minutes: float) -> Path:
-    clips = sorted((SHARED / "esc50" / "audio").glob("*.wav")) + sorted((SHARED / "urbansound8k" / "audio").glob("fold*/*.wav"))
+    clips = sorted((SHARED / "esc50" / "audio").glob("*.wav")) + sorted(
+        (SHARED / "urbansound8k" / "audio").glob("fold*/*.wav")
+    )
     if not clips:
         raise SystemExit(f"no audio under {SHARED}: this benchmark needs the shared real-data subsets")
     target, written = int(minutes * 60 * RATE), 0
@@ -62,8 +64,13 @@ def make_bundle(folder: Path, model_name: str) -> Path:
     export_onnx(model, experiment.input_shape, folder / "model.onnx")
     calibration = frontend(torch.randn(64, frontend.window_samples) * 0.1).detach().numpy()
     quantize_int8(folder / "model.onnx", folder / "model_int8.onnx", calibration)
-    save_bundle(folder, features, [f"class{i}" for i in range(10)],
-                {"float32": "model.onnx", "int8": "model_int8.onnx"}, {"model": model_name})
+    save_bundle(
+        folder,
+        features,
+        [f"class{i}" for i in range(10)],
+        {"float32": "model.onnx", "int8": "model_int8.onnx"},
+        {"model": model_name},
+    )
     return folder
 
 
@@ -74,13 +81,20 @@ def peak_rss_mib() -> float:
 def measure(bundle: Path, recording: Path, precision: str, block_seconds: float) -> dict:
     """One prediction in this (fresh) process: timings and the process's peak memory."""
     torch.set_num_threads(2)
-    predictor = Predictor(load_bundle(bundle), DecisionSettings(silence_db=-200, unknown_threshold=0.0), precision,
-                          block_seconds)
+    predictor = Predictor(
+        load_bundle(bundle), DecisionSettings(silence_db=-200, unknown_threshold=0.0), precision, block_seconds
+    )
     began = time.perf_counter()
     prediction = predictor.predict_file(recording, progress=False)
     wall = time.perf_counter() - began
-    return {"minutes": prediction.duration_s / 60, "windows": len(prediction.windows), "wall": wall,
-            "rtf": prediction.duration_s / wall, **prediction.timings, "peak_rss_mib": peak_rss_mib()}
+    return {
+        "minutes": prediction.duration_s / 60,
+        "windows": len(prediction.windows),
+        "wall": wall,
+        "rtf": prediction.duration_s / wall,
+        **prediction.timings,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 def main() -> None:
@@ -97,19 +111,36 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = make_bundle(tmp, args.model)
-        print("| model | precision | audio | windows | compute | real-time factor | read+resample | features | "
-              "model | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|")
+        print(
+            "| model | precision | audio | windows | compute | real-time factor | read+resample | features | "
+            "model | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|"
+        )
         for minutes in args.minutes:
             recording = long_recording(tmp / f"{minutes:g}min.wav", minutes)
             for precision in ("float32", "int8"):
                 # a fresh process per measurement, so its peak memory is this prediction's alone
-                child = subprocess.run([sys.executable, __file__, "--block-seconds", str(args.block_seconds),
-                                        "--child", str(bundle), str(recording), precision],
-                                       capture_output=True, text=True, check=True)
+                child = subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--block-seconds",
+                        str(args.block_seconds),
+                        "--child",
+                        str(bundle),
+                        str(recording),
+                        precision,
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 r = json.loads(child.stdout.strip().splitlines()[-1])
-                print(f"| {args.model} | {precision} | {r['minutes']:.1f} min | {r['windows']} | {r['wall']:.1f} s | "
-                      f"{r['rtf']:.0f}x | {r['read']:.1f} s | {r['features']:.1f} s | {r['model']:.1f} s | "
-                      f"{r['peak_rss_mib']:.0f} MiB |", flush=True)
+                print(
+                    f"| {args.model} | {precision} | {r['minutes']:.1f} min | {r['windows']} | {r['wall']:.1f} s | "
+                    f"{r['rtf']:.0f}x | {r['read']:.1f} s | {r['features']:.1f} s | {r['model']:.1f} s | "
+                    f"{r['peak_rss_mib']:.0f} MiB |",
+                    flush=True,
+                )
             recording.unlink()
 
 

@@ -36,11 +36,21 @@ def run_recipe(recipe: str, seed: int, dataset: str, extra: list[str], tracking_
     """Test clip accuracy of each fold (one value without CV), and the wall time."""
     from soundbench.training.cv import run_cv
     from soundbench.training.run import run
+
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"experiment={recipe}", *dataset_overrides(dataset), f"seed={seed}",
-                                          f"paths.root_dir={ROOT}", "trainer.enable_progress_bar=false",
-                                          f"logger.tracking_uri={tracking_uri}",
-                                          f"logger.experiment_name=recipes-{dataset}", *extra])
+        cfg = compose(
+            "train",
+            overrides=[
+                f"experiment={recipe}",
+                *dataset_overrides(dataset),
+                f"seed={seed}",
+                f"paths.root_dir={ROOT}",
+                "trainer.enable_progress_bar=false",
+                f"logger.tracking_uri={tracking_uri}",
+                f"logger.experiment_name=recipes-{dataset}",
+                *extra,
+            ],
+        )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         if cfg.cv.folds:
@@ -67,9 +77,12 @@ def main() -> None:
             accuracies += accs
             seconds.append(wall)
         spread = statistics.pstdev(accuracies) if len(accuracies) > 1 else 0.0
-        print(f"| {recipe} {' '.join(args.overrides)} | {args.dataset} | {', '.join(map(str, args.seeds))} | "
-              f"{len(accuracies)} | {statistics.mean(accuracies):.3f} ± {spread:.3f} | "
-              f"{' / '.join(f'{a:.3f}' for a in accuracies)} | {statistics.mean(seconds) / 60:.1f} min |", flush=True)
+        print(
+            f"| {recipe} {' '.join(args.overrides)} | {args.dataset} | {', '.join(map(str, args.seeds))} | "
+            f"{len(accuracies)} | {statistics.mean(accuracies):.3f} ± {spread:.3f} | "
+            f"{' / '.join(f'{a:.3f}' for a in accuracies)} | {statistics.mean(seconds) / 60:.1f} min |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -53,23 +53,33 @@ def main() -> None:
             check_trial(record, lambda o: compose("train", overrides=[*overrides, *o]), check)
             composing += time.perf_counter() - started - (record.feasibility.seconds if record.feasibility else 0)
             records.append(record)
-            print(f"{number:3d} {'REJECTED' if record.rejected else 'fits    '} "
-                  f"{record.feasibility.seconds if record.feasibility else 0:5.2f} s  {' '.join(record.overrides)}"
-                  + (f"\n      {record.rejected}" if record.rejected else ""), flush=True)
+            print(
+                f"{number:3d} {'REJECTED' if record.rejected else 'fits    '} "
+                f"{record.feasibility.seconds if record.feasibility else 0:5.2f} s  {' '.join(record.overrides)}"
+                + (f"\n      {record.rejected}" if record.rejected else ""),
+                flush=True,
+            )
     _summary(records, target.name, composing)
 
 
 def _summary(records: list[TrialRecord], target: str, composing: float) -> None:
     rejected = [r for r in records if r.rejected]
     checked = [r.feasibility.seconds for r in records if r.feasibility]
-    reasons = Counter(part.split(" ")[0] if not part.startswith("duty") else "duty"
-                      for r in rejected for part in r.rejected.split("; "))
+    reasons = Counter(
+        part.split(" ")[0] if not part.startswith("duty") else "duty"
+        for r in rejected
+        for part in r.rejected.split("; ")
+    )
     by_family = Counter(r.overrides[0] for r in rejected)
-    print(f"\n{len(records)} random configurations of hparams_search=mcu on {target}: {len(rejected)} rejected "
-          f"({len(rejected) / len(records):.0%}); reasons: {dict(reasons)}; by family: {dict(by_family)}")
-    print(f"check per trial: mean {sum(checked) / len(checked):.2f} s, max {max(checked):.2f} s "
-          f"(the first of each front-end geometry includes its QEMU measurement); composing the config "
-          f"{composing / len(records):.2f} s per trial")
+    print(
+        f"\n{len(records)} random configurations of hparams_search=mcu on {target}: {len(rejected)} rejected "
+        f"({len(rejected) / len(records):.0%}); reasons: {dict(reasons)}; by family: {dict(by_family)}"
+    )
+    print(
+        f"check per trial: mean {sum(checked) / len(checked):.2f} s, max {max(checked):.2f} s "
+        f"(the first of each front-end geometry includes its QEMU measurement); composing the config "
+        f"{composing / len(records):.2f} s per trial"
+    )
 
 
 if __name__ == "__main__":

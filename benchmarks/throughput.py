@@ -32,7 +32,9 @@ AUGMENTS = ["none", "basic", "thesis", "strong", "thesis_online"]
 
 
 def compose(overrides):
-    from hydra import compose as hydra_compose, initialize_config_dir
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         return hydra_compose("train", overrides=overrides)
 
@@ -50,24 +52,45 @@ def train_steps(module, optimizer, batches) -> float:
 def measure(model_name: str, augment: str, args, render_dir: Path) -> dict:
     front_end = model_entry(model_name).recommended
     no_masks = ["augment.specaugment=null"] if front_end == "waveform" and augment in ("basic", "strong") else []
-    cfg = compose([f"model={model_name}", f"features={front_end}", f"augment={augment}", *no_masks,
-                   "dataset=demo", f"dataset.root={args.demo_root}", f"paths.data_dir={render_dir}"])
+    cfg = compose(
+        [
+            f"model={model_name}",
+            f"features={front_end}",
+            f"augment={augment}",
+            *no_masks,
+            "dataset=demo",
+            f"dataset.root={args.demo_root}",
+            f"paths.data_dir={render_dir}",
+        ]
+    )
     experiment = Experiment.from_config(cfg, batch_size=args.batch_size, num_workers=args.workers, windows_per_clip=16)
     dm, aug = experiment.datamodule, experiment.augment
     started = time.perf_counter()
     dm.setup("fit")  # decodes, and pre-renders where the augment config says so
     setup_s = time.perf_counter() - started
-    module = AudioClassifier(experiment.frontend, experiment.build_model(), instantiate(cfg.optimizer), dm.class_names,
-                             specaugment=aug["specaugment"], mixup=aug["mixup"], waveform_batch=aug["waveform_batch"])
+    module = AudioClassifier(
+        experiment.frontend,
+        experiment.build_model(),
+        instantiate(cfg.optimizer),
+        dm.class_names,
+        specaugment=aug["specaugment"],
+        mixup=aug["mixup"],
+        waveform_batch=aug["waveform_batch"],
+    )
     optimizer = module.configure_optimizers()
     train_steps(module, optimizer, list(itertools.islice(iter(dm.train_dataloader()), 2)))  # warm-up
     piped = train_steps(module, optimizer, itertools.islice(iter(dm.train_dataloader()), args.steps))
     batches = list(itertools.islice(iter(dm.train_dataloader()), args.steps))
     preloaded = train_steps(module, optimizer, batches)
     windows = args.steps * args.batch_size
-    return {"model": model_name, "augment": augment, "setup_s": setup_s,
-            "pipeline_windows_per_s": windows / piped, "preloaded_windows_per_s": windows / preloaded,
-            "input_bound_ratio": piped / preloaded}
+    return {
+        "model": model_name,
+        "augment": augment,
+        "setup_s": setup_s,
+        "pipeline_windows_per_s": windows / piped,
+        "preloaded_windows_per_s": windows / preloaded,
+        "input_bound_ratio": piped / preloaded,
+    }
 
 
 def main():
@@ -81,16 +104,23 @@ def main():
     args = parser.parse_args()
     warnings.filterwarnings("ignore", message=".*self.trainer.*")  # training_step outside a Trainer: no logging
     torch.manual_seed(0)
-    print(f"torch threads {torch.get_num_threads()}, batch {args.batch_size}, {args.steps} steps, "
-          f"workers={args.workers}; setup = decoding + pre-rendering, once per run")
-    print(f"{'model':<12}{'augment':<15}{'setup s':>9}{'pipeline win/s':>16}{'preloaded win/s':>17}"
-          f"{'input-bound ratio':>19}")
+    print(
+        f"torch threads {torch.get_num_threads()}, batch {args.batch_size}, {args.steps} steps, "
+        f"workers={args.workers}; setup = decoding + pre-rendering, once per run"
+    )
+    print(
+        f"{'model':<12}{'augment':<15}{'setup s':>9}{'pipeline win/s':>16}{'preloaded win/s':>17}"
+        f"{'input-bound ratio':>19}"
+    )
     for augment in args.augment:
         with tempfile.TemporaryDirectory(prefix="soundbench-render-") as render_dir:  # fresh: render time counts
             for name in args.models:
                 r = measure(name, augment, args, Path(render_dir))
-                print(f"{r['model']:<12}{augment:<15}{r['setup_s']:>9.1f}{r['pipeline_windows_per_s']:>16.0f}"
-                      f"{r['preloaded_windows_per_s']:>17.0f}{r['input_bound_ratio']:>19.2f}", flush=True)
+                print(
+                    f"{r['model']:<12}{augment:<15}{r['setup_s']:>9.1f}{r['pipeline_windows_per_s']:>16.0f}"
+                    f"{r['preloaded_windows_per_s']:>17.0f}{r['input_bound_ratio']:>19.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

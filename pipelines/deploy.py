@@ -6,9 +6,17 @@ from __future__ import annotations
 
 from soundbench.artifacts.trained import load_trained
 from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
+from soundbench.benchmark.params import (
+    ROOT,
+    deploy_config,
+    load_params,
+    read_json,
+    stage_dir,
+    tracking_uri_in_project,
+    write_json,
+)
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.targets import target_from_config
-from soundbench.benchmark.params import ROOT, deploy_config, load_params, read_json, stage_dir, tracking_uri_in_project, write_json
 
 
 def main() -> None:
@@ -20,8 +28,15 @@ def main() -> None:
             # the firmware and emulator check runs on the first fold; the others give accuracy
             cfg = deploy_config(params, **({} if i == 0 else {"emulator.enabled": "false"}))
             folder = ROOT / "logs" / "pipeline" / params["experiment"] / model / f"deploy-fold{fold['fold']}"
-            reports.append(deploy(load_trained(fold["run_id"], tracking_uri_in_project(trained["tracking_uri"])), target_from_config(cfg.target),
-                                  folder, ROOT, DeploySettings.from_config(cfg)))
+            reports.append(
+                deploy(
+                    load_trained(fold["run_id"], tracking_uri_in_project(trained["tracking_uri"])),
+                    target_from_config(cfg.target),
+                    folder,
+                    ROOT,
+                    DeploySettings.from_config(cfg),
+                )
+            )
         out[model] = CrossFoldDeploy.of(reports).to_dict()
     write_json(stage_dir(params) / "deploy.json", out)
 

@@ -7,8 +7,8 @@ import time
 
 from hydra.utils import instantiate
 
-from soundbench.experiment import Experiment
 from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
+from soundbench.experiment import Experiment
 
 
 def main() -> None:
@@ -21,11 +21,18 @@ def main() -> None:
     started = time.perf_counter()
     path = datamodule.build_cache()
     seconds = time.perf_counter() - started
-    write_json(stage_dir(params) / "features.json", {
-        "cache": str(path), "sample_rate": frontend.sample_rate, "clips": len(datamodule.index),
-        "dataset_fingerprint": datamodule.index.fingerprint(), "seconds": round(seconds, 2),
-        "front_end": frontend.name, "input_shape": list(experiment.input_shape),
-    })
+    write_json(
+        stage_dir(params) / "features.json",
+        {
+            "cache": str(path),
+            "sample_rate": frontend.sample_rate,
+            "clips": len(datamodule.index),
+            "dataset_fingerprint": datamodule.index.fingerprint(),
+            "seconds": round(seconds, 2),
+            "front_end": frontend.name,
+            "input_shape": list(experiment.input_shape),
+        },
+    )
     print(f"cache {path}: {len(datamodule.index)} clips in {seconds:.1f} s")
 
 

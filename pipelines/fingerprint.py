@@ -17,9 +17,15 @@ def main() -> None:
     cfg = train_config(params, dataset_root=root, groups=("dataset",), training=False)
     index = instantiate(cfg.dataset, _convert_="all").load_index()
     fingerprint = index.fingerprint()
-    write_json(stage_dir(params) / "fingerprint.json", {
-        "dataset": params["dataset"], "root": root, "clips": len(index), "dataset_fingerprint": fingerprint,
-    })
+    write_json(
+        stage_dir(params) / "fingerprint.json",
+        {
+            "dataset": params["dataset"],
+            "root": root,
+            "clips": len(index),
+            "dataset_fingerprint": fingerprint,
+        },
+    )
     print(f"{params['dataset']}: {len(index)} clips, fingerprint {fingerprint}")
 
 

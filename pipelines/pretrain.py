@@ -19,14 +19,26 @@ def main() -> None:
     if not spec:
         write_json(out, {"experiment": None, "checkpoint": None})
         return
-    overrides = [f"experiment={spec['experiment']}", f"paths.root_dir={ROOT}", "data.cache_dir=${paths.data_dir}/cache",
-                 *spec.get("overrides", [])]
+    overrides = [
+        f"experiment={spec['experiment']}",
+        f"paths.root_dir={ROOT}",
+        "data.cache_dir=${paths.data_dir}/cache",
+        *spec.get("overrides", []),
+    ]
     with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
         cfg = compose("train", overrides=overrides)
     summary = run(cfg, ROOT / "logs" / "pipeline" / params["experiment"] / "pretrain")
-    write_json(out, {"experiment": spec["experiment"], "overrides": spec.get("overrides", []),
-                     "run_id": summary["run_id"], "checkpoint": summary["checkpoint"],
-                     "val_clip_acc": summary["val/clip_acc"], "test_clip_acc": summary["test/clip_acc"]})
+    write_json(
+        out,
+        {
+            "experiment": spec["experiment"],
+            "overrides": spec.get("overrides", []),
+            "run_id": summary["run_id"],
+            "checkpoint": summary["checkpoint"],
+            "val_clip_acc": summary["val/clip_acc"],
+            "test_clip_acc": summary["test/clip_acc"],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -6,9 +6,9 @@ from __future__ import annotations
 from mlflow import MlflowClient
 
 from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
-from soundbench.deploy.targets import load_target
 from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, tracking_uri_in_project, write_json
 from soundbench.benchmark.table import markdown, pareto_plot, rows
+from soundbench.deploy.targets import load_target
 
 
 def main() -> None:
@@ -21,19 +21,38 @@ def main() -> None:
     table = rows(train, deploy, params["dataset"])
     window_hop_ms = next(iter(deploy.values())).first_fold.latency.window_hop_ms
     plots = [
-        pareto_plot(table, "_ms", "compute per window hop on the target (ms, front end + network)", window_hop_ms,
-                    f"real-time limit on {target.name} (window hop)", folder / "pareto_latency.png").name,
-        pareto_plot(table, "_ram", "RAM (bytes: int8 arena + front-end buffers + stack)", target.ram_budget,
-                    f"{target.name} RAM budget", folder / "pareto_ram.png").name,
+        pareto_plot(
+            table,
+            "_ms",
+            "compute per window hop on the target (ms, front end + network)",
+            window_hop_ms,
+            f"real-time limit on {target.name} (window hop)",
+            folder / "pareto_latency.png",
+        ).name,
+        pareto_plot(
+            table,
+            "_ram",
+            "RAM (bytes: int8 arena + front-end buffers + stack)",
+            target.ram_budget,
+            f"{target.name} RAM budget",
+            folder / "pareto_ram.png",
+        ).name,
     ]
     (folder / "report.md").write_text(markdown(table, train, params, target, plots))
-    write_json(folder / "metrics.json", {
-        m: {"clip_acc": t["clip_acc_mean"], "int8_clip_acc": deploy[m].int8_clip_acc_mean,
-            "flash_int8_bytes": deploy[m].first_fold.footprint.int8.flash_need,
-            "ram_int8_bytes": deploy[m].first_fold.footprint.int8.ram_need,
-            "latency_ms": deploy[m].first_fold.latency.total_ms,
-            "duty_cycle": deploy[m].first_fold.latency.duty_cycle}
-        for m, t in train.items()})
+    write_json(
+        folder / "metrics.json",
+        {
+            m: {
+                "clip_acc": t["clip_acc_mean"],
+                "int8_clip_acc": deploy[m].int8_clip_acc_mean,
+                "flash_int8_bytes": deploy[m].first_fold.footprint.int8.flash_need,
+                "ram_int8_bytes": deploy[m].first_fold.footprint.int8.ram_need,
+                "latency_ms": deploy[m].first_fold.latency.total_ms,
+                "duty_cycle": deploy[m].first_fold.latency.duty_cycle,
+            }
+            for m, t in train.items()
+        },
+    )
     client = MlflowClient(tracking_uri_in_project(next(iter(train.values()))["tracking_uri"]))
     for t in train.values():
         for name in ("report.md", *plots):

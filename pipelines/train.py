@@ -3,7 +3,16 @@
 
 from __future__ import annotations
 
-from soundbench.benchmark.params import in_project, ROOT, load_params, models, read_json, stage_dir, train_config, write_json
+from soundbench.benchmark.params import (
+    ROOT,
+    in_project,
+    load_params,
+    models,
+    read_json,
+    stage_dir,
+    train_config,
+    write_json,
+)
 from soundbench.tracking.mlflow import config_hash, git_commit
 from soundbench.training.cv import run_cv
 
@@ -15,14 +24,16 @@ def main() -> None:
     pretrained = read_json(stage_dir(params) / "pretrain.json").get("checkpoint")
     results = {}
     for model in models(params):
-        cfg = train_config(params, model, dataset_root=root,
-                           init=str(in_project(pretrained)) if pretrained else None)
+        cfg = train_config(params, model, dataset_root=root, init=str(in_project(pretrained)) if pretrained else None)
         summary = run_cv(cfg, ROOT / "logs" / "pipeline" / params["experiment"] / model)
         results[model] = {
             "parent_run_id": summary["parent_run_id"],
-            "clip_acc_mean": summary["cv/test_clip_acc_mean"], "clip_acc_std": summary["cv/test_clip_acc_std"],
+            "clip_acc_mean": summary["cv/test_clip_acc_mean"],
+            "clip_acc_std": summary["cv/test_clip_acc_std"],
             "folds": summary["folds"].to_dict("records"),
-            "config_hash": config_hash(cfg, fingerprint), "dataset_fingerprint": fingerprint, "git_commit": git_commit(ROOT),
+            "config_hash": config_hash(cfg, fingerprint),
+            "dataset_fingerprint": fingerprint,
+            "git_commit": git_commit(ROOT),
             "tracking_uri": cfg.logger.tracking_uri,
         }
     write_json(stage_dir(params) / "train.json", results)

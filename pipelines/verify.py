@@ -7,9 +7,9 @@ import sys
 
 from hydra.utils import instantiate
 
+from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 from soundbench.data.index import DatasetError
 from soundbench.data.verify import verify_dataset
-from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:
@@ -21,8 +21,10 @@ def main() -> None:
     except DatasetError as error:
         sys.exit(f"verify failed: {error}")
     write_json(stage_dir(params) / "verify.json", report)
-    print(f"{report['dataset']}: all {report['files_listed']} listed files present"
-          + (", sha256 verified" if report["dataset"] == "urbansound8k" else ""))
+    print(
+        f"{report['dataset']}: all {report['files_listed']} listed files present"
+        + (", sha256 verified" if report["dataset"] == "urbansound8k" else "")
+    )
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def demo_root(tmp_path_factory) -> Path:
     return generate_demo(tmp_path_factory.mktemp("data") / "demo")
 
 
-def write_tone(path: Path, seconds: float = 1.0, sr: int = 16000, channels: int = 1,
-               subtype: str = "PCM_16", freq: float = 440.0) -> Path:
+def write_tone(
+    path: Path, seconds: float = 1.0, sr: int = 16000, channels: int = 1, subtype: str = "PCM_16", freq: float = 440.0
+) -> Path:
     t = np.arange(int(seconds * sr)) / sr
     tone = 0.5 * np.sin(2 * np.pi * freq * t)
     data = np.stack([tone] * channels, axis=1) if channels > 1 else tone

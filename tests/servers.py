@@ -48,11 +48,30 @@ def postgres_cluster() -> Iterator[str]:
         shutil.chown(home, "postgres", "postgres")
     data, port = home / "data", free_port()
     try:
-        subprocess.run(_as_postgres_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]),
-                       check=True, capture_output=True, text=True)
-        subprocess.run(_as_postgres_user([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(home / "server.log"),
-                                          "-w", "-o", f"-p {port} -k {home} -c listen_addresses=127.0.0.1", "start"]),
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            _as_postgres_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"]),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        subprocess.run(
+            _as_postgres_user(
+                [
+                    str(binaries / "pg_ctl"),
+                    "-D",
+                    str(data),
+                    "-l",
+                    str(home / "server.log"),
+                    "-w",
+                    "-o",
+                    f"-p {port} -k {home} -c listen_addresses=127.0.0.1",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
     finally:
         _stop_postgres(data)
@@ -74,25 +93,45 @@ AUTH_CONFIG = Path(__file__).resolve().parents[1] / "docs" / "team-server" / "ba
 
 
 @contextlib.contextmanager
-def mlflow_server(backend_store_uri: str, artifacts: Path, admin: tuple[str, str] | None = None,
-                  app_name: str | None = None) -> Iterator[str]:
+def mlflow_server(
+    backend_store_uri: str, artifacts: Path, admin: tuple[str, str] | None = None, app_name: str | None = None
+) -> Iterator[str]:
     """``mlflow server`` on 127.0.0.1 with proxied artifacts in ``artifacts``; yields its URL.
     ``app_name``: an ``--app-name`` (``soundbench``: the UI opening on training runs).
     ``admin`` (user, password): MLflow's basic-auth app as the README sets it up, the admin's
     credentials from the environment and the user store in a sqlite file beside ``artifacts``."""
     port = free_port()
     log = open(artifacts.parent / "mlflow-server.log", "w")
-    command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", backend_store_uri,
-               "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        backend_store_uri,
+        "--artifacts-destination",
+        str(artifacts),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     env = dict(os.environ)
     if app_name:
         command += ["--app-name", app_name]
     if admin:
         command += ["--app-name", "basic-auth"]
-        env.update(MLFLOW_AUTH_CONFIG_PATH=str(AUTH_CONFIG), MLFLOW_AUTH_ADMIN_USERNAME=admin[0],
-                   MLFLOW_AUTH_ADMIN_PASSWORD=admin[1], MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(16))
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                              cwd=artifacts.parent)
+        env.update(
+            MLFLOW_AUTH_CONFIG_PATH=str(AUTH_CONFIG),
+            MLFLOW_AUTH_ADMIN_USERNAME=admin[0],
+            MLFLOW_AUTH_ADMIN_PASSWORD=admin[1],
+            MLFLOW_FLASK_SERVER_SECRET_KEY=secrets.token_hex(16),
+        )
+    server = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=artifacts.parent
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, server, artifacts.parent / "mlflow-server.log")
@@ -145,18 +184,32 @@ def slurm_cluster(cpus: int = 16, memory_mb: int = 65536) -> Iterator[dict[str, 
     launcher's default requests fit); no GPUs."""
     home = Path(tempfile.mkdtemp(prefix="sb-slurm-"))
     shutil.chown(home, "munge", "munge")  # munged refuses a socket folder owned by another user,
-    home.chmod(0o755)                       # or one others cannot reach (mkdtemp makes it 0700)
+    home.chmod(0o755)  # or one others cannot reach (mkdtemp makes it 0700)
     host = socket.gethostname()
     conf = home / "slurm.conf"
-    conf.write_text(_SLURM_CONF.format(home=home, host=host, ctld_port=free_port(), slurmd_port=free_port(),
-                                       cpus=cpus, memory_mb=memory_mb))
+    conf.write_text(
+        _SLURM_CONF.format(
+            home=home, host=host, ctld_port=free_port(), slurmd_port=free_port(), cpus=cpus, memory_mb=memory_mb
+        )
+    )
     for folder in ("state", "spool"):
         (home / folder).mkdir()
     env = {**os.environ, "SLURM_CONF": str(conf)}
     try:
-        _start_daemon(["runuser", "-u", "munge", "--", shutil.which("munged"), f"--socket={home}/munge.socket",
-                       f"--pid-file={home}/munged.pid", f"--log-file={home}/munged.log",
-                       f"--seed-file={home}/munge.seed"], env)
+        _start_daemon(
+            [
+                "runuser",
+                "-u",
+                "munge",
+                "--",
+                shutil.which("munged"),
+                f"--socket={home}/munge.socket",
+                f"--pid-file={home}/munged.pid",
+                f"--log-file={home}/munged.log",
+                f"--seed-file={home}/munge.seed",
+            ],
+            env,
+        )
         for daemon in ("slurmctld", "slurmd"):
             _start_daemon([shutil.which(daemon)], env)
         _wait_node_idle(env, home)
@@ -200,7 +253,9 @@ def _wait_node_idle(env: dict[str, str], home: Path, timeout_s: float = 60) -> N
         if state == "idle":
             return
         time.sleep(0.5)
-    logs = "\n".join((home / f"{d}.log").read_text()[-1500:] for d in ("slurmctld", "slurmd") if (home / f"{d}.log").is_file())
+    logs = "\n".join(
+        (home / f"{d}.log").read_text()[-1500:] for d in ("slurmctld", "slurmd") if (home / f"{d}.log").is_file()
+    )
     raise RuntimeError(f"the SLURM node is not idle after {timeout_s:.0f} s:\n{logs}")
 
 

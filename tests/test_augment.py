@@ -22,8 +22,10 @@ def render_dir(tmp_path_factory) -> Path:
 
 
 def datamodule(demo_root, preset: str, seed: int = 0, render_dir: Path | None = None) -> AudioDataModule:
-    cfg = compose_config([f"augment={preset}", "dataset=demo", f"dataset.root={demo_root}", f"seed={seed}"]
-                         + ([f"paths.data_dir={render_dir}"] if render_dir else []))
+    cfg = compose_config(
+        [f"augment={preset}", "dataset=demo", f"dataset.root={demo_root}", f"seed={seed}"]
+        + ([f"paths.data_dir={render_dir}"] if render_dir else [])
+    )
     dm = Experiment.from_config(cfg).datamodule
     dm.setup()
     return dm
@@ -54,6 +56,7 @@ def test_waveform_augmentation_is_reproducible_by_seed(demo_root, render_dir):
 
 def test_background_noise_folder_must_hold_audio(tmp_path):
     from soundbench.augment.waveform import WaveformAugment
+
     with pytest.raises(FileNotFoundError, match="no .wav"):
         WaveformAugment([], background_noise_dir=str(tmp_path))
 
@@ -93,6 +96,7 @@ def test_specaugment_masks_each_example_independently():
 def test_background_noise_is_mixed_from_the_folder(tmp_path):
     from soundbench.augment.waveform import WaveformAugment
     from tests.conftest import write_tone
+
     write_tone(tmp_path / "noise" / "hum.wav", seconds=3.0, sr=22050, freq=60.0)
     augment = WaveformAugment([], background_noise_dir=str(tmp_path / "noise"), background_p=1.0)
     window = np.zeros(15360, dtype=np.float32)
@@ -104,6 +108,7 @@ def test_background_noise_is_mixed_from_the_folder(tmp_path):
 @pytest.mark.slow
 def test_augmented_windows_do_not_depend_on_the_number_of_workers(demo_root, render_dir):
     from torch.utils.data import DataLoader
+
     dataset = datamodule(demo_root, "thesis", seed=5, render_dir=render_dir).datasets["train"]
     subset = torch.utils.data.Subset(dataset, range(8))
     single = torch.cat([b[0] for b in DataLoader(subset, batch_size=4, num_workers=0)])
@@ -119,16 +124,20 @@ DEFORM = [{"_target_": "audiomentations.PitchShift", "min_semitones": -3.0, "max
 def clip_sources(folder: Path, n: int = 3):
     from soundbench.augment.prerender import ClipSource
     from tests.conftest import write_tone
+
     sources = []
     for i in range(n):
         path = write_tone(folder / f"tone{i}.wav", seconds=0.5, sr=8000, freq=300.0 + 100 * i)
         t = np.arange(4000) / 8000
-        sources.append(ClipSource(path.name, str(path), (0.5 * np.sin(2 * np.pi * (300 + 100 * i) * t)).astype(np.float32)))
+        sources.append(
+            ClipSource(path.name, str(path), (0.5 * np.sin(2 * np.pi * (300 + 100 * i) * t)).astype(np.float32))
+        )
     return sources
 
 
 def test_each_clip_is_rendered_once_into_deformed_variants(tmp_path, monkeypatch):
     from soundbench.augment.prerender import PrerenderedDeformations
+
     sources = clip_sources(tmp_path / "audio")
     renderer = PrerenderedDeformations(DEFORM, variants=3, cache_dir=str(tmp_path / "store"), workers=0)
     paths = renderer.render(sources, seed=0, sample_rate=8000)
@@ -139,13 +148,16 @@ def test_each_clip_is_rendered_once_into_deformed_variants(tmp_path, monkeypatch
 
     def no_render(*args):
         raise AssertionError("stored clips were rendered again")
+
     monkeypatch.setattr(renderer, "_render_all", no_render)
     assert renderer.render(sources[:2], seed=0, sample_rate=8000) == paths[:2]  # a fold's subset: all stored
 
 
 def test_audio_replaced_in_place_is_rendered_again(tmp_path):
     import os
+
     from soundbench.augment.prerender import PrerenderedDeformations
+
     sources = clip_sources(tmp_path / "audio", n=1)
     renderer = PrerenderedDeformations(DEFORM, variants=1, cache_dir=str(tmp_path / "store"), workers=0)
     before = renderer.render(sources, seed=0, sample_rate=8000)[0]
@@ -155,6 +167,7 @@ def test_audio_replaced_in_place_is_rendered_again(tmp_path):
     assert after != before and after.is_file()
     # other content of the same size with the mtime restored (cp -p, touch -r) is new data too
     import soundfile as sf
+
     samples, rate = sf.read(sources[0].path, dtype="float32")
     stat = os.stat(sources[0].path)
     sf.write(sources[0].path, -samples, rate, subtype=sf.info(sources[0].path).subtype)
@@ -166,10 +179,15 @@ def test_audio_replaced_in_place_is_rendered_again(tmp_path):
 
 def test_settings_key_changes_with_what_shapes_the_variants():
     from soundbench.augment.prerender import PrerenderedDeformations
+
     base = PrerenderedDeformations(DEFORM, variants=2)
-    keys = {base.settings_key(0, 8000), base.settings_key(1, 8000), base.settings_key(0, 16000),
-            PrerenderedDeformations(DEFORM, variants=3).settings_key(0, 8000),
-            PrerenderedDeformations([{**DEFORM[0], "max_semitones": 2.0}], variants=2).settings_key(0, 8000)}
+    keys = {
+        base.settings_key(0, 8000),
+        base.settings_key(1, 8000),
+        base.settings_key(0, 16000),
+        PrerenderedDeformations(DEFORM, variants=3).settings_key(0, 8000),
+        PrerenderedDeformations([{**DEFORM[0], "max_semitones": 2.0}], variants=2).settings_key(0, 8000),
+    }
     assert len(keys) == 5
     with pytest.raises(ValueError, match="_target_"):
         PrerenderedDeformations(["PitchShift"])
@@ -180,6 +198,7 @@ def test_settings_key_changes_with_what_shapes_the_variants():
 @pytest.mark.slow
 def test_parallel_rendering_gives_the_same_variants_as_one_process(tmp_path):
     from soundbench.augment.prerender import PrerenderedDeformations
+
     sources = clip_sources(tmp_path / "audio", n=4)
     one = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "one"), workers=0)
     two = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "two"), workers=2)
@@ -188,21 +207,31 @@ def test_parallel_rendering_gives_the_same_variants_as_one_process(tmp_path):
 
 
 def test_training_windows_come_from_the_clip_or_one_of_its_variants(tmp_path):
-    from soundbench.augment.prerender import PrerenderedDeformations, DeformedClips
+    from soundbench.augment.prerender import DeformedClips, PrerenderedDeformations
     from soundbench.data.datamodule import RandomWindows
+
     sources = clip_sources(tmp_path / "audio", n=2)
     renderer = PrerenderedDeformations(DEFORM, variants=2, cache_dir=str(tmp_path / "store"), workers=0)
     paths = renderer.render(sources, seed=0, sample_rate=8000)
     clips = [torch.from_numpy(s.samples) for s in sources]
-    dataset = RandomWindows(clips, np.array([0, 1]), window=1000, windows_per_clip=20, seed=0,
-                            deformed=DeformedClips(paths, 2, keep_original=True))
+    dataset = RandomWindows(
+        clips,
+        np.array([0, 1]),
+        window=1000,
+        windows_per_clip=20,
+        seed=0,
+        deformed=DeformedClips(paths, 2, keep_original=True),
+    )
     seen = set()
     for item in range(len(dataset)):
         window, label = dataset[item]
         clip = item // 20
-        candidates = [s.samples for s in sources[clip:clip + 1]] + list(np.load(paths[clip]))
-        matches = [k for k, c in enumerate(candidates)
-                   if any(np.array_equal(window.numpy(), c[o:o + 1000]) for o in range(0, 3001))]
+        candidates = [s.samples for s in sources[clip : clip + 1]] + list(np.load(paths[clip]))
+        matches = [
+            k
+            for k, c in enumerate(candidates)
+            if any(np.array_equal(window.numpy(), c[o : o + 1000]) for o in range(0, 3001))
+        ]
         assert len(matches) == 1 and label == clip
         seen.add(matches[0])
     assert seen == {0, 1, 2}  # the clip itself and both variants are drawn
@@ -210,10 +239,19 @@ def test_training_windows_come_from_the_clip_or_one_of_its_variants(tmp_path):
 
 # ---- batched waveform augmentation on the training device ----
 
+
 def batch_augment(**overrides):
     from soundbench.augment.waveform_batch import BatchWaveformAugment
-    transforms = [{"_target_": "torch_audiomentations.Gain", "min_gain_in_db": -12.0, "max_gain_in_db": -6.0,
-                   "p": 0.5, **overrides}]
+
+    transforms = [
+        {
+            "_target_": "torch_audiomentations.Gain",
+            "min_gain_in_db": -12.0,
+            "max_gain_in_db": -6.0,
+            "p": 0.5,
+            **overrides,
+        }
+    ]
     return BatchWaveformAugment(transforms, sample_rate=8000)
 
 
@@ -228,12 +266,14 @@ def test_batch_augmentation_changes_examples_independently_and_reproducibly():
     with pytest.raises(ValueError, match="batch, samples"):
         augment(windows.unsqueeze(1))
     from soundbench.augment.waveform_batch import BatchWaveformAugment
+
     with pytest.raises(ValueError, match="empty"):
         BatchWaveformAugment([], 8000)
 
 
 def test_batch_augmentation_runs_in_training_steps_only():
     from soundbench.training.module import AudioClassifier
+
     calls = []
 
     class Recorder(torch.nn.Module):
@@ -252,11 +292,21 @@ def test_batch_augmentation_runs_in_training_steps_only():
 
 def test_specaugment_on_waveform_features_is_refused_before_any_data_is_read():
     from soundbench.config_check import ConfigError
+
     cfg = compose_config(["model=cnn1d", "features=waveform", "augment=strong", "dataset.root=/nonexistent"])
     with pytest.raises(ConfigError, match="augment.specaugment=null"):
         Experiment.from_config(cfg)
-    Experiment.from_config(compose_config(["model=cnn1d", "features=waveform", "augment=strong",
-                                           "augment.specaugment=null", "dataset.root=/nonexistent"]))
+    Experiment.from_config(
+        compose_config(
+            [
+                "model=cnn1d",
+                "features=waveform",
+                "augment=strong",
+                "augment.specaugment=null",
+                "dataset.root=/nonexistent",
+            ]
+        )
+    )
 
 
 @pytest.mark.slow
@@ -269,14 +319,16 @@ def test_render_workers_exit_when_their_parent_is_killed(tmp_path):
     import time
 
     import psutil
+
     from tests.conftest import ROOT
 
     script = f"""
 import numpy as np
 from soundbench.augment.prerender import ClipSource, PrerenderedDeformations
-clips = [ClipSource(f"c{{i}}", "/nonexistent/c{{i}}.wav", np.random.default_rng(i).standard_normal(80000).astype("float32"))
-         for i in range(400)]
-PrerenderedDeformations({DEFORM!r}, variants=4, cache_dir={str(tmp_path / 'store')!r}, workers=2).render(clips, 0, 16000)
+noise = [np.random.default_rng(i).standard_normal(80000).astype("float32") for i in range(400)]
+clips = [ClipSource(f"c{{i}}", f"/nonexistent/c{{i}}.wav", x) for i, x in enumerate(noise)]
+store = {str(tmp_path / "store")!r}
+PrerenderedDeformations({DEFORM!r}, variants=4, cache_dir=store, workers=2).render(clips, 0, 16000)
 """
     parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT)
     try:
@@ -284,8 +336,9 @@ PrerenderedDeformations({DEFORM!r}, variants=4, cache_dir={str(tmp_path / 'store
         workers = []
         while time.monotonic() < deadline and len(workers) < 2:
             time.sleep(0.5)
-            workers = [c for c in psutil.Process(parent.pid).children(recursive=True)
-                       if "spawn_main" in " ".join(c.cmdline())]
+            workers = [
+                c for c in psutil.Process(parent.pid).children(recursive=True) if "spawn_main" in " ".join(c.cmdline())
+            ]
         assert len(workers) == 2, "the pool's workers did not start"
         time.sleep(3)  # rendering, past their start-up
         os.kill(parent.pid, signal.SIGKILL)

@@ -33,8 +33,12 @@ def test_cache_is_invalidated_by_data_or_rate(tmp_path, demo_root):
     fewer = ClipIndex(index.table.iloc[:-1].reset_index(drop=True), index.class_names)
     relabelled = index.table.copy()
     relabelled.loc[0, "label"] = (relabelled.loc[0, "label"] + 1) % len(index.class_names)
-    keys = {cache_path(tmp_path, index, 16000), cache_path(tmp_path, index, 22050),
-            cache_path(tmp_path, fewer, 16000), cache_path(tmp_path, ClipIndex(relabelled, index.class_names), 16000)}
+    keys = {
+        cache_path(tmp_path, index, 16000),
+        cache_path(tmp_path, index, 22050),
+        cache_path(tmp_path, fewer, 16000),
+        cache_path(tmp_path, ClipIndex(relabelled, index.class_names), 16000),
+    }
     assert len(keys) == 4
 
 
@@ -85,4 +89,6 @@ def test_moved_data_keeps_its_fingerprint_and_config_hash(tmp_path, demo_root):
     cfg_here = compose_config([f"dataset.root={demo_root}", "data.num_workers=0"])
     cfg_there = compose_config([f"dataset.root={moved}", "data.num_workers=2"])
     assert config_hash(cfg_here, here) == config_hash(cfg_there, there)
-    assert config_hash(compose_config([f"dataset.root={moved}", "model=strided_ds"]), there) != config_hash(cfg_there, there)
+    assert config_hash(compose_config([f"dataset.root={moved}", "model=strided_ds"]), there) != config_hash(
+        cfg_there, there
+    )

@@ -64,8 +64,15 @@ def test_resuming_with_a_different_model_fails_before_training(tmp_path, demo_ro
     other = _checkpoint(tmp_path / "sbcnn.ckpt", create_model("sbcnn", (1, 60, 31), 10))
     with pytest.raises(CheckpointError, match="different model or front end"):
         check_resumable(other, _strided_ds())
-    cfg = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none",
-                          f"paths.root_dir={tmp_path}", f"+ckpt_path={other}"])
+    cfg = compose_config(
+        [
+            f"dataset.root={demo_root}",
+            "model=strided_ds",
+            "logger=none",
+            f"paths.root_dir={tmp_path}",
+            f"+ckpt_path={other}",
+        ]
+    )
     with pytest.raises(CheckpointError, match=r"ckpt_path=.*sbcnn\.ckpt.*model=, features="):
         run(cfg, tmp_path / "out")
     assert not (tmp_path / "out" / "checkpoints").exists()  # no epoch was spent
@@ -77,6 +84,7 @@ def test_an_own_checkpoint_loads(tmp_path):
 
 
 # ---- configs read from files never choose what gets called (issue 25, items 1-2) ----
+
 
 def _genuine_config(tmp_path, demo_root) -> dict:
     from omegaconf import OmegaConf
@@ -122,6 +130,7 @@ def test_a_target_nested_or_spliced_in_by_interpolation_is_refused(tmp_path, dem
 def test_a_run_config_file_is_held_to_the_same_rules(tmp_path, demo_root):
     """Checkpoints older than stored configs fall back to the run's config/resolved.yaml."""
     from omegaconf import OmegaConf
+
     from soundbench.experiment import Experiment
 
     payload, marker = _evil_pickle(tmp_path)
@@ -137,8 +146,11 @@ def test_a_run_config_file_is_held_to_the_same_rules(tmp_path, demo_root):
 def test_a_genuine_stored_config_still_rebuilds_its_model(tmp_path, demo_root):
     model = _strided_ds()
     config = _genuine_config(tmp_path, demo_root)
-    trained = load_trained(str(_checkpoint(tmp_path / "ok.ckpt", model, soundbench_config=config,
-                                           class_names=[f"c{i}" for i in range(10)])))
+    trained = load_trained(
+        str(
+            _checkpoint(tmp_path / "ok.ckpt", model, soundbench_config=config, class_names=[f"c{i}" for i in range(10)])
+        )
+    )
     assert trained.name == "strided_ds" and trained.frontend.name == "logmel"
     assert all(torch.equal(a, b) for a, b in zip(trained.model.state_dict().values(), model.state_dict().values()))
 
@@ -155,15 +167,19 @@ def test_a_bundle_whose_features_yaml_names_another_callable_is_refused(tmp_path
     with pytest.raises(UntrustedConfigError, match=r"bundle file .*features\.yaml: features\._target_='torch\.load'"):
         load_bundle(bundle)
     assert not marker.exists()
-    (bundle / FEATURES_FILE).write_text("_target_: soundbench.features.LogMel\nsample_rate: 16000\nn_fft: 512\n"
-                                        "hop_length: 256\nn_mels: 40\nwindow_frames: 31\nwindow_overlap: 0.5\n")
+    (bundle / FEATURES_FILE).write_text(
+        "_target_: soundbench.features.LogMel\nsample_rate: 16000\nn_fft: 512\n"
+        "hop_length: 256\nn_mels: 40\nwindow_frames: 31\nwindow_overlap: 0.5\n"
+    )
     assert load_bundle(bundle).frontend.name == "logmel"
 
 
 def test_a_folder_given_as_checkpoint_says_which_files_it_holds(tmp_path):
     folder = tmp_path / "run" / "checkpoints"
     _checkpoint(folder.mkdir(parents=True) or folder / "best-epoch03.ckpt", _strided_ds())
-    with pytest.raises(SourceError, match=r"checkpoints is a folder; pass one of its checkpoint files \(best-epoch03\.ckpt\)"):
+    with pytest.raises(
+        SourceError, match=r"checkpoints is a folder; pass one of its checkpoint files \(best-epoch03\.ckpt\)"
+    ):
         load_trained(str(folder))
 
 
@@ -176,7 +192,10 @@ def test_a_cv_parent_given_as_a_model_names_its_fold_runs_whatever_the_use(tmp_p
     experiment = client.create_experiment("x", artifact_location=str(tmp_path / "artifacts"))
     parent = client.create_run(experiment).info.run_id
     child = client.create_run(experiment, tags={MLFLOW_PARENT_RUN_ID: parent}).info.run_id
-    with pytest.raises(SourceError, match=rf"cross-validation parent, which holds no model of its own; use one of its "
-                                          rf"fold runs: {child}") as refused:
+    with pytest.raises(
+        SourceError,
+        match=rf"cross-validation parent, which holds no model of its own; use one of its "
+        rf"fold runs: {child}",
+    ) as refused:
         load_trained(parent, uri)
     assert "deploy" not in str(refused.value)

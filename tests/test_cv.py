@@ -9,12 +9,17 @@ from soundbench.training.cv import FoldProgress, run_cv
 from tests.conftest import compose_config
 
 
-
 def cv_config(tmp_path, demo_root, folds="[1,2]"):
-    return compose_config([
-        "cv=all", f"cv.folds={folds}", f"dataset.root={demo_root}", "trainer.max_epochs=2",
-        f"paths.root_dir={tmp_path}", f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
-    ])
+    return compose_config(
+        [
+            "cv=all",
+            f"cv.folds={folds}",
+            f"dataset.root={demo_root}",
+            "trainer.max_epochs=2",
+            f"paths.root_dir={tmp_path}",
+            f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+        ]
+    )
 
 
 @pytest.mark.slow
@@ -27,12 +32,15 @@ def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_fold
     accs = [metrics["cv/fold1/test_clip_acc"], metrics["cv/fold2/test_clip_acc"]]
     assert metrics["cv/test_clip_acc_mean"] == pytest.approx(sum(accs) / 2)
     assert metrics["cv/test_clip_acc_std"] == pytest.approx(abs(accs[0] - accs[1]) / 2)
-    children = client.search_runs([parent.info.experiment_id],
-                                  filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+    children = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
     assert sorted(c.data.params["dataset/fold"] for c in children) == ["1", "2"]
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "cv")}
     assert {"cv/folds.csv", "cv/confusion_matrix_summed.png", "cv/confusion_matrix_summed.csv"} <= artifacts
-    summed = pd.read_csv(client.download_artifacts(parent.info.run_id, "cv/confusion_matrix_summed.csv", str(tmp_path)), index_col=0)
+    summed = pd.read_csv(
+        client.download_artifacts(parent.info.run_id, "cv/confusion_matrix_summed.csv", str(tmp_path)), index_col=0
+    )
     assert summed.shape == (8, 8) and summed.to_numpy().sum() == 2 * 64  # every test clip of both folds
 
     capsys.readouterr()
@@ -46,8 +54,14 @@ def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_fold
 
 
 def test_cv_refuses_list_protocol_datasets(tmp_path, speechcommands):
-    cfg = compose_config(["cv=all", "dataset=speechcommands", f"dataset.root={speechcommands}",
-                          f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db"])
+    cfg = compose_config(
+        [
+            "cv=all",
+            "dataset=speechcommands",
+            f"dataset.root={speechcommands}",
+            f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+        ]
+    )
     with pytest.raises(ValueError, match="official split lists"):
         run_cv(cfg, tmp_path)
 
@@ -80,10 +94,13 @@ def test_cv_over_folds_and_seeds_reports_both_spreads(tmp_path, demo_root):
     assert metrics["cv/fold1/test_clip_acc"] == pytest.approx(fold1.mean())  # each fold: its seeds' mean
     fold_means = table.groupby("fold")["test_clip_acc"].mean()
     assert metrics["cv/test_clip_acc_std_between_folds"] == pytest.approx(fold_means.std(ddof=0))
-    children = client.search_runs([parent.info.experiment_id],
-                                  filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
-    assert sorted(c.info.run_name for c in children)[:2] == ["sbcnn-logmel-demo-fold1-seed0",
-                                                            "sbcnn-logmel-demo-fold1-seed1"]
+    children = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'"
+    )
+    assert sorted(c.info.run_name for c in children)[:2] == [
+        "sbcnn-logmel-demo-fold1-seed0",
+        "sbcnn-logmel-demo-fold1-seed1",
+    ]
     assert {c.data.params["seed"] for c in children} == {"0", "1"}
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from soundbench.data.datasets import ESC50, FSDD, Demo, SpeechCommands, UrbanSound8K
 import soundbench.data.demo as demo_generator
+from soundbench.data.datasets import ESC50, FSDD, Demo, SpeechCommands, UrbanSound8K
 from soundbench.data.demo import CLASSES, generate_demo
 from soundbench.data.index import DatasetError
 from tests.conftest import write_tone
@@ -110,9 +110,20 @@ def test_speechcommands_incomplete_download_is_refused(speechcommands):
 
 def _esc50_root(tmp_path, edit=None):
     """A metadata-only ESC-50 root: 2 classes × 5 folds × 2 clips; edit(rows) may change it."""
-    rows = [{"filename": f"{fold}-{c}{k}-A-{c}.wav", "fold": fold, "target": c, "category": ["dog", "rain"][c],
-             "esc10": True, "src_file": f"{fold}{c}{k}", "take": "A"}
-            for fold in range(1, 6) for c in range(2) for k in range(2)]
+    rows = [
+        {
+            "filename": f"{fold}-{c}{k}-A-{c}.wav",
+            "fold": fold,
+            "target": c,
+            "category": ["dog", "rain"][c],
+            "esc10": True,
+            "src_file": f"{fold}{c}{k}",
+            "take": "A",
+        }
+        for fold in range(1, 6)
+        for c in range(2)
+        for k in range(2)
+    ]
     meta = pd.DataFrame(rows)
     if edit:
         edit(meta)
@@ -139,12 +150,15 @@ def _rain_never_in_fold_4(meta):
     meta.loc[(meta["target"] == 1) & (meta["fold"] == 4), "fold"] = 3
 
 
-@pytest.mark.parametrize("edit,message", [
-    (_fractional_target, r"esc50.csv: target must be a class id \(a whole number\), found 1.5 on line 5"),
-    (_fold_six, r"esc50.csv: fold must be 1..5, found \[6\] on line 2"),
-    (_category_renamed_once, r"esc50.csv: target 1 has category 'rain' on \d+ line\(s\) but 'cat' on line 4;"),
-    (_rain_never_in_fold_4, r"esc50.csv: class 'rain' has no clip in fold\(s\) \[4\]"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (_fractional_target, r"esc50.csv: target must be a class id \(a whole number\), found 1.5 on line 5"),
+        (_fold_six, r"esc50.csv: fold must be 1..5, found \[6\] on line 2"),
+        (_category_renamed_once, r"esc50.csv: target 1 has category 'rain' on \d+ line\(s\) but 'cat' on line 4;"),
+        (_rain_never_in_fold_4, r"esc50.csv: class 'rain' has no clip in fold\(s\) \[4\]"),
+    ],
+)
 def test_esc50_inconsistent_metadata_is_refused_with_the_line(tmp_path, edit, message):
     root = _esc50_root(tmp_path, edit)
     with pytest.raises(DatasetError, match=message):
@@ -157,9 +171,20 @@ def test_esc50_consistent_metadata_is_read(tmp_path):
 
 
 def test_urbansound8k_inconsistent_metadata_is_refused_with_the_line(tmp_path):
-    rows = [{"slice_file_name": f"{fold}{c}-{c}-0-0.wav", "fsID": fold * 10 + c, "start": 0.0, "end": 4.0,
-             "salience": 1, "fold": fold, "classID": c, "class": ["dog_bark", "siren"][c]}
-            for fold in range(1, 11) for c in range(2)]
+    rows = [
+        {
+            "slice_file_name": f"{fold}{c}-{c}-0-0.wav",
+            "fsID": fold * 10 + c,
+            "start": 0.0,
+            "end": 4.0,
+            "salience": 1,
+            "fold": fold,
+            "classID": c,
+            "class": ["dog_bark", "siren"][c],
+        }
+        for fold in range(1, 11)
+        for c in range(2)
+    ]
     (tmp_path / "metadata").mkdir()
     meta = pd.DataFrame(rows)
     meta.loc[7, "fold"] = 0

@@ -16,7 +16,6 @@ from onnx import TensorProto, helper
 
 from soundbench.artifacts.trained import SourceError, load_trained
 from soundbench.data.audio import read_audio
-from soundbench.experiment import CONFIG_KEY
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph, UnsupportedModelError
@@ -25,32 +24,38 @@ from soundbench.deploy.memory_plan import plan_memory
 from soundbench.deploy.results import DeployReport, FirmwareResult
 from soundbench.deploy.run import deploy
 from soundbench.deploy.targets import Target, available_targets, load_target
+from soundbench.experiment import CONFIG_KEY
 from soundbench.training.run import run
-from tests.conftest import ROOT, deploy_settings
-from tests.conftest import compose_config
+from tests.conftest import ROOT, compose_config, deploy_settings
 
 needs_toolchain = pytest.mark.skipif(
     bool(codegen.toolchain_missing() or emulator.emulator_missing()),
     reason="Arm toolchain / QEMU not installed (make toolchain installs gcc-arm-none-eabi, "
-           "libnewlib-arm-none-eabi, qemu-system-arm)")
+    "libnewlib-arm-none-eabi, qemu-system-arm)",
+)
 
 
 def tiny_cnn(path, relu_input_reused: bool = False):
     """x(1,1,8,8) → Conv 4×3×3 → ReLU → MaxPool 2 → Flatten → Gemm 64→10."""
     rng = np.random.default_rng(0)
-    init = [helper.make_tensor("w", TensorProto.FLOAT, [4, 1, 3, 3], rng.standard_normal(36).tolist()),
-            helper.make_tensor("fc", TensorProto.FLOAT, [64, 10], rng.standard_normal(640).tolist())]
-    nodes = [helper.make_node("Conv", ["x", "w"], ["conv"], name="conv", pads=[1, 1, 1, 1]),
-             helper.make_node("Relu", ["conv"], ["relu"], name="relu"),
-             helper.make_node("MaxPool", ["relu"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
-             helper.make_node("Flatten", ["pool"], ["flat"], name="flat"),
-             helper.make_node("Gemm", ["flat", "fc"], ["y"], name="dense")]
+    init = [
+        helper.make_tensor("w", TensorProto.FLOAT, [4, 1, 3, 3], rng.standard_normal(36).tolist()),
+        helper.make_tensor("fc", TensorProto.FLOAT, [64, 10], rng.standard_normal(640).tolist()),
+    ]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["conv"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["conv"], ["relu"], name="relu"),
+        helper.make_node("MaxPool", ["relu"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+        helper.make_node("Flatten", ["pool"], ["flat"], name="flat"),
+        helper.make_node("Gemm", ["flat", "fc"], ["y"], name="dense"),
+    ]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])]
     if relu_input_reused:  # the conv output is still needed after the ReLU: no in-place
         outputs.append(helper.make_tensor_value_info("conv_copy", TensorProto.FLOAT, [1, 4, 8, 8]))
         nodes.append(helper.make_node("Identity", ["conv"], ["conv_copy"], name="keep"))
-    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])],
-                              outputs, init)
+    graph = helper.make_graph(
+        nodes, "tiny", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 8, 8])], outputs, init
+    )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), path)
     return path
 
@@ -62,7 +67,11 @@ def test_memory_plan_of_a_hand_built_graph_equals_the_hand_computation(tmp_path)
     # → @1024 (x is dead by then); y overlaps only pool → @0. Arena = 1024 + 256.
     plan = plan_memory(Graph(tiny_cnn(tmp_path / "tiny.onnx")))
     assert {tuple(b.tensors): (b.offset, b.size) for b in plan.buffers} == {
-        ("x",): (1024, 256), ("conv", "relu"): (0, 1024), ("pool", "flat"): (1024, 256), ("y",): (0, 48)}
+        ("x",): (1024, 256),
+        ("conv", "relu"): (0, 1024),
+        ("pool", "flat"): (1024, 256),
+        ("y",): (0, 48),
+    }
     assert plan.arena_bytes == 1280 == plan.peak_live_bytes
 
 
@@ -93,9 +102,12 @@ def test_fit_decisions_against_a_small_board(tmp_path):
 
 
 def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
-    graph = helper.make_graph([helper.make_node("Relu", ["x"], ["y"], name="act")], "dyn",
-                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])])
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"], name="act")],
+        "dyn",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 4])],
+    )
     onnx.save(helper.make_model(graph), tmp_path / "dyn.onnx")
     with pytest.raises(UnsupportedModelError, match="'x' has a dynamic shape"):
         Graph(tmp_path / "dyn.onnx")
@@ -110,8 +122,13 @@ def test_board_profiles_and_unknown_target():
 
 
 def test_deploy_cli_names_the_available_targets():
-    done = subprocess.run([sys.executable, "-m", "soundbench.deploy", "run=x", "target=stm32xyz"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "soundbench.deploy", "run=x", "target=stm32xyz"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert "stm32xyz" in done.stderr and "stm32l476" in done.stderr
 
@@ -132,8 +149,15 @@ def test_a_run_without_checkpoint_says_so(tmp_path):
 def trained_checkpoint(tmp_path_factory, demo_root):
     """Stride-DS-24 trained briefly on demo fold 1, saved as a training run folder."""
     out = tmp_path_factory.mktemp("run")
-    cfg = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "logger=none",
-                          "trainer.max_epochs=12", f"paths.root_dir={out}"])
+    cfg = compose_config(
+        [
+            f"dataset.root={demo_root}",
+            "model=strided_ds",
+            "logger=none",
+            "trainer.max_epochs=12",
+            f"paths.root_dir={out}",
+        ]
+    )
     run(cfg, out)
     return next((out / "checkpoints").glob("best*.ckpt"))
 
@@ -205,8 +229,9 @@ def test_front_end_and_model_link_into_the_budget_as_planned(deploy_report):
     # per hop: one 1024-point FFT, 60 bands, 60 logs; well inside a 23 ms hop at 80 MHz
     assert 50_000 < front_end.cycles_per_hop < 400_000 and front_end.cycles_per_window > 0
     # the model inside the application costs what it costs alone
-    assert report.end_to_end.model_cycles_per_window == pytest.approx(report.firmware.run.cycles_per_window_m4,
-                                                                      rel=1e-3)
+    assert report.end_to_end.model_cycles_per_window == pytest.approx(
+        report.firmware.run.cycles_per_window_m4, rel=1e-3
+    )
 
 
 @pytest.mark.slow
@@ -225,8 +250,9 @@ def test_the_device_application_agrees_with_host_predict_on_real_recordings(depl
     recording = tmp_path / "recording.wav"
     sf.write(recording, pcm16(audio), 22050, subtype="PCM_16")
     run = run_app(out / "device_app" / "firmware.elf", pcm16(audio), device, len(bundle.class_names), ROOT, tmp_path)
-    every_window = DecisionSettings(silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1,
-                                    min_event_windows=1)
+    every_window = DecisionSettings(
+        silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1, min_event_windows=1
+    )
     host = Predictor(bundle, every_window, "int8").predict_file(recording, progress=False).windows
     assert run.windows == len(host) >= 30
     device_labels = np.asarray(bundle.class_names)[run.probabilities.argmax(axis=1)]
@@ -253,7 +279,9 @@ def test_layers_csv_has_measured_cycles_per_layer(deploy_report):
 @pytest.mark.slow
 def test_latency_without_the_emulator_uses_the_kernel_table(trained_checkpoint, tmp_path):
     trained = load_trained(str(trained_checkpoint))
-    report = deploy(trained, load_target("stm32l476", ROOT), tmp_path, ROOT, deploy_settings(["emulator.enabled=false"]))
+    report = deploy(
+        trained, load_target("stm32l476", ROOT), tmp_path, ROOT, deploy_settings(["emulator.enabled=false"])
+    )
     assert report.firmware == FirmwareResult(skipped="emulator=false")
     assert report.latency.cycles_per_macc_source.startswith("estimated from conf/deploy.yaml")
     # the front end is planned but not measured, and the report says the duty cycle lacks it
@@ -285,7 +313,10 @@ def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_chec
     _, out = deploy_report
     clip = sorted((demo_root / "audio").glob("*.wav"))[0]
     settings = DecisionSettings(silence_db=-120, unknown_threshold=0.0)
-    for bundle, precision in [(load_bundle(out), "int8"), (resolve_model(str(trained_checkpoint), tmp_path), "float32")]:
+    for bundle, precision in [
+        (load_bundle(out), "int8"),
+        (resolve_model(str(trained_checkpoint), tmp_path), "float32"),
+    ]:
         prediction = Predictor(bundle, settings, precision).predict_file(clip, progress=False)
         assert set(prediction.windows["label"]) <= set(bundle.class_names)
         assert bundle.frontend.sample_rate == 22050 and bundle.info["model"] == "strided_ds"
@@ -307,7 +338,8 @@ def test_the_c_generator_runs_in_this_process_reports_its_errors_and_leaves_logg
 
     root = logging.getLogger()
     before = (list(root.handlers), root.level)
-    returncode, output = codegen._run_generator(["compile", str(tmp_path / "missing.onnx"), str(tmp_path / "m.c"),
-                                                 "--color", "never"])
+    returncode, output = codegen._run_generator(
+        ["compile", str(tmp_path / "missing.onnx"), str(tmp_path / "m.c"), "--color", "never"]
+    )
     assert returncode != 0 and "missing.onnx" in output
     assert (list(root.handlers), root.level) == before

@@ -51,8 +51,16 @@ def test_a_student_distils_from_a_trained_run(tmp_path, demo_root):
     common = ["dataset=demo", f"dataset.root={demo_root}", "logger=none", "data.batch_size=32"]
     big = run(compose_config(common + ["trainer.max_epochs=3"]), tmp_path / "teacher")
     checkpoint = next((tmp_path / "teacher" / "checkpoints").glob("best-*.ckpt"))
-    student_cfg = compose_config(common + ["model=strided_ds", "trainer.max_epochs=2", "scheduler=cosine",
-                                           f"distill.teacher={checkpoint}", "features.sample_rate=16000"])
+    student_cfg = compose_config(
+        common
+        + [
+            "model=strided_ds",
+            "trainer.max_epochs=2",
+            "scheduler=cosine",
+            f"distill.teacher={checkpoint}",
+            "features.sample_rate=16000",
+        ]
+    )
     small = run(student_cfg, tmp_path / "student")
     assert big["test/clip_acc"] > 0 and 0 <= small["test/clip_acc"] <= 1
     saved = torch.load(next((tmp_path / "student" / "checkpoints").glob("best-*.ckpt")), weights_only=True)

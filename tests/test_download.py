@@ -85,7 +85,9 @@ def test_checksum_mismatch_keeps_the_file_aside(server, tmp_path):
 
 
 def test_unreachable_url_says_how_to_place_the_file(tmp_path):
-    with pytest.raises(DownloadError, match=r"could not download http://127.0.0.1:9/x.tar.gz.*[Pp]lace the file by hand at"):
+    with pytest.raises(
+        DownloadError, match=r"could not download http://127.0.0.1:9/x.tar.gz.*[Pp]lace the file by hand at"
+    ):
         download("http://127.0.0.1:9/x.tar.gz", tmp_path / "x.tar.gz", SHA, timeout=5)
 
 

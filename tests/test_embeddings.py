@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from soundbench.config_check import ConfigError
-from soundbench.training.embeddings import _evaluate, _candidates, fit_classifier
+from soundbench.training.embeddings import _candidates, _evaluate, fit_classifier
 from soundbench.training.run import run
 from tests.conftest import compose_config, the_only_run
 
@@ -34,7 +34,9 @@ def test_the_setting_is_chosen_on_validation_clip_accuracy(kind):
     accuracies = {}
     for setting, pipeline in _candidates(cfg.model, kind, 42):
         pipeline.fit(train[0], train[1])
-        accuracies[setting] = _evaluate(type(fitted)(kind, setting, 0.0, pipeline), validation, CLASSES, "mean").accuracy
+        accuracies[setting] = _evaluate(
+            type(fitted)(kind, setting, 0.0, pipeline), validation, CLASSES, "mean"
+        ).accuracy
     assert fitted.validation_accuracy == max(accuracies.values())
     assert accuracies[fitted.setting] == fitted.validation_accuracy
     assert list(accuracies).index(fitted.setting) == list(accuracies.values()).index(max(accuracies.values()))
@@ -65,8 +67,10 @@ def test_a_trained_run_as_backbone_is_tested_and_logged_like_a_run(tmp_path, dem
     run(compose_config(common + ["trainer.max_epochs=2", "logger=none"]), tmp_path / "backbone")
     checkpoint = next((tmp_path / "backbone" / "checkpoints").glob("best-*.ckpt"))
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    summary = run(compose_config(common + ["model=embedding", f"model.backbone={checkpoint}",
-                                           f"logger.tracking_uri={uri}"]), tmp_path / "embedding")
+    summary = run(
+        compose_config(common + ["model=embedding", f"model.backbone={checkpoint}", f"logger.tracking_uri={uri}"]),
+        tmp_path / "embedding",
+    )
     assert summary["test/clip_acc"] > 2 * summary["chance"]
     assert summary["confusion"].sum() == 64  # every test clip of fold 1, voted once
     client, logged = the_only_run(uri)
@@ -80,14 +84,22 @@ def test_a_trained_run_as_backbone_is_tested_and_logged_like_a_run(tmp_path, dem
 @pytest.mark.slow
 def test_an_architecture_with_verified_weights_as_backbone(tmp_path, demo_root):
     import torchvision
+
     path = tmp_path / "mobilenet_v3_small.pth"
     torch.save(torchvision.models.mobilenet_v3_small(weights=None).state_dict(), path)
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
-    common = ["dataset=demo", f"dataset.root={demo_root}", "logger=none", "model=embedding", "model.backbone=mobilenet",
-              f"+model.backbone_args.weights={path}"]
+    common = [
+        "dataset=demo",
+        f"dataset.root={demo_root}",
+        "logger=none",
+        "model=embedding",
+        "model.backbone=mobilenet",
+        f"+model.backbone_args.weights={path}",
+    ]
     summary = run(compose_config(common + [f"+model.backbone_args.weights_sha256={sha}"]), tmp_path / "run")
     assert summary["confusion"].sum() == 64
     from soundbench.models.mobilenet import WeightsError
+
     with pytest.raises(WeightsError, match="sha256"):
         run(compose_config(common + ["+model.backbone_args.weights_sha256=" + "0" * 64]), tmp_path / "refused")
 

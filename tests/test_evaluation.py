@@ -8,13 +8,15 @@ from soundbench.evaluation import evaluate_windows
 from soundbench.voting import vote
 
 # clip 0: three windows; clip 1: two windows
-PROBS = torch.tensor([
-    [0.6, 0.4, 0.0],
-    [0.6, 0.4, 0.0],
-    [0.0, 1.0, 0.0],
-    [0.1, 0.2, 0.7],
-    [0.1, 0.2, 0.7],
-])
+PROBS = torch.tensor(
+    [
+        [0.6, 0.4, 0.0],
+        [0.6, 0.4, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.1, 0.2, 0.7],
+        [0.1, 0.2, 0.7],
+    ]
+)
 CLIPS = torch.tensor([0, 0, 0, 1, 1])
 
 

@@ -10,11 +10,20 @@ from soundbench.features import MFCC, LogMel, Mel, Waveform
 from soundbench.features.normalize import WindowStandardize
 
 
-@pytest.mark.parametrize("frontend, shape", [
-    (Waveform(), (1, 15360)), (Mel(), (1, 60, 31)), (LogMel(), (1, 60, 31)), (MFCC(), (1, 20, 31)),
-    (Mel(framing="stream"), (1, 60, 31)), (LogMel(framing="stream"), (1, 60, 31)), (MFCC(framing="stream"), (1, 20, 31)),
-    (LogMel(n_mels=40, window_frames=41), (1, 40, 41)), (MFCC(n_mfcc=13, sample_rate=16000, hop_length=256), (1, 13, 31)),
-])
+@pytest.mark.parametrize(
+    "frontend, shape",
+    [
+        (Waveform(), (1, 15360)),
+        (Mel(), (1, 60, 31)),
+        (LogMel(), (1, 60, 31)),
+        (MFCC(), (1, 20, 31)),
+        (Mel(framing="stream"), (1, 60, 31)),
+        (LogMel(framing="stream"), (1, 60, 31)),
+        (MFCC(framing="stream"), (1, 20, 31)),
+        (LogMel(n_mels=40, window_frames=41), (1, 40, 41)),
+        (MFCC(n_mfcc=13, sample_rate=16000, hop_length=256), (1, 13, 31)),
+    ],
+)
 def test_output_shapes(frontend, shape):
     out = frontend(torch.randn(3, frontend.window_samples))
     assert tuple(out.shape) == (3, *shape) and frontend.output_shape() == shape
@@ -23,7 +32,7 @@ def test_output_shapes(frontend, shape):
 def test_thesis_window_geometry():
     frontend = LogMel(framing="stream")
     assert frontend.window_samples == 30 * 512 + 1024  # 31 unpadded frames of hop 512 ≈ 0.74 s at 22.05 kHz
-    assert frontend.window_hop_samples == 16 * 512     # 50 % overlap, in whole frames
+    assert frontend.window_hop_samples == 16 * 512  # 50 % overlap, in whole frames
     assert LogMel(framing="centered").window_samples == 15360  # 31 centred frames (older runs)
 
 
@@ -34,7 +43,7 @@ def test_window_count_for_a_4_second_clip():
     assert len(starts) == 9 and starts[1] == 8192
     windows = cut_windows(clip, frontend.window_samples, frontend.window_hop_samples)
     assert windows.shape == (9, 15360)
-    assert torch.equal(windows[2], clip[2 * 8192: 2 * 8192 + 15360])
+    assert torch.equal(windows[2], clip[2 * 8192 : 2 * 8192 + 15360])
 
 
 def test_short_clip_is_padded_to_one_window():
@@ -84,15 +93,16 @@ def test_stream_framed_windows_are_slices_of_the_clips_frame_sequence(esc50):
 
     frontend = LogMel(framing="stream")
     clip = read_audio(sorted((esc50 / "audio").glob("*.wav"))[0], frontend.sample_rate)
-    frames = librosa.feature.melspectrogram(y=clip.numpy(), sr=22050, n_fft=1024, hop_length=512, n_mels=60,
-                                            center=False, power=2.0, htk=True, norm=None)
+    frames = librosa.feature.melspectrogram(
+        y=clip.numpy(), sr=22050, n_fft=1024, hop_length=512, n_mels=60, center=False, power=2.0, htk=True, norm=None
+    )
     windows = cut_windows(clip, frontend.window_samples, frontend.window_hop_samples)
     features = frontend(windows).squeeze(1).numpy()
     hop_frames = frontend.window_hop_samples // 512
     complete = (frames.shape[1] - 31) // hop_frames + 1  # windows inside the clip (the last one is padded)
     assert complete >= 8
     for k in range(complete):
-        expected = _window_db_standardized(frames[:, k * hop_frames: k * hop_frames + 31])
+        expected = _window_db_standardized(frames[:, k * hop_frames : k * hop_frames + 31])
         assert np.abs(features[k] - expected).max() < 2e-3, k
 
 
@@ -101,9 +111,9 @@ def test_centered_windows_differ_from_the_frame_sequence_at_their_edges(esc50):
     clip = read_audio(sorted((esc50 / "audio").glob("*.wav"))[0], 22050)
     stream, centered = LogMel(framing="stream", normalize=False), LogMel(normalize=False)
     start = 4 * stream.window_hop_samples
-    a = stream(clip[None, start: start + stream.window_samples])[0, 0]
+    a = stream(clip[None, start : start + stream.window_samples])[0, 0]
     # the centred window whose frame k is centred where the stream window's frame k is
-    b = centered(clip[None, start + 512: start + 512 + centered.window_samples])[0, 0]
+    b = centered(clip[None, start + 512 : start + 512 + centered.window_samples])[0, 0]
     inner = (a[:, 1:30] - b[:, 1:30]).abs().max()
     edges = max((a[:, 0] - b[:, 0]).abs().max(), (a[:, 30] - b[:, 30]).abs().max())
     assert inner < 1e-2 < 1.0 < edges

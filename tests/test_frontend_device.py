@@ -19,12 +19,14 @@ from tests.conftest import ROOT
 
 needs_toolchain = pytest.mark.skipif(
     bool(codegen.toolchain_missing() or emulator.emulator_missing()),
-    reason="Arm toolchain / QEMU not installed (make toolchain installs them)")
+    reason="Arm toolchain / QEMU not installed (make toolchain installs them)",
+)
 
 FRONT_ENDS = {
     "logmel 22.05 kHz (thesis)": LogMel(framing="stream"),
-    "mfcc 16 kHz (KWS)": MFCC(framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256,
-                             n_mels=40, window_frames=49),
+    "mfcc 16 kHz (KWS)": MFCC(
+        framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256, n_mels=40, window_frames=49
+    ),
 }
 
 
@@ -39,8 +41,9 @@ def test_device_features_equal_the_python_front_end_on_real_audio(name, esc50, t
     link = build_stream_firmware(device, load_target("stm32l476", ROOT), ROOT, tmp_path)
     assert link.fits
     run = run_stream(link.elf, pcm, device, ROOT, tmp_path)
-    windows = cut_windows(torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples,
-                          frontend.window_hop_samples)
+    windows = cut_windows(
+        torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples, frontend.window_hop_samples
+    )
     complete = (len(pcm) - frontend.window_samples) // frontend.window_hop_samples + 1
     assert len(run.features) == complete >= 8  # one window per window hop once the ring is full
     host = frontend(windows[:complete]).squeeze(1).detach().numpy()
@@ -61,11 +64,16 @@ def symbol_sizes(elf) -> dict[str, int]:
     return {parts[3]: int(parts[1], 16) for parts in map(str.split, listing.splitlines()) if len(parts) == 4}
 
 
-@pytest.mark.parametrize("frontend, setting", [
-    (LogMel(), "features.framing=centered"), (Waveform(), "features=waveform"), (Mel(framing="stream"), "features=mel"),
-    (LogMel(framing="stream", n_fft=1000, hop_length=500), "features.n_fft=1000"),
-    (LogMel(framing="stream", hop_length=300), "features.hop_length=300"),
-])
+@pytest.mark.parametrize(
+    "frontend, setting",
+    [
+        (LogMel(), "features.framing=centered"),
+        (Waveform(), "features=waveform"),
+        (Mel(framing="stream"), "features=mel"),
+        (LogMel(framing="stream", n_fft=1000, hop_length=500), "features.n_fft=1000"),
+        (LogMel(framing="stream", hop_length=300), "features.hop_length=300"),
+    ],
+)
 def test_a_setting_the_device_does_not_implement_is_named(frontend, setting):
     with pytest.raises(FrontEndNotSupported, match=setting):
         DeviceFrontEnd.of(frontend)

@@ -13,17 +13,23 @@ from soundbench.config_check import ConfigError
 from soundbench.models import create_model
 from soundbench.training.init import FreezeBackbone, head_parameter_names, initialise
 from soundbench.training.module import AudioClassifier
-from tests.conftest import compose_config, the_only_run
+from tests.conftest import compose_config
 
 
 def _pretrained(tmp_path, demo_root, model="strided_ds", n_classes=10, extra=()):
-    config = compose_config([f"dataset.root={demo_root}", f"model={model}", "logger=none",
-                             f"paths.root_dir={tmp_path}", *extra])
+    config = compose_config(
+        [f"dataset.root={demo_root}", f"model={model}", "logger=none", f"paths.root_dir={tmp_path}", *extra]
+    )
     network = create_model(model, (1, 60, 31), n_classes)
     path = tmp_path / "pretrained.ckpt"
-    torch.save({"state_dict": {f"model.{k}": v for k, v in network.state_dict().items()},
-                "soundbench_config": OmegaConf.to_container(config, resolve=True),
-                "class_names": [f"c{i}" for i in range(n_classes)]}, path)
+    torch.save(
+        {
+            "state_dict": {f"model.{k}": v for k, v in network.state_dict().items()},
+            "soundbench_config": OmegaConf.to_container(config, resolve=True),
+            "class_names": [f"c{i}" for i in range(n_classes)],
+        },
+        path,
+    )
     return path, network, config
 
 
@@ -47,11 +53,15 @@ def test_matching_layers_are_loaded_and_the_head_is_new(tmp_path, demo_root, n_c
 
 def test_another_front_end_is_refused_with_the_keys_that_differ(tmp_path, demo_root):
     path, _, _ = _pretrained(tmp_path, demo_root)
-    other = compose_config([f"dataset.root={demo_root}", "model=strided_ds", "features.n_mels=40",
-                            "features.sample_rate=16000"])
-    with pytest.raises(ConfigError, match=r"another front end \(features.n_mels: 60 there, 40 here; "
-                                          r"features.sample_rate: 22050 there, 16000 here\).*"
-                                          r"add features.n_mels=60 features.sample_rate=22050"):
+    other = compose_config(
+        [f"dataset.root={demo_root}", "model=strided_ds", "features.n_mels=40", "features.sample_rate=16000"]
+    )
+    with pytest.raises(
+        ConfigError,
+        match=r"another front end \(features.n_mels: 60 there, 40 here; "
+        r"features.sample_rate: 22050 there, 16000 here\).*"
+        r"add features.n_mels=60 features.sample_rate=22050",
+    ):
         initialise(create_model("strided_ds", (1, 40, 31), 10), other.features, str(path))
 
 
@@ -63,8 +73,9 @@ def test_a_model_sharing_no_layer_is_refused(tmp_path, demo_root):
 
 def test_freezing_trains_only_the_head_for_the_first_epochs_and_the_backbone_lr_is_scaled():
     model = create_model("strided_ds", (1, 60, 31), 5)
-    module = AudioClassifier(torch.nn.Identity(), model, lambda groups: torch.optim.Adam(groups, lr=0.01),
-                             ("a",) * 5, backbone_lr_scale=0.1)
+    module = AudioClassifier(
+        torch.nn.Identity(), model, lambda groups: torch.optim.Adam(groups, lr=0.01), ("a",) * 5, backbone_lr_scale=0.1
+    )
     freeze = FreezeBackbone(epochs=2)
     head = head_parameter_names(model)
     for epoch, backbone_trains in ((0, False), (1, False), (2, True)):
@@ -82,12 +93,27 @@ def test_a_fine_tune_by_run_id_records_its_lineage(tmp_path, demo_root):
     from soundbench.training.run import run
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    common = [f"dataset.root={demo_root}", "model=strided_ds", f"paths.root_dir={tmp_path}", "trainer.max_epochs=1",
-              "data.windows_per_clip=1"]
+    common = [
+        f"dataset.root={demo_root}",
+        "model=strided_ds",
+        f"paths.root_dir={tmp_path}",
+        "trainer.max_epochs=1",
+        "data.windows_per_clip=1",
+    ]
     pretrained = run(compose_config(common + [f"logger.tracking_uri={uri}"]), tmp_path / "pretrain")
-    tuned = run(compose_config(common + [f"logger.tracking_uri={uri}", f"init={pretrained['run_id']}",
-                                         "finetune.freeze_epochs=1", "trainer.max_epochs=2", "dataset.fold=2"]),
-                tmp_path / "finetune")
+    tuned = run(
+        compose_config(
+            common
+            + [
+                f"logger.tracking_uri={uri}",
+                f"init={pretrained['run_id']}",
+                "finetune.freeze_epochs=1",
+                "trainer.max_epochs=2",
+                "dataset.fold=2",
+            ]
+        ),
+        tmp_path / "finetune",
+    )
     from mlflow import MlflowClient
 
     client = MlflowClient(uri)

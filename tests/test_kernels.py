@@ -22,12 +22,18 @@ from tests.conftest import ROOT
 needs_toolchain = pytest.mark.skipif(
     bool(codegen.toolchain_missing() or emulator.emulator_missing()),
     reason="Arm toolchain / QEMU not installed (make toolchain installs gcc-arm-none-eabi, "
-           "libnewlib-arm-none-eabi, qemu-system-arm)")
+    "libnewlib-arm-none-eabi, qemu-system-arm)",
+)
 
 
 def _model(path, shape, nodes, inits, out_shape):
-    graph = helper.make_graph(nodes, "k", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, *out_shape])], inits)
+    graph = helper.make_graph(
+        nodes,
+        "k",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, *shape])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, *out_shape])],
+        inits,
+    )
     onnx.save(helper.make_model(graph, ir_version=9, opset_imports=[helper.make_opsetid("", 18)]), path)
     return path
 
@@ -39,8 +45,18 @@ def _tensor(name, array):
 def conv_model(path, rng, in_c, h, w, out_c, k, stride, pad, group=1, relu=True):
     weight = rng.standard_normal((out_c, in_c // group, k, k)).astype(np.float32) / np.sqrt(in_c // group * k * k)
     bias = rng.standard_normal(out_c).astype(np.float32) * 0.1
-    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", kernel_shape=[k, k], strides=[stride] * 2,
-                              pads=[pad] * 4, group=group)]
+    nodes = [
+        helper.make_node(
+            "Conv",
+            ["x", "w", "b"],
+            ["c"],
+            name="conv",
+            kernel_shape=[k, k],
+            strides=[stride] * 2,
+            pads=[pad] * 4,
+            group=group,
+        )
+    ]
     nodes.append(helper.make_node("Relu" if relu else "Identity", ["c"], ["y"], name="act"))
     out_h, out_w = (h + 2 * pad - k) // stride + 1, (w + 2 * pad - k) // stride + 1
     return _model(path, (in_c, h, w), nodes, [_tensor("w", weight), _tensor("b", bias)], (out_c, out_h, out_w))
@@ -56,9 +72,10 @@ def dense_model(path, rng, n_in, n_out):
 def pool_model(path, rng, c, h, w, k, stride):
     out_h, out_w = -(-(h - k) // stride) + 1, -(-(w - k) // stride) + 1
     weight = np.eye(c, dtype=np.float32).reshape(c, c, 1, 1)  # a conv first, so the pool runs on int8
-    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
-             helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[k, k], strides=[stride] * 2,
-                              ceil_mode=1)]
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[k, k], strides=[stride] * 2, ceil_mode=1),
+    ]
     return _model(path, (c, h, w), nodes, [_tensor("w", weight)], (c, out_h, out_w))
 
 
@@ -75,8 +92,9 @@ def run_on_kernels(float_model, tmp_path, rng, windows=3):
     link = codegen.build_firmware(source, load_target("stm32l476", ROOT), ROOT, tmp_path / "fw")
     x = rng.standard_normal((windows, *shape)).astype(np.float32) * 1.5
     expected = onnx_logits(int8, x)
-    run = emulator.run_firmware(link.elf, x, expected.shape[1] if expected.ndim == 2 else expected[0].size, ROOT,
-                                tmp_path / "fw")
+    run = emulator.run_firmware(
+        link.elf, x, expected.shape[1] if expected.ndim == 2 else expected[0].size, ROOT, tmp_path / "fw"
+    )
     return run.outputs.reshape(expected.shape), expected, layers
 
 
@@ -85,12 +103,12 @@ def _kernels_used(layers):
 
 
 CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
-    (1, 12, 9, 5, 5, 1, 2),      # one input channel, odd out_c, 25 taps (not a multiple of 4)
-    (3, 9, 7, 6, 3, 2, 1),       # stride 2, odd width, 27 taps
-    (5, 6, 5, 7, 1, 1, 0),       # pointwise, channels not a multiple of 4
-    (4, 7, 8, 3, 5, 2, 0),       # no padding, stride 2
-    (6, 5, 5, 8, 3, 1, 1),       # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
-    (2, 4, 6, 4, 1, 1, 0),       # 2 taps: only the 2-tap tail
+    (1, 12, 9, 5, 5, 1, 2),  # one input channel, odd out_c, 25 taps (not a multiple of 4)
+    (3, 9, 7, 6, 3, 2, 1),  # stride 2, odd width, 27 taps
+    (5, 6, 5, 7, 1, 1, 0),  # pointwise, channels not a multiple of 4
+    (4, 7, 8, 3, 5, 2, 0),  # no padding, stride 2
+    (6, 5, 5, 8, 3, 1, 1),  # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
+    (2, 4, 6, 4, 1, 1, 0),  # 2 taps: only the 2-tap tail
 ]
 
 
@@ -106,12 +124,12 @@ def test_conv_kernel_is_bit_exact(tmp_path, in_c, h, w, out_c, k, stride, pad):
 
 
 DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
-    (5, 13, 16, 5, 2, 2),        # the Stride-DS block: int8 plane, even/odd split, 4 outputs at a time
-    (3, 9, 13, 5, 2, 2),         # the same with 3 outputs left over per row (7 wide)
-    (2, 12, 15, 6, 2, 2),        # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
-    (3, 9, 11, 3, 2, 1),         # 3×3 stride 2 (2 pairs per filter row), odd width
-    (6, 7, 9, 3, 1, 1),          # stride 1 (general path)
-    (2, 10, 7, 5, 1, 0),         # no padding
+    (5, 13, 16, 5, 2, 2),  # the Stride-DS block: int8 plane, even/odd split, 4 outputs at a time
+    (3, 9, 13, 5, 2, 2),  # the same with 3 outputs left over per row (7 wide)
+    (2, 12, 15, 6, 2, 2),  # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
+    (3, 9, 11, 3, 2, 1),  # 3×3 stride 2 (2 pairs per filter row), odd width
+    (6, 7, 9, 3, 1, 1),  # stride 1 (general path)
+    (2, 10, 7, 5, 1, 0),  # no padding
 ]
 
 
@@ -149,16 +167,21 @@ def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride):
 def test_unsupported_layers_stay_portable_and_say_why(tmp_path):
     rng = np.random.default_rng(0)
     grouped = conv_model(tmp_path / "grouped.onnx", rng, 4, 6, 6, 4, 3, 1, 1, group=2)
-    int8 = quantize_int8(grouped, tmp_path / "int8.onnx", rng.standard_normal((4, 4, 6, 6)).astype(np.float32),
-                         input_name="x")
+    int8 = quantize_int8(
+        grouped, tmp_path / "int8.onnx", rng.standard_normal((4, 4, 6, 6)).astype(np.float32), input_name="x"
+    )
     conv = next(layer for layer in plan_kernels(Graph(int8)) if layer.op_type == "QLinearConv")
     assert conv.kernel == PORTABLE and "group=2" in conv.reason
 
 
 def test_conv_scratch_is_planned_in_the_arena(tmp_path):
     rng = np.random.default_rng(1)
-    int8 = quantize_int8(conv_model(tmp_path / "c.onnx", rng, 3, 9, 7, 6, 3, 2, 1), tmp_path / "int8.onnx",
-                         rng.standard_normal((4, 3, 9, 7)).astype(np.float32), input_name="x")
+    int8 = quantize_int8(
+        conv_model(tmp_path / "c.onnx", rng, 3, 9, 7, 6, 3, 2, 1),
+        tmp_path / "int8.onnx",
+        rng.standard_normal((4, 3, 9, 7)).astype(np.float32),
+        input_name="x",
+    )
     graph = Graph(int8)
     layers = plan_kernels(graph)
     conv = next(layer for layer in layers if layer.kernel == "sb_conv_s8")

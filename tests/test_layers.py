@@ -24,33 +24,121 @@ LAYERS = {
     "soundbench.evaluation": {"voting"},
     # configs read from files: checked against the front ends, datasets and models it names
     "soundbench.config_trust": {"config_check", "data", "file_signature", "augment", "features", "models"},
-    "soundbench.experiment": {"data", "file_signature", "augment", "features", "models", "config_check", "config_trust"},
-    "soundbench.artifacts": {"experiment", "data", "file_signature", "augment", "features", "models", "config_check", "config_trust"},
+    "soundbench.experiment": {
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "config_check",
+        "config_trust",
+    },
+    "soundbench.artifacts": {
+        "experiment",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "config_check",
+        "config_trust",
+    },
     "soundbench.tracking": {"plots", "evaluation", "voting"},
-    "soundbench.predict": {"artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features", "models", "voting"},
+    "soundbench.predict": {
+        "artifacts",
+        "experiment",
+        "config_check",
+        "config_trust",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "voting",
+    },
     # deploy checks the device application against predict on the same recording
-    "soundbench.deploy": {"predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features", "models",
-                          "plots", "evaluation", "voting", "run_folder"},
-    "soundbench.benchmark": {"deploy", "predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features",
-                             "models", "plots", "evaluation", "voting", "run_folder"},
+    "soundbench.deploy": {
+        "predict",
+        "artifacts",
+        "experiment",
+        "config_check",
+        "config_trust",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "plots",
+        "evaluation",
+        "voting",
+        "run_folder",
+    },
+    "soundbench.benchmark": {
+        "deploy",
+        "predict",
+        "artifacts",
+        "experiment",
+        "config_check",
+        "config_trust",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "plots",
+        "evaluation",
+        "voting",
+        "run_folder",
+    },
     # search: checks untrained models with deploy's pieces, trains through Hydra's launcher (not training's code)
-    "soundbench.search": {"deploy", "predict", "artifacts", "experiment", "config_check", "config_trust", "data", "file_signature", "augment", "features",
-                          "models", "plots", "evaluation", "voting", "run_folder", "tracking"},
+    "soundbench.search": {
+        "deploy",
+        "predict",
+        "artifacts",
+        "experiment",
+        "config_check",
+        "config_trust",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "plots",
+        "evaluation",
+        "voting",
+        "run_folder",
+        "tracking",
+    },
     # training: distillation loads its teacher as deploy and predict load a trained model
-    "soundbench.training": {"artifacts", "experiment", "data", "file_signature", "augment", "features", "models", "plots", "evaluation", "voting", "tracking",
-                            "config_check", "config_trust"},
+    "soundbench.training": {
+        "artifacts",
+        "experiment",
+        "data",
+        "file_signature",
+        "augment",
+        "features",
+        "models",
+        "plots",
+        "evaluation",
+        "voting",
+        "tracking",
+        "config_check",
+        "config_trust",
+    },
 }
 HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")
 
 
 def _import_alone(module: str) -> set[str]:
     """Every module loaded by importing ``module`` and all its submodules in a fresh interpreter."""
-    code = (f"import importlib, json, pkgutil, sys\n"
-            f"package = importlib.import_module({module!r})\n"
-            "for info in pkgutil.walk_packages(getattr(package, '__path__', []), package.__name__ + '.'):\n"
-            "    if not info.name.endswith('__main__'):\n"
-            "        importlib.import_module(info.name)\n"
-            "print(json.dumps(sorted(sys.modules)))")
+    code = (
+        f"import importlib, json, pkgutil, sys\n"
+        f"package = importlib.import_module({module!r})\n"
+        "for info in pkgutil.walk_packages(getattr(package, '__path__', []), package.__name__ + '.'):\n"
+        "    if not info.name.endswith('__main__'):\n"
+        "        importlib.import_module(info.name)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"import {module} alone failed:\n{done.stderr[-2000:]}"
     return set(json.loads(done.stdout.splitlines()[-1]))
@@ -75,6 +163,9 @@ def test_packages_import_alone_and_only_downward(loaded, package):
 
 @pytest.mark.slow
 def test_predicting_loads_neither_lightning_nor_mlflow(loaded):
-    heavy = sorted(m for m in loaded["soundbench.predict.predictor"] if m.split(".")[0] in HEAVY_FOR_PREDICT
-                   or any(m.startswith(h) for h in HEAVY_FOR_PREDICT))
+    heavy = sorted(
+        m
+        for m in loaded["soundbench.predict.predictor"]
+        if m.split(".")[0] in HEAVY_FOR_PREDICT or any(m.startswith(h) for h in HEAVY_FOR_PREDICT)
+    )
     assert not heavy, f"soundbench.predict.predictor loads {heavy[:5]}"

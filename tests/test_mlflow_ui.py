@@ -1,7 +1,8 @@
 """The MLflow UI as users see it, in a real browser (headless Chromium via Playwright), served
 as the README says (``mlflow ui --app-name soundbench``): from the home page, a click on the
-experiment opens its training runs (not MLflow's GenAI overview), whose runs table shows the dataset and source of every run, the
-CV parents with their fold children, metric columns, and the chart view over a sweep."""
+experiment opens its training runs (not MLflow's GenAI overview), whose runs table shows the
+dataset and source of every run, the CV parents with their fold children, metric columns,
+and the chart view over a sweep."""
 
 from __future__ import annotations
 
@@ -26,10 +27,25 @@ pytestmark = [
 
 def test_the_runs_page_shows_datasets_sources_cv_children_metrics_and_charts(tmp_path, demo_root):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    done = subprocess.run([sys.executable, "train.py", "-m", "model=sbcnn,strided_ds", "cv=all", "cv.folds=[1,2]",
-                           "trainer.max_epochs=2", "data.windows_per_clip=2", f"dataset.root={demo_root}",
-                           f"paths.root_dir={tmp_path}", f"logger.tracking_uri={uri}"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "train.py",
+            "-m",
+            "model=sbcnn,strided_ds",
+            "cv=all",
+            "cv.folds=[1,2]",
+            "trainer.max_epochs=2",
+            "data.windows_per_clip=2",
+            f"dataset.root={demo_root}",
+            f"paths.root_dir={tmp_path}",
+            f"logger.tracking_uri={uri}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     client = MlflowClient(uri)
     experiment = client.get_experiment_by_name("demo")

@@ -30,7 +30,9 @@ def test_every_model_builds_for_every_front_end_it_declares(name):
 
 @pytest.mark.parametrize("model, features", [("sbcnn", "waveform"), ("cnn1d", "logmel"), ("dscnn", "waveform")])
 def test_a_pairing_the_model_does_not_accept_is_refused_before_any_data_is_read(model, features, tmp_path):
-    cfg = compose_config([f"model={model}", f"features={features}", "dataset=folder", f"dataset.root={tmp_path / 'none'}"])
+    cfg = compose_config(
+        [f"model={model}", f"features={features}", "dataset=folder", f"dataset.root={tmp_path / 'none'}"]
+    )
     with pytest.raises(ConfigError, match=f"model={model} does not accept features={features}"):
         Experiment.from_config(cfg)
 
@@ -65,7 +67,8 @@ def test_onnx_export_matches_pytorch(name, tmp_path):
     cost = model_cost(model, shape)
     assert graph.n_parameters() == cost["n_parameters_deployed"]
     assert cost["n_parameters"] - cost["n_parameters_deployed"] == sum(  # the batch-norm scales, folded
-        m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d))
+        m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d | torch.nn.BatchNorm1d)
+    )
     assert total_macc(graph) == pytest.approx(cost["macc_per_window"], rel=0.015)
 
 
@@ -115,11 +118,14 @@ def test_mobilenet_loads_local_weights_and_verifies_sha256(imagenet_checkpoint):
         create_model("mobilenet", (1, 60, 31), 10, weights=str(path), weights_sha256="0" * 64)
 
 
-@pytest.mark.parametrize("finetune, trainable", [
-    ("all", {"features.0", "features.5", "classifier"}),
-    ("head", {"classifier"}),
-    ("first_and_last", {"features.0", "classifier"}),
-])
+@pytest.mark.parametrize(
+    "finetune, trainable",
+    [
+        ("all", {"features.0", "features.5", "classifier"}),
+        ("head", {"classifier"}),
+        ("first_and_last", {"features.0", "classifier"}),
+    ],
+)
 def test_mobilenet_finetune_modes(imagenet_checkpoint, finetune, trainable):
     path, _, _ = imagenet_checkpoint
     model = create_model("mobilenet", (1, 60, 31), 10, weights=str(path), finetune=finetune)
@@ -155,8 +161,11 @@ def test_mobilenet_batchnorm_tracks_statistics_at_the_configured_momentum():
 
 def test_readme_model_table_states_what_the_registry_accepts():
     readme = (ROOT / "README.md").read_text().splitlines()
-    stated = {line.split(" | ")[0].strip("| `"): [f.strip() for f in line.split(" | ")[1].split(",")]
-              for line in readme if line.startswith("| `") and line.split(" | ")[0].strip("| `") in list_models()}
+    stated = {
+        line.split(" | ")[0].strip("| `"): [f.strip() for f in line.split(" | ")[1].split(",")]
+        for line in readme
+        if line.startswith("| `") and line.split(" | ")[0].strip("| `") in list_models()
+    }
     assert sorted(stated) == list_models()
     for name, front_ends in stated.items():
         entry = model_entry(name)

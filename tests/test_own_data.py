@@ -50,11 +50,12 @@ def test_folder_folds_keep_each_recording_in_one_fold_and_are_reused(sound_folde
     index = assert_groups_in_one_fold(corpus)
     assert index.class_names == ("bird", "dog", "siren")
     per_fold = index.table.groupby(["fold", "class_name"]).size().unstack()
-    assert (per_fold > 0).all().all()                            # stratified: every class in every fold
+    assert (per_fold > 0).all().all()  # stratified: every class in every fold
     saved = sound_folder / "soundbench_folds.csv"
     assert saved.is_file()
-    pd.testing.assert_series_equal(AudioFolder(sound_folder, group_pattern=r"^(rec\d+)_", seed=99)
-                                   .load_index().table["fold"], index.table["fold"])  # reused, not redrawn
+    pd.testing.assert_series_equal(
+        AudioFolder(sound_folder, group_pattern=r"^(rec\d+)_", seed=99).load_index().table["fold"], index.table["fold"]
+    )  # reused, not redrawn
 
 
 def test_folder_refuses_new_files_against_saved_folds(sound_folder):
@@ -79,9 +80,13 @@ def test_classes_with_too_few_recordings_are_named(sound_folder):
 
 def test_csv_with_groups_never_splits_a_group(tmp_path, sound_folder):
     files = sorted(sound_folder.rglob("*.wav"))
-    rows = pd.DataFrame({"filename": [f.relative_to(sound_folder).as_posix() for f in files],
-                         "label": [f.parent.name for f in files],
-                         "group": [f.name.split("_")[0] for f in files]})
+    rows = pd.DataFrame(
+        {
+            "filename": [f.relative_to(sound_folder).as_posix() for f in files],
+            "label": [f.parent.name for f in files],
+            "group": [f.name.split("_")[0] for f in files],
+        }
+    )
     rows.to_csv(sound_folder / "labels.csv", index=False)
     corpus = CsvList(sound_folder / "labels.csv", n_folds=4)
     index = assert_groups_in_one_fold(corpus)
@@ -91,8 +96,9 @@ def test_csv_with_groups_never_splits_a_group(tmp_path, sound_folder):
 def test_csv_with_folds_uses_them(tmp_path, sound_folder):
     files = sorted(sound_folder.rglob("*.wav"))
     rec = [int(f.name[3]) for f in files]
-    pd.DataFrame({"filename": [str(f) for f in files], "label": [f.parent.name for f in files],
-                  "fold": [1 + r % 3 for r in rec]}).to_csv(tmp_path / "mine.csv", index=False)
+    pd.DataFrame(
+        {"filename": [str(f) for f in files], "label": [f.parent.name for f in files], "fold": [1 + r % 3 for r in rec]}
+    ).to_csv(tmp_path / "mine.csv", index=False)
     corpus = CsvList(tmp_path / "mine.csv")
     assert corpus.n_folds == 3
     index = corpus.load_index()
@@ -158,13 +164,16 @@ def test_audacity_regions_become_clips_of_one_group(tmp_path):
     assert list(AudacityLabels(tmp_path, classes=["dog"]).read_table()[0]["class_name"]) == ["dog"] * 3
 
 
-@pytest.mark.parametrize("content, message", [
-    ("0.5\t2.0\tdog\n1.0 2.0 cat\n", r"walk\.txt, line 2: expected 'start<TAB>end<TAB>label'"),
-    ("0.5\tabc\tdog\n", r"walk\.txt, line 1: start and end must be numbers"),
-    ("2.0\t2.0\tdog\n", r"walk\.txt, line 1: a region needs 0 <= start < end"),
-    ("0.5\t3.0\tdog\n2.5\t4.0\tcat\n", r"line 1 \('dog' 0.5–3 s\) and line 2 \('cat' 2.5–4 s\) overlap"),
-    ("0.5\t3.0\tdog\n10\t14\tcat\n", r"beyond the end of the audio \(12.000 s\): line 2 ends at 14 s"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("0.5\t2.0\tdog\n1.0 2.0 cat\n", r"walk\.txt, line 2: expected 'start<TAB>end<TAB>label'"),
+        ("0.5\tabc\tdog\n", r"walk\.txt, line 1: start and end must be numbers"),
+        ("2.0\t2.0\tdog\n", r"walk\.txt, line 1: a region needs 0 <= start < end"),
+        ("0.5\t3.0\tdog\n2.5\t4.0\tcat\n", r"line 1 \('dog' 0.5–3 s\) and line 2 \('cat' 2.5–4 s\) overlap"),
+        ("0.5\t3.0\tdog\n10\t14\tcat\n", r"beyond the end of the audio \(12.000 s\): line 2 ends at 14 s"),
+    ],
+)
 def test_label_file_errors_name_file_and_line(tmp_path, content, message):
     long_recording(tmp_path / "walk.wav")
     (tmp_path / "walk.txt").write_text(content)
@@ -186,10 +195,21 @@ def test_train_on_own_folder(tmp_path, sound_folder):
     from soundbench.training.run import run
     from tests.conftest import compose_config
 
-    cfg = compose_config(["dataset=folder", f"dataset.root={sound_folder}", r"dataset.group_pattern='^(rec\d+)_'",
-                          "model=strided_ds", "features.sample_rate=8000", "features.n_fft=256",
-                          "features.hop_length=128", "features.n_mels=32", "logger=none", "trainer.max_epochs=8",
-                          f"paths.root_dir={tmp_path}"])
+    cfg = compose_config(
+        [
+            "dataset=folder",
+            f"dataset.root={sound_folder}",
+            r"dataset.group_pattern='^(rec\d+)_'",
+            "model=strided_ds",
+            "features.sample_rate=8000",
+            "features.n_fft=256",
+            "features.hop_length=128",
+            "features.n_mels=32",
+            "logger=none",
+            "trainer.max_epochs=8",
+            f"paths.root_dir={tmp_path}",
+        ]
+    )
     assert OmegaConf.select(cfg, "dataset.n_folds") == 5
     summary = run(cfg, tmp_path / "run")
     assert summary["test/clip_acc"] >= 0.6  # three tones, well apart: learnable in a few epochs

@@ -28,14 +28,20 @@ def test_model_param_forms():
 
 
 def test_nested_params_reach_the_composed_config():
-    params = {"dataset": "demo", "features": "logmel", "features_params": {"n_mels": 40},
-              "augment_params": {"specaugment": {"n_freq_masks": 3}, "mixup": None},
-              "model_params": {"filters": [8, 16, 16]}, "train": {"augment": "basic", "folds": [1, 2]}}
+    params = {
+        "dataset": "demo",
+        "features": "logmel",
+        "features_params": {"n_mels": 40},
+        "augment_params": {"specaugment": {"n_freq_masks": 3}, "mixup": None},
+        "model_params": {"filters": [8, 16, 16]},
+        "train": {"augment": "basic", "folds": [1, 2]},
+    }
     cfg = train_config(params, "sbcnn")
     assert cfg.augment.specaugment.n_freq_masks == 3 and cfg.augment.mixup is None
     assert cfg.features.n_mels == 40 and list(cfg.model.filters) == [8, 16, 16] and list(cfg.cv.folds) == [1, 2]
-    only_data = train_config({"dataset": "demo", "dataset_params": {"clips_per_class": 8}}, groups=("dataset",),
-                             training=False)
+    only_data = train_config(
+        {"dataset": "demo", "dataset_params": {"clips_per_class": 8}}, groups=("dataset",), training=False
+    )
     assert only_data.dataset.clips_per_class == 8
 
 
@@ -49,8 +55,13 @@ def _changed_stages(repo: Path, env: dict) -> set[str]:
 
 
 def _copy_repo(repo: Path, only: tuple[str, ...] = ()) -> None:
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                           capture_output=True, text=True, check=True).stdout.split()
+    files = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     for name in files:
         if (ROOT / name).is_file() and (not only or name.startswith(only)):
             (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -58,8 +69,14 @@ def _copy_repo(repo: Path, only: tuple[str, ...] = ()) -> None:
 
 
 def _env() -> dict:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     env.pop("SOUNDBENCH_ROOT", None)
     env.pop("MLFLOW_TRACKING_URI", None)
     return env
@@ -74,7 +91,12 @@ EDITS = {
     "conf/experiment/mcu_esc40.yaml": {"pretrain"},
     "src/soundbench/data/datamodule.py": {"verify", "features", "pretrain", "train", "deploy"},
     "src/soundbench/data/audio.py": {"verify", "features", "pretrain", "train", "deploy"},
-    "src/soundbench/models/sbcnn.py": {"features", "pretrain", "train", "deploy"},  # features: the registry checks the pairing
+    "src/soundbench/models/sbcnn.py": {
+        "features",
+        "pretrain",
+        "train",
+        "deploy",
+    },  # features: the registry checks the pairing
     "conf/target/stm32l476.yaml": {"deploy", "report"},
     "conf/deploy.yaml": {"deploy"},
     "embedded/kernels/conv_s8.c": {"deploy"},
@@ -105,17 +127,29 @@ def test_every_edit_reruns_the_stages_that_read_it(tmp_path):
 @functools.cache
 def _soundbench_files_imported() -> dict[str, set[str]]:
     """Per stage: the files under src/ that importing its script loads (all stages at once)."""
-    code = ("import importlib.util, json, sys\n"
-            "spec = importlib.util.spec_from_file_location('stage', sys.argv[1])\n"
-            "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
-            "print(json.dumps([m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)]))")
-    running = {stage: subprocess.Popen([sys.executable, "-c", code, str(ROOT / spec["cmd"].split()[-1])], cwd=ROOT,
-                                       stdout=subprocess.PIPE, text=True) for stage, spec in STAGES.items()}
+    code = (
+        "import importlib.util, json, sys\n"
+        "spec = importlib.util.spec_from_file_location('stage', sys.argv[1])\n"
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(json.dumps([m.__file__ for m in list(sys.modules.values()) if getattr(m, '__file__', None)]))"
+    )
+    running = {
+        stage: subprocess.Popen(
+            [sys.executable, "-c", code, str(ROOT / spec["cmd"].split()[-1])],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for stage, spec in STAGES.items()
+    }
     imported = {}
     for stage, process in running.items():
         files = json.loads(process.communicate(timeout=900)[0].splitlines()[-1])
-        imported[stage] = {Path(f).resolve().relative_to(ROOT).as_posix() for f in files
-                           if Path(f).resolve().is_relative_to(ROOT / "src")}
+        imported[stage] = {
+            Path(f).resolve().relative_to(ROOT).as_posix()
+            for f in files
+            if Path(f).resolve().is_relative_to(ROOT / "src")
+        }
     return imported
 
 
@@ -123,8 +157,11 @@ def _soundbench_files_imported() -> dict[str, set[str]]:
 @pytest.mark.parametrize("stage", sorted(STAGES))
 def test_each_stage_depends_on_the_code_it_imports(stage):
     deps = [d.rstrip("/") for d in STAGES[stage]["deps"]]
-    uncovered = {f for f in _soundbench_files_imported()[stage]
-                 if not any(f == d or f.startswith(d + "/") for d in deps) and not f.endswith("__init__.py")}
+    uncovered = {
+        f
+        for f in _soundbench_files_imported()[stage]
+        if not any(f == d or f.startswith(d + "/") for d in deps) and not f.endswith("__init__.py")
+    }
     assert not uncovered, f"dvc.yaml stage {stage} imports {sorted(uncovered)} but does not list them in deps"
 
 
@@ -154,8 +191,11 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path):
     repo, env = tmp_path / "repo", _env()
     _copy_repo(repo)
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params.update(model="strided_ds", train={"max_epochs": 2, "folds": [1, 2]},
-                  deploy={"calibration": {"windows": 50}, "emulator": {"windows": 2}})
+    params.update(
+        model="strided_ds",
+        train={"max_epochs": 2, "folds": [1, 2]},
+        deploy={"calibration": {"windows": 50}, "emulator": {"windows": 2}},
+    )
     (repo / "params.yaml").write_text(yaml.safe_dump(params))
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "x"]):
         _run(command, repo, env)
@@ -172,7 +212,13 @@ def test_dvc_repro_on_the_demo_dataset(tmp_path):
     assert "| strided_ds |" in report and "467,712" in report and "## Provenance" in report
     assert (repo / "experiments" / "demo" / "pareto_latency.png").stat().st_size > 10_000
     metrics = json.loads((repo / "experiments" / "demo" / "metrics.json").read_text())
-    assert set(metrics["strided_ds"]) >= {"clip_acc", "int8_clip_acc", "flash_int8_bytes", "ram_int8_bytes", "latency_ms"}
+    assert set(metrics["strided_ds"]) >= {
+        "clip_acc",
+        "int8_clip_acc",
+        "flash_int8_bytes",
+        "ram_int8_bytes",
+        "latency_ms",
+    }
     assert "strided_ds.ram_int8_bytes" in _run(["dvc", "metrics", "show"], repo, env)
 
     again = _run(["dvc", "repro"], repo, env)  # only the fingerprint is taken again

@@ -22,8 +22,15 @@ from soundbench.predict.stream import WindowStream
 from tests.conftest import ROOT
 
 SR = 16000
-FEATURES = {"_target_": "soundbench.features.LogMel", "sample_rate": SR, "n_fft": 1024, "hop_length": 512,
-            "n_mels": 60, "window_frames": 31, "window_overlap": 0.5}
+FEATURES = {
+    "_target_": "soundbench.features.LogMel",
+    "sample_rate": SR,
+    "n_fft": 1024,
+    "hop_length": 512,
+    "n_mels": 60,
+    "window_frames": 31,
+    "window_overlap": 0.5,
+}
 LOW_HZ, HIGH_HZ = 300.0, 5000.0
 WINDOW_S = 30 * 512 / SR  # 0.96 s
 
@@ -49,7 +56,7 @@ class ToneBands(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         spectrum = x.mean(dim=3).flatten(1)  # (batch, bands)
-        peaks = [spectrum[:, max(0, b - 2):b + 3].amax(dim=1) for b in self.bands]
+        peaks = [spectrum[:, max(0, b - 2) : b + 3].amax(dim=1) for b in self.bands]
         return 2.0 * torch.stack(peaks, dim=1)
 
 
@@ -64,7 +71,7 @@ def synthetic_recording(path: Path) -> Path:
     for start, end, what in SCRIPT:
         hz = {"low": [LOW_HZ], "high": [HIGH_HZ], "both": [LOW_HZ, HIGH_HZ]}[what]
         event = sum(tone(h, end - start) for h in hz) / len(hz)
-        audio[int(start * SR):int(start * SR) + len(event)] += event
+        audio[int(start * SR) : int(start * SR) + len(event)] += event
     sf.write(path, audio, SR, subtype="PCM_16")
     return path
 
@@ -89,7 +96,8 @@ def expected_label(what: str) -> str:
 
 def test_timeline_of_a_recording_with_silences_and_events(bundle, recording):
     prediction = Predictor(bundle, DecisionSettings(silence_db=-60, unknown_threshold=0.7)).predict_file(
-        recording, progress=False)
+        recording, progress=False
+    )
     labels = [s.label for s in prediction.segments]
     assert labels == [SILENCE, "low", SILENCE, "high", SILENCE, UNKNOWN, SILENCE]
     events = [s for s in prediction.segments if s.label != SILENCE]
@@ -105,7 +113,8 @@ def test_timeline_of_a_recording_with_silences_and_events(bundle, recording):
 
 def test_silence_threshold_and_open_set_are_settings(bundle, recording):
     everything = Predictor(bundle, DecisionSettings(silence_db=-120, unknown_threshold=0.0)).predict_file(
-        recording, progress=False)
+        recording, progress=False
+    )
     assert {s.label for s in everything.segments} <= {"low", "high"}  # no gate, no rejection
     rejecting = Predictor(bundle, DecisionSettings(unknown_threshold=1.0)).predict_file(recording, progress=False)
     assert {s.label for s in rejecting.segments} == {SILENCE, UNKNOWN}
@@ -117,7 +126,7 @@ def test_stream_holds_one_block_not_the_file(tmp_path, bundle):
     with sf.SoundFile(path, "w", samplerate=8000, channels=1, subtype="PCM_16") as f:
         for minute in range(minutes):  # written a minute at a time: the test holds no whole file either
             block = np.zeros(60 * 8000)
-            block[8000:5 * 8000] = 0.3 * np.sin(2 * np.pi * LOW_HZ * np.arange(4 * 8000) / 8000)
+            block[8000 : 5 * 8000] = 0.3 * np.sin(2 * np.pi * LOW_HZ * np.arange(4 * 8000) / 8000)
             f.write(block)
     prediction = Predictor(bundle, block_seconds=5).predict_file(path, progress=False)
     fe = bundle.frontend
@@ -169,8 +178,15 @@ def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
 def test_predict_cli_reports_a_bad_file_and_keeps_the_others(tmp_path, bundle, recording):
     broken = tmp_path / "broken.wav"
     broken.write_bytes(b"RIFF\x00\x00not audio at all")
-    command = [sys.executable, "predict.py", f"bundle={bundle.folder}", f"audio=[{recording},{broken}]",
-               f"out_dir={tmp_path / 'out'}", "progress=false", "unknown_threshold=0.7"]
+    command = [
+        sys.executable,
+        "predict.py",
+        f"bundle={bundle.folder}",
+        f"audio=[{recording},{broken}]",
+        f"out_dir={tmp_path / 'out'}",
+        "progress=false",
+        "unknown_threshold=0.7",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode != 0
     assert "broken.wav: cannot be decoded" in done.stdout + done.stderr
@@ -197,7 +213,12 @@ def test_short_runs_next_to_an_event_join_it_but_lone_events_stay():
         t += windows
     cleaned = absorb_short_segments(segments, min_windows=2)
     assert [(s.label, s.start, s.end) for s in cleaned] == [
-        (SILENCE, 0, 5), (UNKNOWN, 5, 11), (SILENCE, 11, 14), ("bark", 14, 15), (SILENCE, 15, 17)]
+        (SILENCE, 0, 5),
+        (UNKNOWN, 5, 11),
+        (SILENCE, 11, 14),
+        ("bark", 14, 15),
+        (SILENCE, 15, 17),
+    ]
     assert absorb_short_segments(segments, min_windows=1) == segments
 
 
@@ -218,7 +239,7 @@ def test_a_wav_cut_short_is_said_in_the_output_and_the_summary(tmp_path, bundle,
     whole = sf.info(str(recording))
     data = recording.read_bytes()
     cut = tmp_path / "cut.wav"
-    cut.write_bytes(data[:len(data) // 3])  # an interrupted copy: the header still says the full length
+    cut.write_bytes(data[: len(data) // 3])  # an interrupted copy: the header still says the full length
     assert declared_seconds(cut) == pytest.approx(whole.duration, abs=1e-3)
     assert declared_seconds(recording) == pytest.approx(whole.duration, abs=1e-3)
     report = predict_files(bundle, [recording, cut], tmp_path / "out", DecisionSettings(), progress=False)

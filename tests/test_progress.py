@@ -12,8 +12,13 @@ from soundbench.training.progress import EpochLines
 
 
 def _trainer(epoch: int, max_epochs: int, **metrics) -> SimpleNamespace:
-    return SimpleNamespace(current_epoch=epoch, max_epochs=max_epochs, sanity_checking=False, is_global_zero=True,
-                           callback_metrics={k.replace("_", "/", 1): torch.tensor(v) for k, v in metrics.items()})
+    return SimpleNamespace(
+        current_epoch=epoch,
+        max_epochs=max_epochs,
+        sanity_checking=False,
+        is_global_zero=True,
+        callback_metrics={k.replace("_", "/", 1): torch.tensor(v) for k, v in metrics.items()},
+    )
 
 
 def test_one_line_per_epoch_with_best_accuracy_and_time_left():

@@ -67,10 +67,15 @@ def test_only_the_officially_split_recordings_are_tolerated(urbansound8k, esc50,
 
 
 def test_a_group_in_two_splits_is_refused():
-    table = make_table({
-        "path": ["a.wav", "b.wav", "c.wav"], "label": [0, 0, 0], "class_name": ["x"] * 3,
-        "fold": [1, 2, 3], "group": ["rec1", "rec1", "rec2"],  # rec1 straddles folds 1 and 2
-    })
+    table = make_table(
+        {
+            "path": ["a.wav", "b.wav", "c.wav"],
+            "label": [0, 0, 0],
+            "class_name": ["x"] * 3,
+            "fold": [1, 2, 3],
+            "group": ["rec1", "rec1", "rec2"],  # rec1 straddles folds 1 and 2
+        }
+    )
     with pytest.raises(ProtocolLeakError, match="source recording"):
         fold_split(ClipIndex(table, ("x",)), 1, 3)
 

@@ -18,8 +18,13 @@ from tests.conftest import compose_config, the_only_run
 @pytest.mark.slow
 def test_resuming_from_a_checkpoint_continues_its_mlflow_run(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    common = [f"dataset.root={tmp_path}/demo8",  # its own small demo: the shared one stays as it is "model=strided_ds", f"paths.root_dir={tmp_path}",
-              f"logger.tracking_uri={uri}", "dataset.clips_per_class=8"]
+    common = [
+        f"dataset.root={tmp_path}/demo8",  # its own small demo: the shared one stays as it is
+        "model=strided_ds",
+        f"paths.root_dir={tmp_path}",
+        f"logger.tracking_uri={uri}",
+        "dataset.clips_per_class=8",
+    ]
     run(compose_config(common + ["trainer.max_epochs=2"]), tmp_path / "first")
     client, first = the_only_run(uri)
     client.set_terminated(first.info.run_id, "FAILED")  # as an interrupted run leaves it
@@ -41,10 +46,14 @@ def test_runs_of_killed_processes_are_marked_killed(tmp_path):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     here = socket.gethostname()
-    owners = {"killed": {HOST_TAG: here, PID_TAG: str(gone.pid)},
-              "alive": {HOST_TAG: here, PID_TAG: str(os.getpid())},
-              "elsewhere": {HOST_TAG: "another-host", PID_TAG: str(gone.pid)}}
-    ids = {name: client.create_run(experiment, tags={"group": "cv1", **tags}).info.run_id for name, tags in owners.items()}
+    owners = {
+        "killed": {HOST_TAG: here, PID_TAG: str(gone.pid)},
+        "alive": {HOST_TAG: here, PID_TAG: str(os.getpid())},
+        "elsewhere": {HOST_TAG: "another-host", PID_TAG: str(gone.pid)},
+    }
+    ids = {
+        name: client.create_run(experiment, tags={"group": "cv1", **tags}).info.run_id for name, tags in owners.items()
+    }
     assert close_orphaned_runs(client, experiment, "tags.`group` = 'cv1'") == [ids["killed"]]
     status = {name: client.get_run(run_id).info.status for name, run_id in ids.items()}
     assert status == {"killed": "KILLED", "alive": "RUNNING", "elsewhere": "RUNNING"}
@@ -57,10 +66,23 @@ def test_a_run_killed_while_testing_is_not_finished_and_is_closed_as_killed(tmp_
     from tests.conftest import ROOT
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
-    done = subprocess.run([sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
-                           "model=strided_ds", "trainer.max_epochs=1", "data.windows_per_clip=1",
-                           f"logger.tracking_uri={uri}", "+callbacks.kill._target_=tests.callbacks.KillAtTestStart"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "train.py",
+            f"paths.root_dir={tmp_path}",
+            f"dataset.root={demo_root}",
+            "model=strided_ds",
+            "trainer.max_epochs=1",
+            "data.windows_per_clip=1",
+            f"logger.tracking_uri={uri}",
+            "+callbacks.kill._target_=tests.callbacks.KillAtTestStart",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == -9, done.stderr[-3000:]
     client, killed = the_only_run(uri)
     assert killed.info.status == "RUNNING" and "test/clip_acc" not in killed.data.metrics

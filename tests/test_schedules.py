@@ -21,7 +21,7 @@ def lrs(make, steps=100, lr=0.01, **kwargs) -> list[float]:
 def test_cosine_warms_up_then_decays_to_its_floor():
     seen = lrs(cosine, warmup_fraction=0.1, final_lr_fraction=0.01)
     assert seen[0] == pytest.approx(0.001) and max(seen) == pytest.approx(0.01)
-    assert seen.index(max(seen)) == 9                     # the end of the 10-step warm-up
+    assert seen.index(max(seen)) == 9  # the end of the 10-step warm-up
     assert all(a >= b for a, b in zip(seen[9:], seen[10:]))  # then never rises
     assert seen[-1] == pytest.approx(0.0001, rel=0.05)
 

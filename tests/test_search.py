@@ -29,17 +29,36 @@ from tests.conftest import ROOT, compose_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-FITS = Feasibility("stm32l476", 1000, 10_000, 20_000, 30_000, 524_288, 65_536, model_ms=10.0, frontend_ms=20.0,
-                   window_hop_ms=360.0, max_duty_cycle=0.8, model_source="test", frontend_source="test",
-                   linker_verdict=None, seconds=0.1)
+FITS = Feasibility(
+    "stm32l476",
+    1000,
+    10_000,
+    20_000,
+    30_000,
+    524_288,
+    65_536,
+    model_ms=10.0,
+    frontend_ms=20.0,
+    window_hop_ms=360.0,
+    max_duty_cycle=0.8,
+    model_source="test",
+    frontend_source="test",
+    linker_verdict=None,
+    seconds=0.1,
+)
 
 
 # --- the search space ----------------------------------------------------------------------
 
+
 def test_each_family_suggests_only_its_own_parameters():
-    space = SearchSpace.from_config({"strided_ds": {"model.filters": "choice(12, 24)"},
-                                     "sbcnn": {"model.filters": "choice([12,24,24], [24,48,48])"}},
-                                    {"features.n_mels": "choice(40, 60)", "trainer.max_epochs": 5})
+    space = SearchSpace.from_config(
+        {
+            "strided_ds": {"model.filters": "choice(12, 24)"},
+            "sbcnn": {"model.filters": "choice([12,24,24], [24,48,48])"},
+        },
+        {"features.n_mels": "choice(40, 60)", "trainer.max_epochs": 5},
+    )
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     seen = set()
     for _ in range(20):
@@ -66,6 +85,7 @@ def test_command_line_sweeps_join_the_space_and_bad_syntax_names_the_key():
 
 
 # --- the loop ------------------------------------------------------------------------------
+
 
 class FakeJobs:
     """Trains nothing: records what was launched and answers with an accuracy per model."""
@@ -101,8 +121,15 @@ def space_of(*models: str) -> SearchSpace:
 def test_a_trial_that_does_not_fit_is_rejected_with_its_reason_and_never_trained():
     jobs = FakeJobs({"small": 0.8})
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=1))
-    result = run_search(space_of("small", "huge"), SearchSettings(4, 50, 1, ("accuracy", "ram")), study, compose,
-                        check_by_model({"small": 30_000, "huge": 200_000}), jobs, log=lambda _: None)
+    result = run_search(
+        space_of("small", "huge"),
+        SearchSettings(4, 50, 1, ("accuracy", "ram")),
+        study,
+        compose,
+        check_by_model({"small": 30_000, "huge": 200_000}),
+        jobs,
+        log=lambda _: None,
+    )
     assert result.rejected, "the sampler never proposed the model that does not fit"
     assert all("RAM 195.3 KiB > budget 64 KiB" in t.rejected for t in result.rejected)
     assert not any("model=huge" in o for batch in jobs.launched for o in batch)
@@ -120,8 +147,15 @@ def test_repeats_are_reused_and_an_exhausted_space_ends_the_search():
     jobs = FakeJobs({"only": 0.7})
     space = SearchSpace.from_config({"only": {}}, {})  # one configuration in all
     study = optuna.create_study(directions=["maximize", "minimize"])
-    result = run_search(space, SearchSettings(5, 3, 1, ("accuracy", "latency")), study, compose,
-                        lambda cfg: FITS, jobs, log=lambda _: None)
+    result = run_search(
+        space,
+        SearchSettings(5, 3, 1, ("accuracy", "latency")),
+        study,
+        compose,
+        lambda cfg: FITS,
+        jobs,
+        log=lambda _: None,
+    )
     assert len(jobs.launched) == 1  # trained once; every later proposal reuses it
     assert [t.repeat_of for t in result.trials[1:]] == [0, 0, 0]
     assert result.front == [result.trials[0]]
@@ -130,8 +164,15 @@ def test_repeats_are_reused_and_an_exhausted_space_ends_the_search():
 def test_a_failed_trial_is_recorded_and_the_search_goes_on():
     jobs = FakeJobs({"good": 0.9}, fail="bad")
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
-    result = run_search(space_of("good", "bad"), SearchSettings(6, 50, 2, ("accuracy", "ram")), study, compose,
-                        lambda cfg: FITS, jobs, log=lambda _: None)
+    result = run_search(
+        space_of("good", "bad"),
+        SearchSettings(6, 50, 2, ("accuracy", "ram")),
+        study,
+        compose,
+        lambda cfg: FITS,
+        jobs,
+        log=lambda _: None,
+    )
     failed = [t for t in result.trials if t.failed]
     assert failed and all("out of memory" in t.failed for t in failed)
     assert result.winner is not None and "model=good" in result.winner.overrides
@@ -141,8 +182,15 @@ def test_the_front_holds_only_trials_no_other_beats_on_every_objective():
     jobs = FakeJobs({"a": 0.9, "b": 0.8, "c": 0.7})
     study = optuna.create_study(directions=["maximize", "minimize"], sampler=optuna.samplers.RandomSampler(seed=0))
     ram = {"a": 60_000, "b": 20_000, "c": 40_000}  # c: less accurate than b and larger: dominated
-    result = run_search(SearchSpace.from_config({m: {} for m in ram}, {}), SearchSettings(12, 50, 1, ("accuracy", "ram")),
-                        study, compose, check_by_model(ram), jobs, log=lambda _: None)
+    result = run_search(
+        SearchSpace.from_config({m: {} for m in ram}, {}),
+        SearchSettings(12, 50, 1, ("accuracy", "ram")),
+        study,
+        compose,
+        check_by_model(ram),
+        jobs,
+        log=lambda _: None,
+    )
     assert {t.overrides[0] for t in result.front} == {"model=a", "model=b"}
     assert result.winner.overrides == ["model=a"]
 
@@ -152,8 +200,15 @@ def test_an_unbuildable_trial_is_rejected_with_the_error():
         raise ValueError("features=waveform: sbcnn takes spectrograms")
 
     study = optuna.create_study(directions=["maximize", "minimize"])
-    result = run_search(space_of("x"), SearchSettings(1, 2, 1, ("accuracy", "ram")), study, compose, check,
-                        FakeJobs({}), log=lambda _: None)
+    result = run_search(
+        space_of("x"),
+        SearchSettings(1, 2, 1, ("accuracy", "ram")),
+        study,
+        compose,
+        check,
+        FakeJobs({}),
+        log=lambda _: None,
+    )
     assert result.trials[0].rejected == "cannot build: features=waveform: sbcnn takes spectrograms"
     assert not result.trained
 
@@ -165,11 +220,18 @@ def test_settings_refuse_objectives_without_accuracy_first():
         SearchSettings(4, 10, 1, ("accuracy", "speed"))
 
 
-@pytest.mark.parametrize("overrides, advice", [([], "add target=<name>"),
-                                                 (["hparams_search=mcu", "cv=all"], "hydra.sweeper.final.cv=true")])
+@pytest.mark.parametrize(
+    "overrides, advice", [([], "add target=<name>"), (["hparams_search=mcu", "cv=all"], "hydra.sweeper.final.cv=true")]
+)
 def test_a_search_without_a_board_or_with_cv_on_every_trial_is_refused_with_what_to_do(tmp_path, overrides, advice):
-    options = SearchOptions(SearchSettings(2, 5, 1, ("accuracy", "ram")), space_of("x"), 0.8,
-                            optuna.samplers.RandomSampler(), final_cv=False, final_deploy=False)
+    options = SearchOptions(
+        SearchSettings(2, 5, 1, ("accuracy", "ram")),
+        space_of("x"),
+        0.8,
+        optuna.samplers.RandomSampler(),
+        final_cv=False,
+        final_deploy=False,
+    )
     with pytest.raises(ValueError, match=re.escape(advice)):
         search(compose_config(overrides), options, compose, FakeJobs({}), ROOT, tmp_path)
 
@@ -184,6 +246,7 @@ def test_a_duty_cycle_at_the_limit_or_a_failed_link_is_rejected():
 
 # --- the board check of untrained models ---------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
     """SB-CNN on the thesis log-mel on the L476, untrained: the deploy report's int8 RAM
@@ -193,8 +256,9 @@ def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
     target = load_target("stm32l476", ROOT)
     frontend = LogMel(framing="stream")
     costs = DeviceCosts(ROOT)
-    sbcnn = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10), frontend,
-                            target, 0.8, costs)
+    sbcnn = check_untrained(
+        create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10), frontend, target, 0.8, costs
+    )
     assert sbcnn.feasible, sbcnn.reason
     assert sbcnn.ram_bytes / 1024 == pytest.approx(63.0, abs=0.1)
     assert sbcnn.flash_bytes / 1024 == pytest.approx(188.3, abs=0.5)
@@ -204,8 +268,13 @@ def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
         assert sbcnn.model_ms == pytest.approx(202.8, rel=0.02)
         assert sbcnn.frontend_source.startswith("measured in QEMU")
         assert sbcnn.frontend_ms == pytest.approx(27.0, rel=0.05)
-    wide = check_untrained(create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10,
-                                        filters=[32, 64, 64]), frontend, target, 0.8, costs)
+    wide = check_untrained(
+        create_model("sbcnn", input_shape=frontend.output_shape(), n_classes=10, filters=[32, 64, 64]),
+        frontend,
+        target,
+        0.8,
+        costs,
+    )
     assert "RAM 79.3 KiB > budget 64 KiB" in wide.reason
     assert "the memory does not fit" in wide.model_source and wide.linker_verdict is None
 
@@ -220,21 +289,39 @@ def test_without_the_toolchain_time_is_estimated_and_says_so(monkeypatch):
     # the thesis front end itself: 16 frames per window hop + the window's own work
     assert cycles.cycles_per_window_hop == pytest.approx(16 * 127_600 + 116_800)
     frontend = LogMel(framing="stream")
-    small = check_untrained(create_model("strided_ds", input_shape=frontend.output_shape(), n_classes=10), frontend,
-                            load_target("stm32l476", ROOT), 0.8, DeviceCosts(ROOT))
+    small = check_untrained(
+        create_model("strided_ds", input_shape=frontend.output_shape(), n_classes=10),
+        frontend,
+        load_target("stm32l476", ROOT),
+        0.8,
+        DeviceCosts(ROOT),
+    )
     assert small.model_source.startswith("estimated") and "arm-none-eabi-gcc is not installed" in small.model_source
     assert small.linker_verdict is None and small.feasible
 
 
 # --- the whole search ----------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_deployed(tmp_path, demo_root):
     """Two trials trained side by side by the joblib launcher (the SLURM launcher: test_slurm.py)."""
-    command = [sys.executable, "train.py", "-m", "hparams_search=mcu", "target=stm32l476", f"dataset.root={demo_root}",
-               "trainer.max_epochs=1", "data.windows_per_clip=1", f"paths.root_dir={tmp_path}",
-               "hydra.sweeper.n_trials=2", "hydra.sweeper.sampler.seed=3", "hydra/launcher=joblib",
-               "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2"]
+    command = [
+        sys.executable,
+        "train.py",
+        "-m",
+        "hparams_search=mcu",
+        "target=stm32l476",
+        f"dataset.root={demo_root}",
+        "trainer.max_epochs=1",
+        "data.windows_per_clip=1",
+        f"paths.root_dir={tmp_path}",
+        "hydra.sweeper.n_trials=2",
+        "hydra.sweeper.sampler.seed=3",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        "hydra.sweeper.n_jobs=2",
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     sweep = next((tmp_path / "logs" / "multiruns").iterdir())
@@ -266,14 +353,14 @@ def test_a_search_on_the_demo_trains_only_what_fits_and_its_front_fits_when_depl
 
     # the same search again (as after a kill): its journal is replayed, nothing trains again,
     # and it continues its parent run
-    again = subprocess.run([*command, "hydra.sweeper.final.deploy=false"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=1200)
+    again = subprocess.run(
+        [*command, "hydra.sweeper.final.deploy=false"], cwd=ROOT, capture_output=True, text=True, timeout=1200
+    )
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "resuming from" in again.stdout and " trains: " not in again.stdout, again.stdout[-3000:]
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
     assert [r.info.run_id for r in runs if r.data.tags.get("soundbench.search")] == [parents[0].info.run_id]
     assert len(runs) == len(children) + 1
-
 
 
 def test_the_plotted_front_keeps_each_point_more_accurate_than_every_cheaper_one():
@@ -282,6 +369,7 @@ def test_the_plotted_front_keeps_each_point_more_accurate_than_every_cheaper_one
 
 
 # --- a killed search resumes from its journal ------------------------------------------------
+
 
 class Killed(BaseException):
     """Stands in for kill -9: nothing after it runs (BaseException, as KeyboardInterrupt)."""
@@ -302,11 +390,15 @@ def test_a_killed_search_resumes_from_its_journal_and_trains_nothing_twice(tmp_p
 
     study = optuna.create_study(directions=settings.directions, sampler=optuna.samplers.RandomSampler(seed=3))
     with pytest.raises(Killed):
-        run_search(space, settings, study, compose, check, dies_in_the_third_batch, lambda _: None,
-                   SearchJournal(journal))
+        run_search(
+            space, settings, study, compose, check, dies_in_the_third_batch, lambda _: None, SearchJournal(journal)
+        )
     finished = SearchJournal(journal).entries
-    trained_before = [e["record"]["overrides"] for e in finished if e["record"]["val_accuracy"] is not None
-                      and e["record"]["repeat_of"] is None]
+    trained_before = [
+        e["record"]["overrides"]
+        for e in finished
+        if e["record"]["val_accuracy"] is not None and e["record"]["repeat_of"] is None
+    ]
     assert len(trained_before) == 4 and first.launched == trained_before
 
     again = FakeJobs({"small": 0.8})
@@ -327,8 +419,16 @@ def test_a_journal_line_cut_by_the_kill_is_dropped_and_that_trial_proposed_again
     settings = SearchSettings(2, 50, 1, ("accuracy", "ram"))
     journal = tmp_path / "journal.jsonl"
     study = optuna.create_study(directions=settings.directions, sampler=optuna.samplers.RandomSampler(seed=0))
-    run_search(space_of("small"), settings, study, compose, lambda cfg: FITS, FakeJobs({"small": 0.5}),
-               lambda _: None, SearchJournal(journal))
+    run_search(
+        space_of("small"),
+        settings,
+        study,
+        compose,
+        lambda cfg: FITS,
+        FakeJobs({"small": 0.5}),
+        lambda _: None,
+        SearchJournal(journal),
+    )
     lines = journal.read_text().splitlines()
     journal.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:40])  # the last write was cut short
     assert len(SearchJournal(journal).entries) == len(lines) - 1
@@ -348,8 +448,14 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     base = compose_config([f"paths.root_dir={tmp_path}", f"logger.tracking_uri={uri}", "logger.experiment_name=s"])
-    options = SearchOptions(SearchSettings(2, 5, 1, ("accuracy", "ram")), space_of("small"), 0.8,
-                            optuna.samplers.RandomSampler(seed=0), final_cv=False, final_deploy=False)
+    options = SearchOptions(
+        SearchSettings(2, 5, 1, ("accuracy", "ram")),
+        space_of("small"),
+        0.8,
+        optuna.samplers.RandomSampler(seed=0),
+        final_cv=False,
+        final_deploy=False,
+    )
     target = load_target("stm32l476", ROOT)
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
@@ -363,12 +469,14 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
     first = _ParentRun.start(base, target, options, "demo", journal, log=lambda _: None)
     assert client.get_run(orphan).info.status == client.get_run(orphan_trial).info.status == "KILLED"
     assert first.run_id != orphan and journal.parent_run == first.run_id
-    journal.record(optuna.trial.create_trial(params={}, distributions={}, values=[0.5, 1.0]),
-                   TrialRecord(0, ["model=small"]))
+    journal.record(
+        optuna.trial.create_trial(params={}, distributions={}, values=[0.5, 1.0]), TrialRecord(0, ["model=small"])
+    )
     client.set_terminated(first.run_id, "KILLED")  # as the next start finds it after a kill
 
-    resumed = _ParentRun.start(base, target, options, "demo", SearchJournal(tmp_path / "journal.jsonl"),
-                               log=lambda _: None)
+    resumed = _ParentRun.start(
+        base, target, options, "demo", SearchJournal(tmp_path / "journal.jsonl"), log=lambda _: None
+    )
     assert resumed.run_id == first.run_id and client.get_run(first.run_id).info.status == "RUNNING"
     assert client.get_run(first.run_id).data.tags["soundbench.resumed_from"].endswith("journal.jsonl")
 
@@ -387,8 +495,11 @@ def test_the_plots_keep_rejected_trials_off_the_accuracy_axis_and_always_draw_th
 
     monkeypatch.setattr(report, "save_cost_accuracy_plot", capture)
     short_hop = replace(FITS, window_hop_ms=180.0)
-    trials = [TrialRecord(0, ["model=a"], FITS, val_accuracy=0.9), TrialRecord(1, ["model=b"], short_hop, val_accuracy=0.8),
-              TrialRecord(2, ["model=c"], replace(FITS, ram_bytes=900_000), rejected="RAM")]
+    trials = [
+        TrialRecord(0, ["model=a"], FITS, val_accuracy=0.9),
+        TrialRecord(1, ["model=b"], short_hop, val_accuracy=0.8),
+        TrialRecord(2, ["model=c"], replace(FITS, ram_bytes=900_000), rejected="RAM"),
+    ]
     result = SearchResult(trials, optuna.create_study(), ("accuracy", "ram"), 1.0)
     report.write_report(result, load_target("stm32l476", ROOT), 0.8, tmp_path, None)
 

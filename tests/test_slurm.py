@@ -19,7 +19,9 @@ from tests.servers import mlflow_server, postgres_bin, postgres_cluster, slurm_c
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not slurm_installed(), reason="SLURM is not installed (make toolchain installs slurm-wlm and munge)"),
+    pytest.mark.skipif(
+        not slurm_installed(), reason="SLURM is not installed (make toolchain installs slurm-wlm and munge)"
+    ),
     pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)"),
     pytest.mark.skipif(os.geteuid() != 0, reason="the test cluster's daemons run as root"),
 ]
@@ -29,9 +31,18 @@ def test_a_two_model_sweep_runs_as_slurm_jobs_and_logs_to_the_mlflow_server(tmp_
     artifacts = tmp_path / "server-artifacts"
     artifacts.mkdir()
     with postgres_cluster() as database, mlflow_server(database, artifacts) as url, slurm_cluster() as env:
-        command = [sys.executable, "train.py", "-m", "hydra/launcher=slurm", "model=sbcnn,strided_ds",
-                   f"dataset.root={demo_root}", "trainer.max_epochs=1", "data.windows_per_clip=2",
-                   f"paths.root_dir={tmp_path}", f"logger.tracking_uri={url}"]
+        command = [
+            sys.executable,
+            "train.py",
+            "-m",
+            "hydra/launcher=slurm",
+            "model=sbcnn,strided_ds",
+            f"dataset.root={demo_root}",
+            "trainer.max_epochs=1",
+            "data.windows_per_clip=2",
+            f"paths.root_dir={tmp_path}",
+            f"logger.tracking_uri={url}",
+        ]
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         tasks = sorted((tmp_path / "logs" / "multiruns").glob("*/.submitit/[0-9]*_[0-9]*"))
@@ -62,10 +73,21 @@ def test_a_hardware_aware_search_trains_its_feasible_trials_as_slurm_jobs(tmp_pa
     """`hparams_search=mcu` with the SLURM launcher: the board check runs in the sweeper, the
     feasible trials of a batch go out as one sbatch array, their results come back."""
     with slurm_cluster() as env:
-        command = [sys.executable, "train.py", "-m", "hparams_search=mcu", "hydra/launcher=slurm", "target=stm32l476",
-                   f"dataset.root={demo_root}", "trainer.max_epochs=1", "data.windows_per_clip=1",
-                   f"paths.root_dir={tmp_path}", "hydra.sweeper.n_trials=2", "hydra.sweeper.n_jobs=2",
-                   "hydra.sweeper.final.deploy=false"]
+        command = [
+            sys.executable,
+            "train.py",
+            "-m",
+            "hparams_search=mcu",
+            "hydra/launcher=slurm",
+            "target=stm32l476",
+            f"dataset.root={demo_root}",
+            "trainer.max_epochs=1",
+            "data.windows_per_clip=1",
+            f"paths.root_dir={tmp_path}",
+            "hydra.sweeper.n_trials=2",
+            "hydra.sweeper.n_jobs=2",
+            "hydra.sweeper.final.deploy=false",
+        ]
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
         sweep = next((tmp_path / "logs" / "multiruns").iterdir())

@@ -5,14 +5,21 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.conftest import compose_config
-
+from tests.conftest import ROOT, compose_config
 
 
 def multirun(tmp_path, demo_root, *overrides):
-    command = [sys.executable, "train.py", "-m", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
-               "trainer.max_epochs=1", "data.windows_per_clip=2", "logger=none", *overrides]
+    command = [
+        sys.executable,
+        "train.py",
+        "-m",
+        f"paths.root_dir={tmp_path}",
+        f"dataset.root={demo_root}",
+        "trainer.max_epochs=1",
+        "data.windows_per_clip=2",
+        "logger=none",
+        *overrides,
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout + done.stderr
@@ -41,12 +48,24 @@ def test_optuna_search_reports_best_parameters(tmp_path, demo_root):
     assert "best_params" in text and "optimizer.lr" in text
 
 
-@pytest.mark.parametrize("experiment, expected", [
-    ("thesis_us8k", {"optimizer.lr": 0.005, "optimizer.nesterov": True, "data.batch_size": 400,
-                     "features.n_mels": 60, "features.window_frames": 31, "cv.folds": "all"}),
-    ("esc50", {"cv.folds": "all"}),
-    ("speechcommands12", {"dataset.task": "12class", "features.sample_rate": 16000}),
-])
+@pytest.mark.parametrize(
+    "experiment, expected",
+    [
+        (
+            "thesis_us8k",
+            {
+                "optimizer.lr": 0.005,
+                "optimizer.nesterov": True,
+                "data.batch_size": 400,
+                "features.n_mels": 60,
+                "features.window_frames": 31,
+                "cv.folds": "all",
+            },
+        ),
+        ("esc50", {"cv.folds": "all"}),
+        ("speechcommands12", {"dataset.task": "12class", "features.sample_rate": 16000}),
+    ],
+)
 def test_experiment_configs_compose(experiment, expected):
     cfg = compose_config([f"experiment={experiment}"])
     for key, value in expected.items():
@@ -60,6 +79,7 @@ def test_ddp_trainer_runs_on_cpu_by_default_and_takes_the_gpu_form():
     cpu = compose_config(["trainer=ddp"]).trainer
     # SyncBatchNorm refuses CPU modules: the CPU default must leave it off
     assert (cpu.strategy, cpu.accelerator, cpu.devices, cpu.sync_batchnorm) == ("ddp", "cpu", 2, False)
-    gpu = compose_config(["trainer=ddp", "trainer.accelerator=gpu", "trainer.devices=4",
-                          "trainer.sync_batchnorm=true"]).trainer
+    gpu = compose_config(
+        ["trainer=ddp", "trainer.accelerator=gpu", "trainer.devices=4", "trainer.sync_batchnorm=true"]
+    ).trainer
     assert (gpu.accelerator, gpu.devices, gpu.sync_batchnorm) == ("gpu", 4, True)

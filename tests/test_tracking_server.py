@@ -17,7 +17,9 @@ from mlflow import MlflowClient
 from tests.conftest import ROOT
 from tests.servers import mlflow_server, postgres_bin, postgres_cluster
 
-needs_postgres = pytest.mark.skipif(postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)")
+needs_postgres = pytest.mark.skipif(
+    postgres_bin() is None, reason="PostgreSQL is not installed (make toolchain installs it)"
+)
 
 
 ADMIN = ("sb-admin", "a-long-test-secret-7f3a")
@@ -35,8 +37,9 @@ def server(tmp_path, monkeypatch):
 
 
 def _run(*command: str, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900,
-                          env=dict(os.environ))
+    done = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, capture_output=True, text=True, timeout=900, env=dict(os.environ)
+    )
     if ok:
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done
@@ -54,8 +57,17 @@ def _anonymous_status(url: str, path: str, body: bytes | None = None) -> int:
 @needs_postgres
 def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tmp_path, demo_root):
     url, server_artifacts = server
-    _run("train.py", "cv=all", "cv.folds=[1,2]", "model=strided_ds", f"dataset.root={demo_root}",
-         "trainer.max_epochs=1", "data.windows_per_clip=2", f"paths.root_dir={tmp_path}", f"logger.tracking_uri={url}")
+    _run(
+        "train.py",
+        "cv=all",
+        "cv.folds=[1,2]",
+        "model=strided_ds",
+        f"dataset.root={demo_root}",
+        "trainer.max_epochs=1",
+        "data.windows_per_clip=2",
+        f"paths.root_dir={tmp_path}",
+        f"logger.tracking_uri={url}",
+    )
 
     client = MlflowClient(url)
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
@@ -72,13 +84,25 @@ def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tm
     assert list(server_artifacts.rglob("confusion_matrix.png")) and not (tmp_path / "mlartifacts").exists()
 
     # deploy and predict fetch the run (checkpoint and config) from the server
-    _run("-m", "soundbench.deploy", f"run={child}", f"tracking_uri={url}", "emulator.enabled=false",
-         f"out_dir={tmp_path / 'deploy'}")
+    _run(
+        "-m",
+        "soundbench.deploy",
+        f"run={child}",
+        f"tracking_uri={url}",
+        "emulator.enabled=false",
+        f"out_dir={tmp_path / 'deploy'}",
+    )
     assert (tmp_path / "deploy" / "report.md").is_file()
     assert any(k.startswith("deploy/stm32l476/") for k in client.get_run(child).data.metrics)
     clip = sorted((demo_root / "audio").glob("*.wav"))[0]
-    _run("predict.py", f"bundle={child}", f"audio={clip}", f"tracking_uri={url}", f"out_dir={tmp_path / 'predict'}",
-         "progress=false")
+    _run(
+        "predict.py",
+        f"bundle={child}",
+        f"audio={clip}",
+        f"tracking_uri={url}",
+        f"out_dir={tmp_path / 'predict'}",
+        "progress=false",
+    )
     assert list((tmp_path / "predict").rglob("*.csv"))
 
     # without credentials the server answers nothing and accepts nothing
@@ -89,6 +113,7 @@ def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tm
     # a checkpoint whose stored config names another callable, uploaded to a run by anyone
     # with write access, is refused by deploy and predict before anything is called
     import torch
+
     crafted_run = client.create_run(children[0].info.experiment_id).info.run_id
     saved = torch.load(next(server_artifacts.rglob("*.ckpt")), map_location="cpu", weights_only=True)
     marker = tmp_path / "pwned"
@@ -96,10 +121,23 @@ def test_cv_deploy_and_predict_through_an_mlflow_server_on_postgresql(server, tm
     (tmp_path / "upload" / "checkpoints").mkdir(parents=True)
     torch.save(saved, tmp_path / "upload" / "checkpoints" / "best.ckpt")
     client.log_artifacts(crafted_run, str(tmp_path / "upload"))
-    for command in (["-m", "soundbench.deploy", f"run={crafted_run}", f"tracking_uri={url}", "emulator.enabled=false",
-                     f"out_dir={tmp_path / 'deploy-crafted'}"],
-                    ["predict.py", f"bundle={crafted_run}", f"audio={clip}", f"tracking_uri={url}",
-                     f"out_dir={tmp_path / 'predict-crafted'}"]):
+    for command in (
+        [
+            "-m",
+            "soundbench.deploy",
+            f"run={crafted_run}",
+            f"tracking_uri={url}",
+            "emulator.enabled=false",
+            f"out_dir={tmp_path / 'deploy-crafted'}",
+        ],
+        [
+            "predict.py",
+            f"bundle={crafted_run}",
+            f"audio={clip}",
+            f"tracking_uri={url}",
+            f"out_dir={tmp_path / 'predict-crafted'}",
+        ],
+    ):
         done = _run(*command, ok=False)
         assert done.returncode != 0 and "features._target_='os.makedirs'" in done.stderr, done.stderr[-3000:]
         assert "never chooses what gets called" in done.stderr
@@ -125,6 +163,7 @@ def test_a_dataset_input_inserted_by_a_parallel_job_first_is_linked_not_fatal():
     """Two jobs of a sweep log the same new dataset at once; the store's unique key refuses
     the slower insert (PostgreSQL: UniqueViolation on dataset_pk). Logging retries once."""
     from mlflow.exceptions import MlflowException
+
     from soundbench.tracking.mlflow import DatasetRecord, log_dataset_input
 
     class RacingClient:
@@ -137,7 +176,9 @@ def test_a_dataset_input_inserted_by_a_parallel_job_first_is_linked_not_fatal():
                 raise MlflowException(self.error)
 
     record = DatasetRecord("demo", "0123abcd", "/data/demo", {"clips": 320}, "training")
-    raced = RacingClient('(psycopg2.errors.UniqueViolation) duplicate key value violates unique constraint "dataset_pk"')
+    raced = RacingClient(
+        '(psycopg2.errors.UniqueViolation) duplicate key value violates unique constraint "dataset_pk"'
+    )
     log_dataset_input(raced, "run", record)
     assert raced.calls == 2
     with pytest.raises(MlflowException, match="permission"):

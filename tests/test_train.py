@@ -13,13 +13,16 @@ from soundbench.training.run import run
 from tests.conftest import ROOT, compose_config, the_only_run
 
 
-
 @pytest.mark.slow
 def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
     tracking_uri = f"sqlite:///{tmp_path}/mlflow.db"
     command = [
-        sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
-        "trainer.max_epochs=6", f"logger.tracking_uri={tracking_uri}",
+        sys.executable,
+        "train.py",
+        f"paths.root_dir={tmp_path}",
+        f"dataset.root={demo_root}",
+        "trainer.max_epochs=6",
+        f"logger.tracking_uri={tracking_uri}",
     ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -53,12 +56,19 @@ def test_train_py_on_demo_is_tracked_in_mlflow(tmp_path, demo_root):
 
 @pytest.mark.slow
 def test_short_run_on_real_speech_commands(tmp_path, speechcommands):
-    cfg = compose_config([
-        "dataset=speechcommands", f"dataset.root={speechcommands}", "dataset.version=1",
-        "dataset.allow_partial=true", "features.sample_rate=16000", "features.hop_length=256",
-        "trainer.max_epochs=3", f"paths.root_dir={tmp_path}",
-        f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
-    ])
+    cfg = compose_config(
+        [
+            "dataset=speechcommands",
+            f"dataset.root={speechcommands}",
+            "dataset.version=1",
+            "dataset.allow_partial=true",
+            "features.sample_rate=16000",
+            "features.hop_length=256",
+            "trainer.max_epochs=3",
+            f"paths.root_dir={tmp_path}",
+            f"logger.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+        ]
+    )
     summary = run(cfg, output_dir=tmp_path / "run")
     assert 0.0 <= summary["test/clip_acc"] <= 1.0 and summary["chance"] == pytest.approx(1 / 3)
     _, run_ = the_only_run(f"sqlite:///{tmp_path}/mlflow.db")
@@ -67,15 +77,25 @@ def test_short_run_on_real_speech_commands(tmp_path, speechcommands):
 
 
 def test_unknown_config_key_is_refused_before_training():
-    done = subprocess.run([sys.executable, "train.py", "dataset.flod=3"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "train.py", "dataset.flod=3"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode != 0
     assert "flod" in done.stderr
 
 
 def test_every_dataset_config_composes():
-    for name in ["demo", "esc50", "esc10", "urbansound8k", "speechcommands", "speechcommands12",
-                 "folder", "csv", "audacity"]:
+    for name in [
+        "demo",
+        "esc50",
+        "esc10",
+        "urbansound8k",
+        "speechcommands",
+        "speechcommands12",
+        "folder",
+        "csv",
+        "audacity",
+    ]:
         cfg = compose_config([f"dataset={name}"])
         assert cfg.dataset._target_.startswith("soundbench.data.datasets.")
     assert compose_config(["dataset=speechcommands12"]).dataset.task == "12class"
@@ -85,8 +105,10 @@ def test_every_dataset_config_composes():
 def test_two_runs_started_together_get_their_own_folders(tmp_path):
     """Run folders are named by the second *and* a per-process suffix: two runs started at
     once never share (and overwrite) one .hydra/config.yaml."""
-    commands = [[sys.executable, "train.py", f"paths.root_dir={tmp_path}", "logger=none", "cv.folds=[1]", f"seed={seed}"]
-                for seed in (101, 202)]  # fails right after Hydra wrote the run folder: cv needs MLflow
+    commands = [
+        [sys.executable, "train.py", f"paths.root_dir={tmp_path}", "logger=none", "cv.folds=[1]", f"seed={seed}"]
+        for seed in (101, 202)
+    ]  # fails right after Hydra wrote the run folder: cv needs MLflow
     for process in [subprocess.Popen(c, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for c in commands]:
         process.communicate(timeout=300)
     folders = sorted((tmp_path / "logs" / "runs").iterdir())
@@ -103,10 +125,26 @@ def test_two_first_runs_started_together_on_a_fresh_store_both_finish(tmp_path, 
     import os
 
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    command = [sys.executable, "train.py", f"paths.root_dir={tmp_path}", f"dataset.root={demo_root}",
-               "model=strided_ds", "trainer.max_epochs=1", "data.windows_per_clip=1"]
-    jobs = [subprocess.Popen([*command, f"seed={seed}", f"hydra.run.dir={tmp_path}/run{seed}"], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for seed in (0, 1)]
+    command = [
+        sys.executable,
+        "train.py",
+        f"paths.root_dir={tmp_path}",
+        f"dataset.root={demo_root}",
+        "model=strided_ds",
+        "trainer.max_epochs=1",
+        "data.windows_per_clip=1",
+    ]
+    jobs = [
+        subprocess.Popen(
+            [*command, f"seed={seed}", f"hydra.run.dir={tmp_path}/run{seed}"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (0, 1)
+    ]
     outputs = [job.communicate(timeout=600) for job in jobs]
     for job, (_, stderr) in zip(jobs, outputs):
         assert job.returncode == 0, stderr[-3000:]
@@ -125,7 +163,6 @@ def test_mlflow_tracking_uri_from_the_environment_is_used_unless_given_explicitl
     assert compose_config([f"paths.root_dir={tmp_path}"]).logger.tracking_uri == "http://mlflow.example:5000"
     explicit = compose_config([f"paths.root_dir={tmp_path}", "logger.tracking_uri=sqlite:///elsewhere.db"])
     assert explicit.logger.tracking_uri == "sqlite:///elsewhere.db"
-    from tests.conftest import deploy_settings
 
     for name in ("deploy", "predict"):
         from hydra import compose, initialize_config_dir

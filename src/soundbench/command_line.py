@@ -23,6 +23,8 @@ def unreadable_override(arguments: list[str]) -> str | None:
             key, value = argument.split("=", 1)
             quoted = f"{key}='{value}'" if "'" not in value else f'{key}="{value}"'
             shell = f'"{quoted}"' if '"' not in quoted else f"'{quoted}'"
-            return (f"{argument}: Hydra cannot read this value unquoted (spaces, non-ASCII letters and characters "
-                    "such as ()[]{},= need quotes). Quote it for Hydra, inside the shell's quotes:\n    " + shell)
+            return (
+                f"{argument}: Hydra cannot read this value unquoted (spaces, non-ASCII letters and characters "
+                "such as ()[]{},= need quotes). Quote it for Hydra, inside the shell's quotes:\n    " + shell
+            )
     return None

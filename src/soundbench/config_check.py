@@ -35,14 +35,17 @@ def _value(cfg: DictConfig, key: str):
     return OmegaConf.select(cfg, key, default=None)
 
 
-def _integer(cfg: DictConfig, key: str, low: int | None = None, high: int | None = None, required: bool = False,
-             note: str = "") -> None:
+def _integer(
+    cfg: DictConfig, key: str, low: int | None = None, high: int | None = None, required: bool = False, note: str = ""
+) -> None:
     """A whole number in low..high; unset (null or absent) leaves the library default unless ``required``."""
     value = _value(cfg, key)
     if value is None and not required:
         return
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{key}={value!r} must be a whole number {note}".rstrip() + f"; e.g. {key}={max(low or 1, 1)}")
+        raise ConfigError(
+            f"{key}={value!r} must be a whole number {note}".rstrip() + f"; e.g. {key}={max(low or 1, 1)}"
+        )
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"{low}..{high}" if high is not None else f">= {low}"
         raise ConfigError(f"{key}={value} is out of range: it must be {bounds} {note}".rstrip())
@@ -67,7 +70,11 @@ def _cv_seeds(cfg: DictConfig) -> None:
     if seeds is None:
         return
     listed = list(seeds) if OmegaConf.is_list(seeds) or isinstance(seeds, (list, tuple)) else [seeds]
-    if not listed or any(isinstance(s, bool) or not isinstance(s, int) for s in listed) or len(set(listed)) != len(listed):
+    if (
+        not listed
+        or any(isinstance(s, bool) or not isinstance(s, int) for s in listed)
+        or len(set(listed)) != len(listed)
+    ):
         raise ConfigError(f"cv.seeds={listed}: give distinct whole numbers, e.g. cv.seeds=[0,1,2]")
 
 
@@ -80,5 +87,7 @@ def _cv_folds(cfg: DictConfig, n_folds: int | None) -> None:
     listed = list(folds) if OmegaConf.is_list(folds) or isinstance(folds, (list, tuple)) else [folds]
     wrong = [f for f in listed if isinstance(f, bool) or not isinstance(f, int) or not 1 <= f <= n_folds]
     if wrong or len(set(listed)) != len(listed):
-        raise ConfigError(f"cv.folds={listed}: give 'all' or distinct fold numbers in 1..{n_folds}"
-                          + (f" ({wrong} not)" if wrong else " (a fold is repeated)"))
+        raise ConfigError(
+            f"cv.folds={listed}: give 'all' or distinct fold numbers in 1..{n_folds}"
+            + (f" ({wrong} not)" if wrong else " (a fold is repeated)")
+        )

@@ -33,8 +33,11 @@ def _public_names(objects: Iterable[object], packages: Iterable[object]) -> froz
     objects = list(objects)
     names = {f"{obj.__module__}.{obj.__qualname__}" for obj in objects}
     for package in packages:
-        names |= {f"{package.__name__}.{name}" for name, value in vars(package).items()
-                  if any(value is obj for obj in objects)}
+        names |= {
+            f"{package.__name__}.{name}"
+            for name, value in vars(package).items()
+            if any(value is obj for obj in objects)
+        }
     return frozenset(names)
 
 
@@ -55,9 +58,11 @@ def allowed_targets() -> dict[str, frozenset[str]]:
 
     frontends = [cls for cls in _subclasses(features.FrontEnd) if cls is not features.FrontEnd]
     corpora = [cls for cls in _subclasses(datasets.AudioCorpus) if cls.__module__.startswith("soundbench.")]
-    return {"features": _public_names(frontends, [features]),
-            "dataset": _public_names(corpora, [datasets]),
-            "model": _public_names([registry.create_model], [models, registry])}
+    return {
+        "features": _public_names(frontends, [features]),
+        "dataset": _public_names(corpora, [datasets]),
+        "model": _public_names([registry.create_model], [models, registry]),
+    }
 
 
 def check_targets(node, allowed: frozenset[str], source: str, key: str) -> None:
@@ -71,7 +76,8 @@ def check_targets(node, allowed: frozenset[str], source: str, key: str) -> None:
             raise UntrustedConfigError(
                 f"{source}: {key}._target_={target!r} is not one of soundbench's own constructors, and a config read "
                 f"from a file never chooses what gets called (allowed there: {', '.join(sorted(allowed))}). "
-                "The file was refused without building anything; do not use it unless you know who wrote it")
+                "The file was refused without building anything; do not use it unless you know who wrote it"
+            )
         for name, value in node.items():
             check_targets(value, allowed, source, f"{key}.{name}")
     elif isinstance(node, list):
@@ -88,8 +94,9 @@ def trusted_file_config(data, source: str, groups: Iterable[str] = GROUPS) -> Di
     allowed = allowed_targets()
     for group in groups:
         if not isinstance(cfg.get(group), DictConfig):
-            raise UntrustedConfigError(f"{source}: the stored config has no {group!r} section; it was not written by "
-                                       "soundbench training")
+            raise UntrustedConfigError(
+                f"{source}: the stored config has no {group!r} section; it was not written by soundbench training"
+            )
         check_targets(cfg[group], allowed[group], source, group)
     return cfg
 
@@ -105,8 +112,10 @@ def _resolved(data, source: str) -> DictConfig:
     try:
         cfg = OmegaConf.create(OmegaConf.to_container(OmegaConf.create(data), resolve=True))
     except Exception as error:  # noqa: BLE001 — any unresolvable content is the file's fault
-        raise UntrustedConfigError(f"{source}: its config cannot be read ({type(error).__name__}: "
-                                   f"{str(error).splitlines()[0] if str(error) else ''})") from None
+        raise UntrustedConfigError(
+            f"{source}: its config cannot be read ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''})"
+        ) from None
     if not isinstance(cfg, DictConfig):
         raise UntrustedConfigError(f"{source}: its config is a {type(cfg).__name__}, not a mapping of settings")
     return cfg

@@ -14,8 +14,8 @@ from soundbench.voting import vote
 
 @dataclass
 class ClipResults:
-    clip_probs: torch.Tensor      # (n_clips, n_classes)
-    clip_labels: torch.Tensor     # (n_clips,)
+    clip_probs: torch.Tensor  # (n_clips, n_classes)
+    clip_labels: torch.Tensor  # (n_clips,)
     window_accuracy: float
     class_names: tuple[str, ...]
 
@@ -42,8 +42,13 @@ class ClipResults:
         return float((self.predictions[mask] == self.clip_labels[mask]).float().mean()) if mask.any() else float("nan")
 
 
-def evaluate_windows(window_logits: torch.Tensor, window_labels: torch.Tensor, clip_ids: torch.Tensor,
-                     class_names: tuple[str, ...], voting: str = "mean") -> ClipResults:
+def evaluate_windows(
+    window_logits: torch.Tensor,
+    window_labels: torch.Tensor,
+    clip_ids: torch.Tensor,
+    class_names: tuple[str, ...],
+    voting: str = "mean",
+) -> ClipResults:
     """Window logits of a whole split → clip-level results. Clip ids may be any subset
     of 0..N-1 (e.g. Lightning's sanity check sees only the first batches)."""
     seen, dense_ids = torch.unique(clip_ids, return_inverse=True)

@@ -45,11 +45,10 @@ class Experiment:
     cfg: DictConfig
     frontend: FrontEnd
     datamodule: AudioDataModule
-    augment: dict              # each of AUGMENT_LEVELS: the built augmentation, or None where off
+    augment: dict  # each of AUGMENT_LEVELS: the built augmentation, or None where off
 
     @classmethod
-    def from_config(cls, cfg: DictConfig, augment: bool = True, frontend: FrontEnd | None = None,
-                    **data) -> Experiment:
+    def from_config(cls, cfg: DictConfig, augment: bool = True, frontend: FrontEnd | None = None, **data) -> Experiment:
         """``augment=False`` leaves training augmentation off (deploy, export, caching);
         ``frontend``: a given front end instead of ``cfg.features`` (an embedding backbone's
         own, which the caller checks against it); ``data`` overrides entries of ``cfg.data``
@@ -61,18 +60,27 @@ class Experiment:
         augments = dict(NO_AUGMENT)
         if augment and cfg.get("augment"):
             if cfg.augment.get("specaugment") and len(frontend.output_shape()) != 3:  # before any data is read
-                raise ConfigError(f"augment.specaugment masks spectrograms; features={frontend.name} gives waveform "
-                                  "windows: add augment.specaugment=null")
+                raise ConfigError(
+                    f"augment.specaugment masks spectrograms; features={frontend.name} gives waveform "
+                    "windows: add augment.specaugment=null"
+                )
             augments.update(instantiate(cfg.augment, _convert_="all"))
-        datamodule = AudioDataModule(corpus, frontend.sample_rate, frontend.window_samples,
-                                     frontend.window_hop_samples, seed=cfg.get("seed", 0),
-                                     waveform_augment=augments["waveform"], prerender=augments["prerender"],
-                                     **{**cfg.get("data", {}), **data})
+        datamodule = AudioDataModule(
+            corpus,
+            frontend.sample_rate,
+            frontend.window_samples,
+            frontend.window_hop_samples,
+            seed=cfg.get("seed", 0),
+            waveform_augment=augments["waveform"],
+            prerender=augments["prerender"],
+            **{**cfg.get("data", {}), **data},
+        )
         return cls(cfg, frontend, datamodule, augments)
 
     @classmethod
-    def from_checkpoint(cls, path: str | Path, fallback_config: str | Path | None = None,
-                        run_id: str = "") -> TrainedModel:
+    def from_checkpoint(
+        cls, path: str | Path, fallback_config: str | Path | None = None, run_id: str = ""
+    ) -> TrainedModel:
         """The trained model of a checkpoint, rebuilt with the config it carries.
         ``fallback_config``: a resolved config file for checkpoints written before configs
         were stored in them (MLflow runs have one as ``config/resolved.yaml``)."""
@@ -84,8 +92,10 @@ class Experiment:
         elif fallback_config is not None:
             cfg = trusted_file_config(OmegaConf.load(fallback_config), f"config file {fallback_config}")
         else:
-            raise CheckpointError(f"{path} carries no training config (written before soundbench stored it in "
-                                  "checkpoints); deploy or export it by its MLflow run id instead")
+            raise CheckpointError(
+                f"{path} carries no training config (written before soundbench stored it in "
+                "checkpoints); deploy or export it by its MLflow run id instead"
+            )
         experiment = cls.from_config(cfg, augment=False)
         class_names = tuple(saved.get("class_names", ()))
         model = experiment.build_model(len(class_names) or None)
@@ -122,10 +132,11 @@ class Experiment:
 @dataclass
 class TrainedModel:
     """A checkpoint's model, in eval mode with its weights, and the experiment it came from."""
+
     experiment: Experiment
     model: nn.Module
     checkpoint: Path
-    run_id: str = ""           # MLflow run the results are logged to ("" without one)
+    run_id: str = ""  # MLflow run the results are logged to ("" without one)
     stored_class_names: tuple[str, ...] = ()  # from the checkpoint (older ones lack them)
 
     @property

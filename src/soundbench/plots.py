@@ -28,8 +28,15 @@ def plot_confusion_matrix(confusion: np.ndarray, class_names: tuple[str, ...], p
         for i in range(n):
             for j in range(n):
                 if confusion[i, j]:
-                    ax.text(j, i, int(confusion[i, j]), ha="center", va="center",
-                            color="white" if normalised[i, j] > 0.5 else "black", fontsize=8)
+                    ax.text(
+                        j,
+                        i,
+                        int(confusion[i, j]),
+                        ha="center",
+                        va="center",
+                        color="white" if normalised[i, j] > 0.5 else "black",
+                        fontsize=8,
+                    )
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of true class")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -46,10 +53,23 @@ def plot_memory_plan(plan, n_nodes: int, title: str, path: Path) -> Path:
 
     fig, ax = plt.subplots(figsize=(8, 4))
     for buffer in plan.buffers:
-        ax.add_patch(Rectangle((buffer.first - 0.4, buffer.offset / 1024), buffer.last - buffer.first + 0.8,
-                               buffer.size / 1024, alpha=0.6, edgecolor="black"))
+        ax.add_patch(
+            Rectangle(
+                (buffer.first - 0.4, buffer.offset / 1024),
+                buffer.last - buffer.first + 0.8,
+                buffer.size / 1024,
+                alpha=0.6,
+                edgecolor="black",
+            )
+        )
         if buffer.size >= plan.arena_bytes * 0.08:
-            ax.text(buffer.first - 0.3, (buffer.offset + buffer.size / 2) / 1024, buffer.tensors[0][:24], fontsize=7, va="center")
+            ax.text(
+                buffer.first - 0.3,
+                (buffer.offset + buffer.size / 2) / 1024,
+                buffer.tensors[0][:24],
+                fontsize=7,
+                va="center",
+            )
     ax.axhline(plan.arena_bytes / 1024, color="red", linestyle="--", label=f"arena {plan.arena_bytes / 1024:.1f} KiB")
     ax.set_xlim(-1, n_nodes)
     ax.set_ylim(0, plan.arena_bytes / 1024 * 1.1)
@@ -74,8 +94,9 @@ def pareto_front_2d(points: list, cost, accuracy) -> list:
     return front
 
 
-def save_cost_accuracy_plot(fig, ax, xlabel: str, ylabel: str, budget: float | None, budget_label: str,
-                            path: Path, xlabel_axis=None) -> Path:
+def save_cost_accuracy_plot(
+    fig, ax, xlabel: str, ylabel: str, budget: float | None, budget_label: str, path: Path, xlabel_axis=None
+) -> Path:
     """Finish an accuracy-against-cost plot: the budget as a red line, cost on a log axis
     labelled in plain numbers (the x label on ``xlabel_axis`` where another axis sits below)."""
     from matplotlib.ticker import ScalarFormatter

@@ -18,7 +18,9 @@ def vote(window_probs: torch.Tensor, clip_ids: torch.Tensor, n_clips: int, metho
     if method not in VOTING:
         raise ValueError(f"eval.voting={method!r}: choose one of {VOTING}")
     n_classes = window_probs.shape[1]
-    counts = torch.zeros(n_clips, device=window_probs.device).index_add_(0, clip_ids, torch.ones_like(clip_ids, dtype=torch.float))
+    counts = torch.zeros(n_clips, device=window_probs.device).index_add_(
+        0, clip_ids, torch.ones_like(clip_ids, dtype=torch.float)
+    )
     mean = torch.zeros(n_clips, n_classes, device=window_probs.device).index_add_(0, clip_ids, window_probs)
     mean = mean / counts.clamp(min=1).unsqueeze(1)
     if method == "mean":

@@ -30,8 +30,9 @@ class McuSearchSweeper(Sweeper):
 
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig) -> None:
         self.config, self.hydra_context = config, hydra_context
-        self.launcher = Plugins.instance().instantiate_launcher(config=config, hydra_context=hydra_context,
-                                                                task_function=task_function)
+        self.launcher = Plugins.instance().instantiate_launcher(
+            config=config, hydra_context=hydra_context, task_function=task_function
+        )
 
     def sweep(self, arguments: list[str]) -> Any:
         from soundbench.search.run import SearchSettings
@@ -43,21 +44,30 @@ class McuSearchSweeper(Sweeper):
         sweeps = [o.input_line for o in parsed if o.is_sweep_override()]
         o = self.options
         options = SearchOptions(
-            settings=SearchSettings(int(o["n_trials"]), int(o["max_rejected"]), int(o["n_jobs"]),
-                                    tuple(o["objectives"])),
+            settings=SearchSettings(
+                int(o["n_trials"]), int(o["max_rejected"]), int(o["n_jobs"]), tuple(o["objectives"])
+            ),
             space=SearchSpace.from_config(o.get("families"), o.get("params")).with_command_line(sweeps),
-            max_duty_cycle=float(o["max_duty_cycle"]), sampler=_sampler(o["sampler"]),
-            final_cv=bool(o["final"]["cv"]), final_deploy=bool(o["final"]["deploy"]),
+            max_duty_cycle=float(o["max_duty_cycle"]),
+            sampler=_sampler(o["sampler"]),
+            final_cv=bool(o["final"]["cv"]),
+            final_deploy=bool(o["final"]["deploy"]),
             resume=bool(o.get("resume", True)),
             # the sampler's settings as configured (the options hold the instantiated sampler)
-            sampler_config=OmegaConf.to_container(self.config.hydra.sweeper.sampler, resolve=False))
+            sampler_config=OmegaConf.to_container(self.config.hydra.sweeper.sampler, resolve=False),
+        )
         out_dir = Path(self.config.hydra.sweep.dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, out_dir / "multirun.yaml")
         root = Path(os.environ.get("SOUNDBENCH_ROOT", ".")).resolve()
-        return search(self.config, options, lambda overrides: self._compose([*fixed, *overrides]),
-                      lambda batch: self._launch([[*fixed, *job.overrides, f"hydra.sweep.subdir={job.number}"]
-                                                  for job in batch]), root, out_dir)
+        return search(
+            self.config,
+            options,
+            lambda overrides: self._compose([*fixed, *overrides]),
+            lambda batch: self._launch([[*fixed, *job.overrides, f"hydra.sweep.subdir={job.number}"] for job in batch]),
+            root,
+            out_dir,
+        )
 
     def _compose(self, overrides: list[str]) -> DictConfig:
         """The config a job with these overrides gets."""

@@ -37,22 +37,26 @@ class ModelBundle:
     folder: Path
     frontend: FrontEnd
     class_names: tuple[str, ...]
-    models: dict[str, str]             # precision -> file name in ``folder``
+    models: dict[str, str]  # precision -> file name in ``folder``
     info: dict = field(default_factory=dict)
 
     def onnx_path(self, precision: str = "float32") -> Path:
         if precision not in self.models:
-            raise BundleError(f"{self.folder} holds no {precision} model (it has {sorted(self.models)}); "
-                              "int8 models come from `python -m soundbench.deploy`")
+            raise BundleError(
+                f"{self.folder} holds no {precision} model (it has {sorted(self.models)}); "
+                "int8 models come from `python -m soundbench.deploy`"
+            )
         return self.folder / self.models[precision]
 
 
-def save_bundle(folder: str | Path, features: DictConfig | dict, class_names, models: dict[str, str],
-                info: dict | None = None) -> Path:
+def save_bundle(
+    folder: str | Path, features: DictConfig | dict, class_names, models: dict[str, str], info: dict | None = None
+) -> Path:
     """Write ``features.yaml`` and ``bundle.json`` beside already exported models."""
     folder = Path(folder)
-    OmegaConf.save(OmegaConf.create(OmegaConf.to_container(OmegaConf.create(features), resolve=True)),
-                   folder / FEATURES_FILE)
+    OmegaConf.save(
+        OmegaConf.create(OmegaConf.to_container(OmegaConf.create(features), resolve=True)), folder / FEATURES_FILE
+    )
     manifest = {"format": FORMAT_VERSION, "class_names": list(class_names), "models": models, **(info or {})}
     (folder / BUNDLE_FILE).write_text(json.dumps(manifest, indent=2, default=str))
     return folder
@@ -62,8 +66,10 @@ def load_bundle(folder: str | Path) -> ModelBundle:
     folder = Path(folder)
     missing = [name for name in (BUNDLE_FILE, FEATURES_FILE) if not (folder / name).is_file()]
     if missing:
-        raise BundleError(f"{folder} is not a model bundle (missing {', '.join(missing)}); pass a deploy output "
-                          "folder, an MLflow run id or a training checkpoint")
+        raise BundleError(
+            f"{folder} is not a model bundle (missing {', '.join(missing)}); pass a deploy output "
+            "folder, an MLflow run id or a training checkpoint"
+        )
     manifest = json.loads((folder / BUNDLE_FILE).read_text())
     absent = [name for name in manifest["models"].values() if not (folder / name).is_file()]
     if absent:
@@ -82,11 +88,15 @@ def export_bundle(trained, folder: str | Path, opset: int | None = None) -> Mode
 
     folder = Path(folder)
     export_onnx(trained.model, trained.input_shape, folder / "model.onnx", *([opset] if opset else []))
-    save_bundle(folder, trained.features_config, trained.class_names, {"float32": "model.onnx"},
-                provenance(trained))
+    save_bundle(folder, trained.features_config, trained.class_names, {"float32": "model.onnx"}, provenance(trained))
     return load_bundle(folder)
 
 
 def provenance(trained) -> dict:
-    return {"model": trained.name, "run_id": trained.run_id, "checkpoint": str(trained.checkpoint),
-            "dataset": trained.datamodule.corpus.name, "fold": trained.fold}
+    return {
+        "model": trained.name,
+        "run_id": trained.run_id,
+        "checkpoint": str(trained.checkpoint),
+        "dataset": trained.datamodule.corpus.name,
+        "fold": trained.fold,
+    }

@@ -11,7 +11,6 @@ import onnxruntime as ort
 import torch
 from torch import nn
 
-
 #: the ONNX opset every export uses (deploy, bundles, benchmarks)
 OPSET = 18
 
@@ -25,8 +24,17 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path
         logging.getLogger(chatty).setLevel(logging.WARNING)
     model = model.eval()
     example = torch.zeros(1, *input_shape)
-    torch.onnx.export(model, (example,), str(path), input_names=["window"], output_names=["logits"],
-                      opset_version=opset, external_data=False, dynamo=True, verbose=False)
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        input_names=["window"],
+        output_names=["logits"],
+        opset_version=opset,
+        external_data=False,
+        dynamo=True,
+        verbose=False,
+    )
     return path
 
 

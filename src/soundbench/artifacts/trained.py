@@ -47,14 +47,21 @@ def _from_mlflow(run_id: str, tracking_uri: str | None) -> TrainedModel:
     try:
         client.get_run(run_id)
     except MlflowException as error:
-        raise SourceError(f"{run_id!r} is neither a checkpoint file nor a run in {tracking_uri}: {error.message}") from None
+        raise SourceError(
+            f"{run_id!r} is neither a checkpoint file nor a run in {tracking_uri}: {error.message}"
+        ) from None
     checkpoints = [a.path for a in client.list_artifacts(run_id, "checkpoints") if a.path.endswith(".ckpt")]
     if not checkpoints:
         experiment = client.get_run(run_id).info.experiment_id
         children = client.search_runs([experiment], f"tags.`{PARENT_TAG}` = '{run_id}'")
-        hint = ("it is a cross-validation parent, which holds no model of its own; use one of its fold runs: "
-                + ", ".join(c.info.run_id for c in children)) if children else \
-            "it did not finish training or ran without the checkpoint callback"
+        hint = (
+            (
+                "it is a cross-validation parent, which holds no model of its own; use one of its fold runs: "
+                + ", ".join(c.info.run_id for c in children)
+            )
+            if children
+            else "it did not finish training or ran without the checkpoint callback"
+        )
         raise SourceError(f"MLflow run {run_id} has no checkpoint artifact: {hint}")
     download = Path(tempfile.mkdtemp(prefix="soundbench-run-"))
     checkpoint = Path(client.download_artifacts(run_id, checkpoints[0], str(download)))

@@ -46,14 +46,16 @@ STORE_VERSION = 1
 @dataclass(frozen=True)
 class ClipSource:
     """What a clip's rendering depends on: where its audio comes from, and its samples."""
-    name: str                  # stable within the dataset (path relative to its root + offset)
-    path: str                  # absolute; its signature (size, mtime, both ends' hash) invalidates the rendering
-    samples: np.ndarray        # mono float32 at the front end's rate
+
+    name: str  # stable within the dataset (path relative to its root + offset)
+    path: str  # absolute; its signature (size, mtime, both ends' hash) invalidates the rendering
+    samples: np.ndarray  # mono float32 at the front end's rate
 
 
 @dataclass(frozen=True)
 class DeformedClips:
     """The store files of a split's clips, and how a window picks its source."""
+
     paths: list[Path]
     variants: int
     keep_original: bool
@@ -71,21 +73,39 @@ class PrerenderedDeformations:
     in each worker; their config keys the store). ``variants``: deformed copies per clip.
     ``keep_original``: windows are also drawn from the undeformed clip (1 in variants + 1)."""
 
-    def __init__(self, transforms: list, variants: int = 4, cache_dir: str = "data/prerendered",
-                 keep_original: bool = True, workers: int = 2):
+    def __init__(
+        self,
+        transforms: list,
+        variants: int = 4,
+        cache_dir: str = "data/prerendered",
+        keep_original: bool = True,
+        workers: int = 2,
+    ):
         if int(variants) < 1:
-            raise ValueError(f"augment.prerender.variants={variants} must be >= 1 (use augment.prerender=null to disable)")
+            raise ValueError(
+                f"augment.prerender.variants={variants} must be >= 1 (use augment.prerender=null to disable)"
+            )
         self.transforms = [_plain(t) for t in transforms]
         for spec in self.transforms:
             if not isinstance(spec, dict) or "_target_" not in spec:
-                raise ValueError(f"augment.prerender.transforms: {spec!r} is not a config with a _target_ "
-                                 "(e.g. {_target_: audiomentations.TimeStretch, min_rate: 0.81, ...})")
+                raise ValueError(
+                    f"augment.prerender.transforms: {spec!r} is not a config with a _target_ "
+                    "(e.g. {_target_: audiomentations.TimeStretch, min_rate: 0.81, ...})"
+                )
         self.variants, self.keep_original = int(variants), bool(keep_original)
         self.cache_dir, self.workers = Path(cache_dir), int(workers)
 
     def settings_key(self, seed: int, sample_rate: int) -> str:
-        spec = json.dumps({"v": STORE_VERSION, "transforms": self.transforms, "variants": self.variants,
-                           "seed": int(seed), "sample_rate": int(sample_rate)}, sort_keys=True)
+        spec = json.dumps(
+            {
+                "v": STORE_VERSION,
+                "transforms": self.transforms,
+                "variants": self.variants,
+                "seed": int(seed),
+                "sample_rate": int(sample_rate),
+            },
+            sort_keys=True,
+        )
         return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
     def render(self, clips: list[ClipSource], seed: int, sample_rate: int) -> list[Path]:
@@ -93,9 +113,13 @@ class PrerenderedDeformations:
         on a terminal). Returns paths in the order of ``clips``."""
         folder = self.cache_dir / self.settings_key(seed, sample_rate)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "settings.json").write_text(json.dumps(
-            {"transforms": self.transforms, "variants": self.variants, "seed": seed, "sample_rate": sample_rate},
-            indent=1, default=str))
+        (folder / "settings.json").write_text(
+            json.dumps(
+                {"transforms": self.transforms, "variants": self.variants, "seed": seed, "sample_rate": sample_rate},
+                indent=1,
+                default=str,
+            )
+        )
         paths = [folder / f"{_clip_key(clip)}.npy" for clip in clips]
         todo = [(clip, path) for clip, path in zip(clips, paths) if not path.is_file()]
         if todo:
@@ -105,8 +129,13 @@ class PrerenderedDeformations:
 
     def _render_all(self, todo, seed: int, sample_rate: int) -> None:
         jobs = [(clip.name, clip.samples, path) for clip, path in todo]
-        bar = dict(total=len(jobs), desc="Rendering deformations", unit="clip", leave=False,
-                   disable=True if len(jobs) < 50 else None)  # None: on a terminal only
+        bar = dict(
+            total=len(jobs),
+            desc="Rendering deformations",
+            unit="clip",
+            leave=False,
+            disable=True if len(jobs) < 50 else None,
+        )  # None: on a terminal only
         args = (self.transforms, self.variants, seed, sample_rate)
         workers = min(self.workers, os.cpu_count() or 1, len(jobs))
         if workers <= 1:
@@ -116,8 +145,9 @@ class PrerenderedDeformations:
             return
         # spawn: a forked copy of a process running torch threads can deadlock
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
-                                 initargs=(*args, os.getpid())) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(*args, os.getpid())
+        ) as pool:
             for _ in tqdm(pool.map(_render_clip, jobs, chunksize=8), **bar):
                 pass
 
@@ -128,12 +158,17 @@ _WORKER: dict = {}
 
 
 def _start_worker(transforms: list, variants: int, seed: int, sample_rate: int, parent: int | None = None) -> None:
-    from hydra.utils import instantiate
     import audiomentations
+    from hydra.utils import instantiate
+
     if parent is not None:
         _exit_with_parent(parent)
-    _WORKER.update(compose=audiomentations.Compose([instantiate(t) for t in transforms]),
-                   variants=variants, seed=seed, sample_rate=sample_rate)
+    _WORKER.update(
+        compose=audiomentations.Compose([instantiate(t) for t in transforms]),
+        variants=variants,
+        seed=seed,
+        sample_rate=sample_rate,
+    )
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -191,7 +226,7 @@ def _plain(spec):
 def read_variant(path: Path, variant: int, start: int, length: int) -> np.ndarray:
     """``length`` samples of one stored variant from ``start`` (memory-mapped: only the
     window is read)."""
-    return np.array(_open_store(path)[variant, start:start + length])
+    return np.array(_open_store(path)[variant, start : start + length])
 
 
 @functools.lru_cache(maxsize=512)  # opening a map costs ~150 us, reading a window from an open one ~20 us

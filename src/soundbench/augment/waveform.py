@@ -19,15 +19,23 @@ class WaveformAugment:
     noise mixed from ``background_noise_dir`` when one is given (e.g. Speech Commands'
     ``_background_noise_``). Output keeps the input length."""
 
-    def __init__(self, transforms: list, background_noise_dir: str | None = None,
-                 background_snr_db: tuple[float, float] = (3.0, 30.0), background_p: float = 0.5):
+    def __init__(
+        self,
+        transforms: list,
+        background_noise_dir: str | None = None,
+        background_snr_db: tuple[float, float] = (3.0, 30.0),
+        background_p: float = 0.5,
+    ):
         transforms = list(transforms)
         if background_noise_dir:
             folder = Path(background_noise_dir).expanduser()
             if not any(folder.rglob("*.wav")):
                 raise FileNotFoundError(f"augment.waveform.background_noise_dir={folder} holds no .wav files")
-            transforms.append(audiomentations.AddBackgroundNoise(
-                sounds_path=folder, min_snr_db=background_snr_db[0], max_snr_db=background_snr_db[1], p=background_p))
+            transforms.append(
+                audiomentations.AddBackgroundNoise(
+                    sounds_path=folder, min_snr_db=background_snr_db[0], max_snr_db=background_snr_db[1], p=background_p
+                )
+            )
         self.compose = audiomentations.Compose(transforms)
 
     def __call__(self, window: np.ndarray, sample_rate: int, seed: list[int]) -> np.ndarray:

@@ -15,7 +15,7 @@ from soundbench.deploy.results import DeployReport
 @dataclass(frozen=True)
 class CrossFoldDeploy:
     first_fold: DeployReport
-    float32_clip_acc: tuple[float, ...]   # onnxruntime, per fold
+    float32_clip_acc: tuple[float, ...]  # onnxruntime, per fold
     int8_clip_acc: tuple[float, ...]
 
     @classmethod
@@ -34,11 +34,16 @@ class CrossFoldDeploy:
         report = self.first_fold.to_dict()
         if report["firmware"]["run"]:  # the instruction mix is per window of one fold: noise in deploy.json
             report["firmware"]["run"]["instruction_mix"] = {}
-        return {"int8_clip_acc_mean": self.int8_clip_acc_mean, "int8_clip_acc_std": self.int8_clip_acc_std,
-                "float32_clip_acc": list(self.float32_clip_acc), "int8_clip_acc": list(self.int8_clip_acc),
-                "first_fold": report}
+        return {
+            "int8_clip_acc_mean": self.int8_clip_acc_mean,
+            "int8_clip_acc_std": self.int8_clip_acc_std,
+            "float32_clip_acc": list(self.float32_clip_acc),
+            "int8_clip_acc": list(self.int8_clip_acc),
+            "first_fold": report,
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> CrossFoldDeploy:
-        return cls(DeployReport.from_dict(data["first_fold"]), tuple(data["float32_clip_acc"]),
-                   tuple(data["int8_clip_acc"]))
+        return cls(
+            DeployReport.from_dict(data["first_fold"]), tuple(data["float32_clip_acc"]), tuple(data["int8_clip_acc"])
+        )

@@ -71,8 +71,15 @@ def stage_dir(params: dict, root: Path = ROOT) -> Path:
 CONFIG_GROUPS = ("dataset", "features", "model", "augment")
 
 
-def train_config(params: dict, model: str | None = None, root: Path = ROOT, dataset_root: str | None = None,
-                 groups: tuple[str, ...] = CONFIG_GROUPS, training: bool = True, init: str | None = None) -> DictConfig:
+def train_config(
+    params: dict,
+    model: str | None = None,
+    root: Path = ROOT,
+    dataset_root: str | None = None,
+    groups: tuple[str, ...] = CONFIG_GROUPS,
+    training: bool = True,
+    init: str | None = None,
+) -> DictConfig:
     """conf/train.yaml composed with params.yaml's choices for ``groups`` only (a stage that
     reads just the dataset depends on just the dataset's keys) and, with ``training``, the
     ``train`` settings. ``<group>_params`` may nest: ``{specaugment: {freq_masks: 3}}`` →
@@ -115,8 +122,14 @@ def deploy_config(params: dict, root: Path = ROOT, **overrides) -> DictConfig:
     exactly the options ``python -m soundbench.deploy`` would."""
     options = {**_dotted(params.get("deploy") or {}), **overrides}
     with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
-        return compose("deploy", overrides=[f"target={params['target']}", f"root_dir={root}",
-                                            *(f"{k}={_value(v)}" for k, v in options.items())])
+        return compose(
+            "deploy",
+            overrides=[
+                f"target={params['target']}",
+                f"root_dir={root}",
+                *(f"{k}={_value(v)}" for k, v in options.items()),
+            ],
+        )
 
 
 def _dotted(tree: dict, prefix: str = "") -> dict:

@@ -28,17 +28,25 @@ def rows(train: dict, deploy: dict[str, CrossFoldDeploy], dataset: str) -> list[
     for model, t in train.items():
         d = deploy[model]
         fp, latency = d.first_fold.footprint.int8, d.first_fold.latency
-        out.append({
-            "model": model,
-            "float32": f"{t['clip_acc_mean']:.3f} ± {t['clip_acc_std']:.3f}",
-            "int8": f"{d.int8_clip_acc_mean:.3f} ± {d.int8_clip_acc_std:.3f}",
-            "reported": REPORTED.get((model, dataset), "–"),
-            "parameters": f"{fp.n_parameters:,}", "MACC": f"{fp.macc:,}",
-            "flash int8": f"{fp.flash_need / 1024:.1f} KiB", "RAM int8": f"{fp.ram_need / 1024:.1f} KiB",
-            "latency": _latency(latency), "duty cycle": f"{latency.duty_cycle:.0%}",
-            "fits": "yes" if d.first_fold.fits else "no",
-            "_acc": t["clip_acc_mean"], "_macc": fp.macc, "_ram": fp.ram_need, "_ms": latency.total_ms,
-        })
+        out.append(
+            {
+                "model": model,
+                "float32": f"{t['clip_acc_mean']:.3f} ± {t['clip_acc_std']:.3f}",
+                "int8": f"{d.int8_clip_acc_mean:.3f} ± {d.int8_clip_acc_std:.3f}",
+                "reported": REPORTED.get((model, dataset), "–"),
+                "parameters": f"{fp.n_parameters:,}",
+                "MACC": f"{fp.macc:,}",
+                "flash int8": f"{fp.flash_need / 1024:.1f} KiB",
+                "RAM int8": f"{fp.ram_need / 1024:.1f} KiB",
+                "latency": _latency(latency),
+                "duty cycle": f"{latency.duty_cycle:.0%}",
+                "fits": "yes" if d.first_fold.fits else "no",
+                "_acc": t["clip_acc_mean"],
+                "_macc": fp.macc,
+                "_ram": fp.ram_need,
+                "_ms": latency.total_ms,
+            }
+        )
     return out
 
 
@@ -57,19 +65,33 @@ def _latency(latency) -> str:
 
 def markdown(table: list[dict], train: dict, params: dict, target, plots: list[str]) -> str:
     columns = [c for c in table[0] if not c.startswith("_")]
-    lines = [f"# Benchmark: {params['experiment']} ({params['dataset']}, {params['features']}, target {target.name})", "",
-             f"Clip accuracy on the test folds, mean ± std over {_runs(next(iter(train.values()))['folds'])}; "
-             f"flash, RAM, latency and fit for the int8 model on {target.board} ({target.cpu_mhz:g} MHz, budget "
-             f"{target.flash_budget // 1024} KiB flash / {target.ram_budget // 1024} KiB RAM). Flash and RAM "
-             "include the front end on the device (its tables; its buffers and the 4 KiB stack); latency is the "
-             "compute per window hop, front end + network, measured in QEMU (Cortex-M4 timing); the duty "
-             "cycle is that over the window hop.", "",
-             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines = [
+        f"# Benchmark: {params['experiment']} ({params['dataset']}, {params['features']}, target {target.name})",
+        "",
+        f"Clip accuracy on the test folds, mean ± std over {_runs(next(iter(train.values()))['folds'])}; "
+        f"flash, RAM, latency and fit for the int8 model on {target.board} ({target.cpu_mhz:g} MHz, budget "
+        f"{target.flash_budget // 1024} KiB flash / {target.ram_budget // 1024} KiB RAM). Flash and RAM "
+        "include the front end on the device (its tables; its buffers and the 4 KiB stack); latency is the "
+        "compute per window hop, front end + network, measured in QEMU (Cortex-M4 timing); the duty "
+        "cycle is that over the window hop.",
+        "",
+        "| " + " | ".join(columns) + " |",
+        "|" + "---|" * len(columns),
+    ]
     lines += ["| " + " | ".join(str(r[c]) for c in columns) + " |" for r in table]
-    lines += ["", *(f"![{p}]({p})" for p in plots), "", "## Provenance", "",
-              "| model | MLflow parent run | git commit | config hash | dataset fingerprint |", "|---|---|---|---|---|"]
-    lines += [f"| {m} | {t['parent_run_id']} | {t['git_commit']} | {t['config_hash']} | {t['dataset_fingerprint']} |"
-              for m, t in train.items()]
+    lines += [
+        "",
+        *(f"![{p}]({p})" for p in plots),
+        "",
+        "## Provenance",
+        "",
+        "| model | MLflow parent run | git commit | config hash | dataset fingerprint |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {m} | {t['parent_run_id']} | {t['git_commit']} | {t['config_hash']} | {t['dataset_fingerprint']} |"
+        for m, t in train.items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -80,8 +102,9 @@ def pareto_plot(table: list[dict], x: str, label: str, budget: float | None, bud
         ax.annotate(r["model"], (r[x], r["_acc"]), textcoords="offset points", xytext=(5, 3), fontsize=8)
     front = _pareto_front(table, x)
     ax.plot([r[x] for r in front], [r["_acc"] for r in front], "k--", linewidth=0.8, label="Pareto front")
-    return save_cost_accuracy_plot(fig, ax, label, "test clip accuracy (float32, mean over folds)", budget,
-                                   budget_label, path)
+    return save_cost_accuracy_plot(
+        fig, ax, label, "test clip accuracy (float32, mean over folds)", budget, budget_label, path
+    )
 
 
 def _pareto_front(table: list[dict], x: str) -> list[dict]:

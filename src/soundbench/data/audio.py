@@ -53,8 +53,9 @@ def audio_info(path: str | Path):
     try:
         return sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError) as error:
-        raise AudioReadError(f"{path}: cannot be decoded as audio ({error}). The file is corrupt or not "
-                             "an audio file; fix or remove it.") from None
+        raise AudioReadError(
+            f"{path}: cannot be decoded as audio ({error}). The file is corrupt or not an audio file; fix or remove it."
+        ) from None
 
 
 #: bytes per sample of the WAV subtypes whose data chunk can be measured

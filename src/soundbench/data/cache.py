@@ -48,7 +48,7 @@ def build_cache(index: ClipIndex, sample_rate: int, cache_dir: str | Path, decod
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     audio = np.lib.format.open_memmap(path / "audio.npy", mode="w+", dtype=np.float32, shape=(int(lengths.sum()),))
     for clip, offset in zip(clips, offsets):
-        audio[offset:offset + len(clip)] = clip.numpy()
+        audio[offset : offset + len(clip)] = clip.numpy()
     audio.flush()
     _keys(index.table).assign(offset=offsets, length=lengths).to_csv(path / "clips.csv", index=False)
     (path / "complete").write_text(f"{len(clips)} clips at {sample_rate} Hz\n")
@@ -63,7 +63,7 @@ def read_cached(index: ClipIndex, path: Path) -> list[torch.Tensor]:
     clips = []
     for key in _row_keys(_keys(index.table)):
         offset, length = where[key]
-        clips.append(torch.from_numpy(np.array(audio[offset:offset + length])))  # copy: writable, off the map
+        clips.append(torch.from_numpy(np.array(audio[offset : offset + length])))  # copy: writable, off the map
     return clips
 
 
@@ -72,5 +72,7 @@ def _keys(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _row_keys(table: pd.DataFrame) -> list[tuple]:
-    return [(str(p), round(float(s), 6), None if pd.isna(d) else round(float(d), 6))
-            for p, s, d in zip(table["path"], table["start"], table["duration"])]
+    return [
+        (str(p), round(float(s), 6), None if pd.isna(d) else round(float(d), 6))
+        for p, s, d in zip(table["path"], table["start"], table["duration"])
+    ]

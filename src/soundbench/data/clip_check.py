@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 POLICIES = ("warn", "error")
 MIN_SECONDS = 0.05  # shorter than any sound event a classifier is trained on
-SHOWN = 10          # files named in a message
+SHOWN = 10  # files named in a message
 
 
 @dataclass
@@ -43,8 +43,10 @@ class ClipProblems:
 
     def message(self, dataset: str, min_fraction: float) -> str:
         parts = []
-        for what, names in ((f"shorter than {min_fraction:g} of their expected length", self.short),
-                            ("digital silence (every sample 0)", self.silent)):
+        for what, names in (
+            (f"shorter than {min_fraction:g} of their expected length", self.short),
+            ("digital silence (every sample 0)", self.silent),
+        ):
             if names:
                 listed = "\n  ".join(names[:SHOWN]) + ("\n  ..." if len(names) > SHOWN else "")
                 parts.append(f"{len(names)} clip(s) {what}:\n  {listed}")
@@ -78,7 +80,10 @@ def report(problems: ClipProblems, dataset: str, policy: str, min_fraction: floa
         return
     message = problems.message(dataset, min_fraction)
     if policy == "error":
-        raise DatasetError(f"{message}\nReplace or delete these files (or remove their metadata rows); "
-                           "data.bad_clips=warn trains on them with a warning.")
-    log.warning("%s\nThey are trained and evaluated as they are (zero-padded); data.bad_clips=error refuses them.",
-                message)
+        raise DatasetError(
+            f"{message}\nReplace or delete these files (or remove their metadata rows); "
+            "data.bad_clips=warn trains on them with a warning."
+        )
+    log.warning(
+        "%s\nThey are trained and evaluated as they are (zero-padded); data.bad_clips=error refuses them.", message
+    )

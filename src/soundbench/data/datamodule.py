@@ -31,8 +31,9 @@ from soundbench.data.windows import pad_to, window_at, window_starts
 log = logging.getLogger(__name__)
 
 
-def load_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4,
-               cache: Path | None = None) -> list[torch.Tensor]:
+def load_clips(
+    index: ClipIndex, sample_rate: int, desc: str, threads: int = 4, cache: Path | None = None
+) -> list[torch.Tensor]:
     """Every clip of ``index`` mono at ``sample_rate``: from the decoded-audio cache when one
     is given, else decoded now."""
     return read_cached(index, cache) if cache is not None else decode_clips(index, sample_rate, desc, threads)
@@ -49,8 +50,16 @@ def decode_clips(index: ClipIndex, sample_rate: int, desc: str, threads: int = 4
 
     rows = list(zip(t["path"], t["start"], t["duration"]))
     with ThreadPoolExecutor(threads) as pool:  # libsndfile and torch release the GIL
-        return list(tqdm(pool.map(load, rows), total=len(rows), desc=f"Decoding {desc} audio",
-                         unit="clip", leave=False, disable=True if len(rows) < 50 else None))  # None: a terminal only
+        return list(
+            tqdm(
+                pool.map(load, rows),
+                total=len(rows),
+                desc=f"Decoding {desc} audio",
+                unit="clip",
+                leave=False,
+                disable=True if len(rows) < 50 else None,
+            )
+        )  # None: a terminal only
 
 
 class RandomWindows(Dataset):
@@ -59,9 +68,17 @@ class RandomWindows(Dataset):
     With ``deformed`` (one store file per clip, see :mod:`soundbench.augment.prerender`)
     each window is cut from the clip or from one of its pre-rendered variants, drawn alike."""
 
-    def __init__(self, clips: list[torch.Tensor], labels: np.ndarray, window: int,
-                 windows_per_clip: int, seed: int, augment: WaveformAugment | None = None, sample_rate: int = 0,
-                 deformed: DeformedClips | None = None):
+    def __init__(
+        self,
+        clips: list[torch.Tensor],
+        labels: np.ndarray,
+        window: int,
+        windows_per_clip: int,
+        seed: int,
+        augment: WaveformAugment | None = None,
+        sample_rate: int = 0,
+        deformed: DeformedClips | None = None,
+    ):
         self.clips, self.labels, self.window = clips, labels, window
         self.windows_per_clip, self.seed, self.epoch = windows_per_clip, seed, 0
         self.augment, self.sample_rate, self.deformed = augment, sample_rate, deformed
@@ -78,8 +95,9 @@ class RandomWindows(Dataset):
         if variant is None:
             window = window_at(clip, start, self.window)
         else:
-            window = pad_to(torch.from_numpy(read_variant(self.deformed.paths[clip_id], variant, start, self.window)),
-                            self.window)
+            window = pad_to(
+                torch.from_numpy(read_variant(self.deformed.paths[clip_id], variant, start, self.window)), self.window
+            )
         if self.augment is not None:
             window = torch.from_numpy(self.augment(window.numpy(), self.sample_rate, [self.seed, self.epoch, item]))
         return window, int(self.labels[clip_id])
@@ -102,11 +120,23 @@ class AllWindows(Dataset):
 
 
 class AudioDataModule(L.LightningDataModule):
-    def __init__(self, corpus: AudioCorpus, sample_rate: int, window_samples: int, window_hop_samples: int,
-                 batch_size: int = 64, num_workers: int = 0, windows_per_clip: int = 4,
-                 eval_batch_size: int | None = None, seed: int = 0, waveform_augment: WaveformAugment | None = None,
-                 cache_dir: str | None = None, bad_clips: str = "warn", min_clip_fraction: float = 0.5,
-                 prerender: PrerenderedDeformations | None = None):
+    def __init__(
+        self,
+        corpus: AudioCorpus,
+        sample_rate: int,
+        window_samples: int,
+        window_hop_samples: int,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        windows_per_clip: int = 4,
+        eval_batch_size: int | None = None,
+        seed: int = 0,
+        waveform_augment: WaveformAugment | None = None,
+        cache_dir: str | None = None,
+        bad_clips: str = "warn",
+        min_clip_fraction: float = 0.5,
+        prerender: PrerenderedDeformations | None = None,
+    ):
         super().__init__()
         self.corpus = corpus
         self.sample_rate, self.window, self.hop = sample_rate, window_samples, window_hop_samples
@@ -137,14 +167,22 @@ class AudioDataModule(L.LightningDataModule):
         splits = self.prepare_index()
         min_samples = int(round(self.corpus.min_clip_seconds * self.sample_rate))
         cache = self.build_cache() if self.cache_dir else None
-        wanted = ("train", "validation") if stage == "fit" else ("test",) if stage == "test" else ("train", "validation", "test")
+        wanted = (
+            ("train", "validation")
+            if stage == "fit"
+            else ("test",)
+            if stage == "test"
+            else ("train", "validation", "test")
+        )
         for name in wanted:
             if name in self.datasets:
                 continue
             part = getattr(splits, name)
             if len(part) == 0:
-                raise RuntimeError(f"{self.corpus.name}: the {name} split is empty for this fold; "
-                                   "check dataset.fold and, with allow_partial, which files are present")
+                raise RuntimeError(
+                    f"{self.corpus.name}: the {name} split is empty for this fold; "
+                    "check dataset.fold and, with allow_partial, which files are present"
+                )
             clips = load_clips(part, self.sample_rate, name, cache=cache)
             problems = find_problems(part, clips, self.sample_rate, self.min_clip_fraction)
             report(problems, f"{self.corpus.name} {name} split", self.bad_clips, self.min_clip_fraction)
@@ -152,9 +190,18 @@ class AudioDataModule(L.LightningDataModule):
             clips = [pad_to(clip, min_samples) for clip in clips]
             labels = part.table["label"].to_numpy()
             self.datasets[name] = (
-                RandomWindows(clips, labels, self.window, self.windows_per_clip, self.seed,
-                              self.waveform_augment, self.sample_rate, self._deformed(part, clips))
-                if name == "train" else AllWindows(clips, labels, self.window, self.hop)
+                RandomWindows(
+                    clips,
+                    labels,
+                    self.window,
+                    self.windows_per_clip,
+                    self.seed,
+                    self.waveform_augment,
+                    self.sample_rate,
+                    self._deformed(part, clips),
+                )
+                if name == "train"
+                else AllWindows(clips, labels, self.window, self.hop)
             )
 
     def _deformed(self, part: ClipIndex, clips: list[torch.Tensor]) -> DeformedClips | None:
@@ -163,16 +210,19 @@ class AudioDataModule(L.LightningDataModule):
             return None
         root = os.path.commonpath(list(self.index.table["path"]))  # the dataset's: names shared by all folds
         t = part.table
-        sources = [ClipSource(f"{os.path.relpath(path, root)}|{start:.6f}|{duration}", path, clip.numpy())
-                   for path, start, duration, clip in zip(t["path"], t["start"], t["duration"], clips)]
+        sources = [
+            ClipSource(f"{os.path.relpath(path, root)}|{start:.6f}|{duration}", path, clip.numpy())
+            for path, start, duration, clip in zip(t["path"], t["start"], t["duration"], clips)
+        ]
         paths = self.prerender.render(sources, self.seed, self.sample_rate)
         return DeformedClips(paths, self.prerender.variants, self.prerender.keep_original)
 
     def build_cache(self) -> Path:
         """Decode the whole dataset into the cache once (no-op when it is there)."""
         self.prepare_index()
-        return build_cache(self.index, self.sample_rate, self.cache_dir,
-                           lambda index: decode_clips(index, self.sample_rate, "all"))
+        return build_cache(
+            self.index, self.sample_rate, self.cache_dir, lambda index: decode_clips(index, self.sample_rate, "all")
+        )
 
     def set_epoch(self, epoch: int) -> None:
         if "train" in self.datasets:
@@ -189,7 +239,10 @@ class AudioDataModule(L.LightningDataModule):
 
     def _loader(self, name: str, shuffle: bool) -> DataLoader:
         return DataLoader(
-            self.datasets[name], batch_size=self.batch_size if shuffle else self.eval_batch_size,
-            shuffle=shuffle, num_workers=self.num_workers, persistent_workers=False,
+            self.datasets[name],
+            batch_size=self.batch_size if shuffle else self.eval_batch_size,
+            shuffle=shuffle,
+            num_workers=self.num_workers,
+            persistent_workers=False,
             drop_last=False,
         )

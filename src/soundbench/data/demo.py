@@ -43,7 +43,9 @@ def generate_demo(
     """Write the demo dataset under ``root`` (atomically: a half-written dataset is never
     visible) unless an identical one is already there. Returns ``root``."""
     root = Path(root)
-    stamp = f"version={GENERATOR_VERSION} clips={clips_per_class} folds={n_folds} sr={sample_rate} s={seconds} seed={seed}"
+    stamp = (
+        f"version={GENERATOR_VERSION} clips={clips_per_class} folds={n_folds} sr={sample_rate} s={seconds} seed={seed}"
+    )
     if _is_generated(root, stamp):
         return root
     root.parent.mkdir(parents=True, exist_ok=True)
@@ -59,8 +61,9 @@ def _is_generated(root: Path, stamp: str) -> bool:
     return (root / "meta" / "esc50.csv").is_file() and _read_stamp(root) == stamp
 
 
-def _generate(root: Path, stamp: str, clips_per_class: int, n_folds: int, sample_rate: int,
-              seconds: float, seed: int) -> None:
+def _generate(
+    root: Path, stamp: str, clips_per_class: int, n_folds: int, sample_rate: int, seconds: float, seed: int
+) -> None:
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=root.parent))
     try:
         _write_clips(staging, clips_per_class, n_folds, sample_rate, seconds, seed)
@@ -84,8 +87,9 @@ def _write_clips(out: Path, clips_per_class: int, n_folds: int, sr: int, seconds
     (out / "meta").mkdir()
     rows = []
     jobs = [(target, k) for target in range(len(CLASSES)) for k in range(clips_per_class)]
-    for target, k in tqdm(jobs, desc="Generating demo dataset", unit="clip", leave=False,
-                          disable=None):  # None: on a terminal only
+    for target, k in tqdm(
+        jobs, desc="Generating demo dataset", unit="clip", leave=False, disable=None
+    ):  # None: on a terminal only
         rng = np.random.default_rng([seed, target, k])
         clip = synthesize(CLASSES[target], rng, sr, seconds)
         fold = 1 + k % n_folds
@@ -122,7 +126,7 @@ def _event(name: str, rng: np.random.Generator, sr: int, n: int) -> np.ndarray:
 def _place(event: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
     out = np.zeros(n)
     offset = rng.integers(0, n - len(event) + 1)
-    out[offset:offset + len(event)] = event
+    out[offset : offset + len(event)] = event
     return out
 
 
@@ -156,7 +160,7 @@ def _burst_train(rng, sr, n, count, burst_seconds, make_burst):
     for _ in range(count):
         length = min(n, int(sr * rng.uniform(*burst_seconds)))
         start = rng.integers(0, n - length + 1)
-        out[start:start + length] += make_burst(length)
+        out[start : start + length] += make_burst(length)
     return out
 
 
@@ -167,6 +171,7 @@ def _dog_bark(rng, sr, n):
         envelope = (1 - np.exp(-t * 200)) * np.exp(-t * rng.uniform(8, 20))
         tone = _harmonics(2 * np.pi * np.cumsum(f0) / sr, 6, 0.7)
         return envelope * (tone + 0.5 * rng.standard_normal(length))
+
     return _burst_train(rng, sr, n, rng.integers(2, 6), (0.12, 0.3), bark)
 
 
@@ -182,10 +187,12 @@ def _drilling(rng, sr, n):
 def _car_horn(rng, sr, n):
     f0 = rng.uniform(300, 520)
     ratio = rng.choice([1.25, 1.26, 1.33])
+
     def honk(length):
         t = np.arange(length) / sr
         envelope = np.minimum(1, t * 50) * np.minimum(1, (t[::-1]) * 50)
         return envelope * (_harmonics(2 * np.pi * f0 * t, 8, 0.75) + _harmonics(2 * np.pi * f0 * ratio * t, 8, 0.75))
+
     return _burst_train(rng, sr, n, rng.integers(1, 4), (0.3, 1.2), honk)
 
 
@@ -202,18 +209,25 @@ def _bird_chirp(rng, sr, n):
         t = np.arange(length) / sr
         f = rng.uniform(2000, 4000) + rng.uniform(3000, 12000) * t
         return np.hanning(length) * np.sin(2 * np.pi * np.cumsum(f) / sr)
+
     return _burst_train(rng, sr, n, rng.integers(3, 12), (0.03, 0.1), chirp)
 
 
 def _clock_tick(rng, sr, n):
     period = int(sr / rng.uniform(1.5, 5.0))
     ticks = np.zeros(n)
-    ticks[rng.integers(0, period)::period] = 1.0
+    ticks[rng.integers(0, period) :: period] = 1.0
     click = np.exp(-np.arange(300) / 40) * np.sin(2 * np.pi * rng.uniform(1500, 3500) * np.arange(300) / sr)
     return np.convolve(ticks, click, mode="same")
 
 
 EVENTS = {
-    "siren": _siren, "engine_idle": _engine_idle, "dog_bark": _dog_bark, "drilling": _drilling,
-    "car_horn": _car_horn, "rain": _rain, "bird_chirp": _bird_chirp, "clock_tick": _clock_tick,
+    "siren": _siren,
+    "engine_idle": _engine_idle,
+    "dog_bark": _dog_bark,
+    "drilling": _drilling,
+    "car_horn": _car_horn,
+    "rain": _rain,
+    "bird_chirp": _bird_chirp,
+    "clock_tick": _clock_tick,
 }

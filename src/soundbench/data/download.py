@@ -61,8 +61,12 @@ def download(url: str, dest: str | Path, checksum: str | None = None, timeout: f
         if _matches(dest, checksum) if checksum else archive_is_complete(dest):
             return dest
         aside = _move_aside(dest)  # never reuse a copy that fails its check; nothing is deleted
-        log.warning("%s failed its %s check; kept as %s and downloading again", dest,
-                    "checksum" if checksum else "completeness", aside)
+        log.warning(
+            "%s failed its %s check; kept as %s and downloading again",
+            dest,
+            "checksum" if checksum else "completeness",
+            aside,
+        )
     part = dest.with_name(dest.name + ".part")
     try:
         _fetch(url, part, timeout)
@@ -75,11 +79,17 @@ def download(url: str, dest: str | Path, checksum: str | None = None, timeout: f
         actual = file_hash(part, algorithm)
         if actual != expected.lower():
             aside = _move_aside(part, dest)
-            raise ChecksumError(f"{url}: {algorithm} mismatch: expected {expected}, got {actual}. "
-                                f"The file is kept aside as {aside}; delete it and rerun to download again.")
-    elif not archive_is_complete(part, dest.name):  # no checksum to trust (and maybe no Content-Length): look at the end
-        raise DownloadError(f"could not download {url}: the transfer ended early ({part.stat().st_size:,} bytes, "
-                            f"the archive's end is missing). Rerun to resume from {part}.")
+            raise ChecksumError(
+                f"{url}: {algorithm} mismatch: expected {expected}, got {actual}. "
+                f"The file is kept aside as {aside}; delete it and rerun to download again."
+            )
+    elif not archive_is_complete(
+        part, dest.name
+    ):  # no checksum to trust (and maybe no Content-Length): look at the end
+        raise DownloadError(
+            f"could not download {url}: the transfer ended early ({part.stat().st_size:,} bytes, "
+            f"the archive's end is missing). Rerun to resume from {part}."
+        )
     os.replace(part, dest)  # atomic: dest is either absent or complete and verified
     return dest
 
@@ -128,8 +138,10 @@ def _fetch(url: str, part: Path, timeout: float) -> None:
             have = 0  # the server ignored the range: start over
         length = response.headers.get("Content-Length")
         total = have + int(length) if length else None
-        with open(part, "ab" if resumed else "wb") as out, tqdm(
-                total=total, initial=have, unit="B", unit_scale=True, desc=f"Downloading {Path(url).name}") as bar:
+        with (
+            open(part, "ab" if resumed else "wb") as out,
+            tqdm(total=total, initial=have, unit="B", unit_scale=True, desc=f"Downloading {Path(url).name}") as bar,
+        ):
             for block in iter(lambda: response.read(CHUNK), b""):
                 out.write(block)
                 bar.update(len(block))
@@ -154,8 +166,10 @@ def extract(archive: str | Path, target: str | Path) -> Path:
         os.replace(staging, target)
     except (EOFError, tarfile.ReadError, zipfile.BadZipFile, zlib.error) as error:
         aside = _move_aside(archive)
-        raise CorruptArchiveError(f"{archive} is truncated or damaged ({error or type(error).__name__}); moved to "
-                                  f"{aside}. Rerun to download it again (or place a good copy at {archive}).") from None
+        raise CorruptArchiveError(
+            f"{archive} is truncated or damaged ({error or type(error).__name__}); moved to "
+            f"{aside}. Rerun to download it again (or place a good copy at {archive})."
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -38,8 +38,10 @@ def clip_keys(table: pd.DataFrame, root: Path) -> list[str]:
 def check_enough_groups(table: pd.DataFrame, n_folds: int) -> None:
     """Every class needs clips from at least ``n_folds`` groups to appear in every fold."""
     if n_folds < MIN_FOLDS:
-        raise DatasetError(f"dataset.n_folds={n_folds}: at least {MIN_FOLDS} folds are needed "
-                           "(one to test, one to validate, the rest to train)")
+        raise DatasetError(
+            f"dataset.n_folds={n_folds}: at least {MIN_FOLDS} folds are needed "
+            "(one to test, one to validate, the rest to train)"
+        )
     groups = table.groupby("class_name")["group"].nunique()
     clips = table.groupby("class_name").size()
     short = groups[groups < n_folds]
@@ -48,7 +50,8 @@ def check_enough_groups(table: pd.DataFrame, n_folds: int) -> None:
         raise DatasetError(
             f"{len(short)} class(es) have too few clips for {n_folds} folds: {detail}. Each class needs "
             f"clips from at least {n_folds} different groups so every test fold holds it. Add recordings, "
-            "lower dataset.n_folds, or remove the class.")
+            "lower dataset.n_folds, or remove the class."
+        )
 
 
 def assign_folds(table: pd.DataFrame, n_folds: int, seed: int) -> np.ndarray:
@@ -72,10 +75,17 @@ def load_or_assign_folds(table: pd.DataFrame, root: Path, folds_file: Path, n_fo
     try:
         saved.to_csv(folds_file, index=False)
     except OSError as error:
-        raise DatasetError(f"cannot save the fold assignment to {folds_file} ({error.strerror}); "
-                           "set dataset.folds_file to a writable path") from None
-    log.info("assigned %d clips to %d stratified, group-aware folds (seed %d); saved to %s",
-             len(saved), n_folds, seed, folds_file)
+        raise DatasetError(
+            f"cannot save the fold assignment to {folds_file} ({error.strerror}); "
+            "set dataset.folds_file to a writable path"
+        ) from None
+    log.info(
+        "assigned %d clips to %d stratified, group-aware folds (seed %d); saved to %s",
+        len(saved),
+        n_folds,
+        seed,
+        folds_file,
+    )
     return pd.Series(folds, index=table.index, dtype="Int64")
 
 
@@ -88,10 +98,13 @@ def _reuse(folds_file: Path, keys: list[str], table: pd.DataFrame, n_folds: int)
         raise DatasetError(
             f"the data changed since its folds were saved in {folds_file}: {len(new)} new clip(s) "
             f"(e.g. {new[:3]}), {len(gone)} clip(s) gone (e.g. {gone[:3]}). Delete that file to draw new "
-            "folds (results will not be comparable with earlier runs), or add the new clips to it by hand.")
+            "folds (results will not be comparable with earlier runs), or add the new clips to it by hand."
+        )
     found = int(saved["fold"].max())
     if found != n_folds or saved["fold"].min() < 1:
-        raise DatasetError(f"{folds_file} holds folds {int(saved['fold'].min())}..{found} but dataset.n_folds="
-                           f"{n_folds}; set dataset.n_folds={found} or delete the file to draw new folds")
+        raise DatasetError(
+            f"{folds_file} holds folds {int(saved['fold'].min())}..{found} but dataset.n_folds="
+            f"{n_folds}; set dataset.n_folds={found} or delete the file to draw new folds"
+        )
     log.info("reusing the fold assignment in %s", folds_file)
     return pd.Series([fold_of[k] for k in keys], index=table.index, dtype="Int64")

@@ -64,9 +64,10 @@ class ClipIndex:
         """A short hash of what defines an experiment's data: files, labels, folds, splits,
         and each file's signature (size, modification time, a hash of its first and last
         64 KiB: :mod:`soundbench.file_signature`), so audio replaced in place (same
-        names, even the same size and a restored mtime) changes it. Logged with every run so two results can be checked to come from the
-        same data; it keys the decoded-audio cache and CV resume. Paths are relative: the
-        same data moved elsewhere (mv, cp -p, rsync -a keep mtimes) keeps its fingerprint."""
+        names, even the same size and a restored mtime) changes it. Logged with every run so
+        two results can be checked to come from the same data; it keys the decoded-audio
+        cache and CV resume. Paths are relative: the same data moved elsewhere (mv, cp -p,
+        rsync -a keep mtimes) keeps its fingerprint."""
         table = self.table[["path", "label", "fold", "split", "start", "duration"]].copy()
         signatures = {path: file_signature(path) for path in table["path"].unique()}  # segments share a file
         table["signature"] = table["path"].map(signatures)
@@ -113,6 +114,8 @@ def drop_missing_files(table: pd.DataFrame, dataset: str, allow_partial: bool) -
         )
     log.warning(
         "%s: dropping %d of %d metadata rows whose files are missing (dataset.allow_partial=true)",
-        dataset, n_missing, len(table),
+        dataset,
+        n_missing,
+        len(table),
     )
     return table[exists].reset_index(drop=True)

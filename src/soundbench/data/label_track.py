@@ -46,9 +46,11 @@ def _parse(line: str, path: Path, number: int) -> Label:
     fields = line.split("\t")
     where = f"{path}, line {number}"
     if len(fields) != 3:
-        raise LabelFileError(f"{where}: expected 'start<TAB>end<TAB>label', got {line!r} "
-                             f"({len(fields)} tab-separated fields). Export labels from Audacity "
-                             "(File → Export → Export Labels) or fix the line.")
+        raise LabelFileError(
+            f"{where}: expected 'start<TAB>end<TAB>label', got {line!r} "
+            f"({len(fields)} tab-separated fields). Export labels from Audacity "
+            "(File → Export → Export Labels) or fix the line."
+        )
     try:
         start, end = float(fields[0]), float(fields[1])
     except ValueError:
@@ -57,8 +59,10 @@ def _parse(line: str, path: Path, number: int) -> Label:
     if not text:
         raise LabelFileError(f"{where}: the label text is empty")
     if start < 0 or end <= start:
-        raise LabelFileError(f"{where}: a region needs 0 <= start < end, got start {start} end {end} "
-                             "(point labels mark no audio to train on; drag them into regions)")
+        raise LabelFileError(
+            f"{where}: a region needs 0 <= start < end, got start {start} end {end} "
+            "(point labels mark no audio to train on; drag them into regions)"
+        )
     return Label(start, end, text, number)
 
 
@@ -71,17 +75,21 @@ def check_labels(labels: list[Label], path: str | Path, audio_seconds: float, to
             raise LabelFileError(
                 f"{path}: line {before.line} ({before.text!r} {before.start:g}–{before.end:g} s) and line "
                 f"{after.line} ({after.text!r} {after.start:g}–{after.end:g} s) overlap. Trim one region "
-                "so that every moment has at most one label.")
+                "so that every moment has at most one label."
+            )
     beyond = [label for label in labels if label.end > audio_seconds + tolerance]
     if beyond:
         lines = ", ".join(f"line {label.line} ends at {label.end:g} s" for label in beyond[:5])
-        raise LabelFileError(f"{path}: {len(beyond)} region(s) lie beyond the end of the audio "
-                             f"({audio_seconds:.3f} s): {lines}. Is this the label file of another recording?")
+        raise LabelFileError(
+            f"{path}: {len(beyond)} region(s) lie beyond the end of the audio "
+            f"({audio_seconds:.3f} s): {lines}. Is this the label file of another recording?"
+        )
 
 
 def write_labels(labels: list[Label], path: str | Path) -> Path:
     """Write a label file that Audacity imports (six decimals, as Audacity writes)."""
     path = Path(path)
-    path.write_text("".join(f"{label.start:.6f}\t{label.end:.6f}\t{label.text}\n" for label in labels),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(f"{label.start:.6f}\t{label.end:.6f}\t{label.text}\n" for label in labels), encoding="utf-8"
+    )
     return path

@@ -33,9 +33,11 @@ def read_metadata(path: Path, required: Sequence[str], **read_csv) -> pd.DataFra
     try:
         table = pd.read_csv(path, **read_csv)
     except pd.errors.ParserError as error:
-        raise DatasetError(f"{path}: cannot be read as CSV ({str(error).strip()}). Every row must have as many "
-                           "comma-separated fields as the header: fix or delete that line "
-                           "(quote fields that contain commas).") from None
+        raise DatasetError(
+            f"{path}: cannot be read as CSV ({str(error).strip()}). Every row must have as many "
+            "comma-separated fields as the header: fix or delete that line "
+            "(quote fields that contain commas)."
+        ) from None
     except UnicodeDecodeError as error:
         raise DatasetError(f"{path}: not UTF-8 text ({error}); save it as UTF-8 CSV") from None
     missing = [c for c in required if c not in table.columns]
@@ -51,8 +53,9 @@ def whole_numbers(table: pd.DataFrame, column: str, path: Path, what: str, allow
     bad = (table[column].notna() | (not allow_empty)) & (numbers.isna() | (numbers % 1 != 0))
     if bad.any():
         examples = ", ".join(repr(v) for v in table.loc[bad, column].head(3))
-        raise DatasetError(f"{path}: {column} must be {what} (a whole number), found {examples} on "
-                           f"{lines(table.index[bad])}")
+        raise DatasetError(
+            f"{path}: {column} must be {what} (a whole number), found {examples} on {lines(table.index[bad])}"
+        )
     return numbers.astype("Int64")
 
 
@@ -66,7 +69,10 @@ def check_fold_range(folds: pd.Series, n_folds: int, path: Path, column: str = "
 
 def check_class_ids(ids: pd.Series, names: pd.Series, path: Path, id_column: str, name_column: str) -> None:
     """Class id ↔ class name one to one: each id always has the same name and vice versa."""
-    for key, value, key_name, value_name in ((ids, names, id_column, name_column), (names, ids, name_column, id_column)):
+    for key, value, key_name, value_name in (
+        (ids, names, id_column, name_column),
+        (names, ids, name_column, id_column),
+    ):
         variants = value.groupby(key).nunique()
         conflicting = variants.index[variants > 1]
         if len(conflicting):
@@ -75,12 +81,15 @@ def check_class_ids(ids: pd.Series, names: pd.Series, path: Path, id_column: str
             usual = values.mode().iloc[0]  # the odd lines out are the likely typos: name those
             odd = values[values != usual]
             found = ", ".join(f"{_plain(v)!r} on {lines(odd.index[odd == v])}" for v in pd.unique(odd))
-            raise DatasetError(f"{path}: {key_name} {k!r} has {value_name} {_plain(usual)!r} on {len(values) - len(odd)} "
-                               f"line(s) but {found}; each {key_name} must always come with the same {value_name}")
+            raise DatasetError(
+                f"{path}: {key_name} {k!r} has {value_name} {_plain(usual)!r} on {len(values) - len(odd)} "
+                f"line(s) but {found}; each {key_name} must always come with the same {value_name}"
+            )
 
 
-def check_every_fold_has_every_class(classes: pd.Series, folds: pd.Series, n_folds: int, path: Path,
-                                     partial: bool = False) -> None:
+def check_every_fold_has_every_class(
+    classes: pd.Series, folds: pd.Series, n_folds: int, path: Path, partial: bool = False
+) -> None:
     """Each class in each fold 1..n: with one missing from a fold, the runs that test or
     validate on that fold never see it, and their chance level changes. ``partial``
     (dataset.allow_partial=true: the user knowingly uses part of a dataset) only warns."""
@@ -89,8 +98,10 @@ def check_every_fold_has_every_class(classes: pd.Series, folds: pd.Series, n_fol
     absent = [(c, f) for c, f in absent if f]
     if absent:
         cls, missing_folds = absent[0]
-        problem = (f"{path}: class {cls!r} has no clip in fold(s) {missing_folds} ({len(absent)} class(es) "
-                   "miss a fold); every fold must hold every class, or the runs testing on that fold never see it")
+        problem = (
+            f"{path}: class {cls!r} has no clip in fold(s) {missing_folds} ({len(absent)} class(es) "
+            "miss a fold); every fold must hold every class, or the runs testing on that fold never see it"
+        )
         if partial:
             log.warning("%s (accepted: dataset.allow_partial=true)", problem)
             return

@@ -34,7 +34,9 @@ def validation_fold(test_fold: int, n_folds: int) -> int:
     return n_folds if test_fold == 1 else test_fold - 1
 
 
-def fold_split(index: ClipIndex, test_fold: int, n_folds: int, tolerated_groups: frozenset[str] = frozenset()) -> Splits:
+def fold_split(
+    index: ClipIndex, test_fold: int, n_folds: int, tolerated_groups: frozenset[str] = frozenset()
+) -> Splits:
     if not 1 <= test_fold <= n_folds:
         raise DatasetError(f"dataset.fold={test_fold} is out of range: this dataset has folds 1..{n_folds}")
     folds = index.table["fold"]

@@ -22,14 +22,22 @@ def verify_dataset(corpus: AudioCorpus) -> dict:
     paths = list(dict.fromkeys(table["path"]))
     missing = [p for p in paths if not Path(p).is_file()]
     mismatched = _checksum_mismatches(corpus, [p for p in paths if p not in set(missing)])
-    report = {"dataset": corpus.name, "root": str(corpus.root), "files_listed": len(paths),
-              "missing": missing, "checksum_mismatches": mismatched,
-              "ok": not missing and not mismatched}
+    report = {
+        "dataset": corpus.name,
+        "root": str(corpus.root),
+        "files_listed": len(paths),
+        "missing": missing,
+        "checksum_mismatches": mismatched,
+        "ok": not missing and not mismatched,
+    }
     if not report["ok"]:
         lines = [f"missing: {p}" for p in missing[:20]] + [f"checksum mismatch: {m}" for m in mismatched[:20]]
-        raise DatasetError(f"{corpus.name} at {corpus.root}: {len(missing)} of {len(paths)} listed files missing, "
-                           f"{len(mismatched)} with a wrong checksum:\n  " + "\n  ".join(lines)
-                           + "\nComplete the download (delete the folder and rerun `dvc repro download`).")
+        raise DatasetError(
+            f"{corpus.name} at {corpus.root}: {len(missing)} of {len(paths)} listed files missing, "
+            f"{len(mismatched)} with a wrong checksum:\n  "
+            + "\n  ".join(lines)
+            + "\nComplete the download (delete the folder and rerun `dvc repro download`)."
+        )
     return report
 
 

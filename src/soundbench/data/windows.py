@@ -22,7 +22,7 @@ def window_starts(n_samples: int, window: int, hop: int) -> list[int]:
 
 def window_at(waveform: torch.Tensor, start: int, window: int) -> torch.Tensor:
     """The window starting at ``start``, zero-padded where the clip is shorter."""
-    return pad_to(waveform[start:start + window], window)
+    return pad_to(waveform[start : start + window], window)
 
 
 def cut_windows(waveform: torch.Tensor, window: int, hop: int) -> torch.Tensor:

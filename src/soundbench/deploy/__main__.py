@@ -36,8 +36,8 @@ def main(cfg: DictConfig) -> dict:
     from soundbench.artifacts.trained import load_trained
     from soundbench.deploy.graph import Graph
     from soundbench.deploy.memory_plan import plan_memory
-    from soundbench.deploy.summary import log_to_mlflow
     from soundbench.deploy.run import DeploySettings, deploy
+    from soundbench.deploy.summary import log_to_mlflow
     from soundbench.deploy.targets import target_from_config
     from soundbench.plots import plot_memory_plan
 
@@ -51,7 +51,9 @@ def main(cfg: DictConfig) -> dict:
     print(f"Files: {out_dir}")
     if trained.run_id:
         log_to_mlflow(report, out_dir, cfg.tracking_uri)
-        print(f"Logged to MLflow run {trained.run_id} (metrics deploy/{target.name}/*, artifacts deploy/{target.name}/)")
+        print(
+            f"Logged to MLflow run {trained.run_id} (metrics deploy/{target.name}/*, artifacts deploy/{target.name}/)"
+        )
     return report
 
 

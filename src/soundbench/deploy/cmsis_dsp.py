@@ -19,12 +19,18 @@ INDEX = "https://pypi.org/simple/cmsisdsp/"
 
 #: the library sources the front end links (unused tables are dropped by --gc-sections)
 SOURCES = (
-    "TransformFunctions/arm_rfft_fast_f32.c", "TransformFunctions/arm_rfft_fast_init_f32.c",
-    "TransformFunctions/arm_cfft_f32.c", "TransformFunctions/arm_cfft_init_f32.c",
-    "TransformFunctions/arm_cfft_radix8_f32.c", "TransformFunctions/arm_bitreversal2.c",
-    "CommonTables/arm_common_tables.c", "CommonTables/arm_const_structs.c",
-    "ComplexMathFunctions/arm_cmplx_mag_squared_f32.c", "BasicMathFunctions/arm_mult_f32.c",
-    "BasicMathFunctions/arm_dot_prod_f32.c", "StatisticsFunctions/arm_mean_f32.c",
+    "TransformFunctions/arm_rfft_fast_f32.c",
+    "TransformFunctions/arm_rfft_fast_init_f32.c",
+    "TransformFunctions/arm_cfft_f32.c",
+    "TransformFunctions/arm_cfft_init_f32.c",
+    "TransformFunctions/arm_cfft_radix8_f32.c",
+    "TransformFunctions/arm_bitreversal2.c",
+    "CommonTables/arm_common_tables.c",
+    "CommonTables/arm_const_structs.c",
+    "ComplexMathFunctions/arm_cmplx_mag_squared_f32.c",
+    "BasicMathFunctions/arm_mult_f32.c",
+    "BasicMathFunctions/arm_dot_prod_f32.c",
+    "StatisticsFunctions/arm_mean_f32.c",
     "SupportFunctions/arm_q15_to_float.c",
 )
 
@@ -51,10 +57,16 @@ def cmsis_dsp_root(download: bool = True) -> Path:
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     if digest != SHA256:
         archive.unlink()
-        raise CmsisDspMissing(f"{archive} has sha256 {digest}, not cmsisdsp {VERSION}'s {SHA256}; "
-                              "it was removed: run again to download it anew")
+        raise CmsisDspMissing(
+            f"{archive} has sha256 {digest}, not cmsisdsp {VERSION}'s {SHA256}; "
+            "it was removed: run again to download it anew"
+        )
     with tarfile.open(archive) as tar:
-        members = [m for m in tar.getmembers() if m.isfile() and re.match(r"^cmsisdsp-[\d.]+/(Include|PrivateInclude|Source)/", m.name)]
+        members = [
+            m
+            for m in tar.getmembers()
+            if m.isfile() and re.match(r"^cmsisdsp-[\d.]+/(Include|PrivateInclude|Source)/", m.name)
+        ]
         tar.extractall(cache_dir(), members=members, filter="data")
     return root
 
@@ -82,5 +94,7 @@ def _download(archive: Path) -> None:
 
 
 def _how_to_get(archive: Path) -> str:
-    return (f"Put cmsisdsp-{VERSION}.tar.gz (the source distribution: pip download --no-deps --no-binary :all: "
-            f"cmsisdsp=={VERSION}) at {archive}, or set SOUNDBENCH_CACHE to a folder that has it")
+    return (
+        f"Put cmsisdsp-{VERSION}.tar.gz (the source distribution: pip download --no-deps --no-binary :all: "
+        f"cmsisdsp=={VERSION}) at {archive}, or set SOUNDBENCH_CACHE to a folder that has it"
+    )

@@ -31,13 +31,17 @@ from soundbench.deploy.memory_plan import MemoryPlan
 from soundbench.deploy.targets import STACK_BYTES, Target
 
 GCC = "arm-none-eabi-gcc"
-TOOLCHAIN_HINT = ("install the Arm toolchain and emulator: apt-get install gcc-arm-none-eabi "
-                  "libnewlib-arm-none-eabi qemu-system-arm (see README, 'Deploying')")
+TOOLCHAIN_HINT = (
+    "install the Arm toolchain and emulator: apt-get install gcc-arm-none-eabi "
+    "libnewlib-arm-none-eabi qemu-system-arm (see README, 'Deploying')"
+)
 #: the firmware is built for the core QEMU emulates (netduinoplus2: Cortex-M4F) whatever the
 #: target; the target contributes its flash/RAM budget to the linker script
 CORTEX_M4F_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 ARENA_SYMBOL = "sb_arena"
-_TEMP_DECLARATION = re.compile(r"^(\s*)(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s+(?P<name>tmp\d+_\w+)(?P<dims>(\[\d+\])+);\s*$")
+_TEMP_DECLARATION = re.compile(
+    r"^(\s*)(?P<type>[A-Za-z_][A-Za-z0-9_ ]*?)\s+(?P<name>tmp\d+_\w+)(?P<dims>(\[\d+\])+);\s*$"
+)
 _NODE_CALL = re.compile(r"^(?P<indent>\s*)node(?P<index>\d+)_(?P<name>\w+)\(.*\);\s*$")
 #: the firmware's layer marker, called after every node (the emulator counts per layer)
 LAYER_MARKER = "sb_layer_done"
@@ -56,20 +60,35 @@ def toolchain_missing() -> str | None:
     return None if shutil.which(GCC) else f"{GCC} not found; {TOOLCHAIN_HINT}"
 
 
-def generate_c(int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan,
-               layers: list[KernelLayer] | None = None) -> Path:
+def generate_c(
+    int8_model: str | Path, out_dir: str | Path, plan: MemoryPlan, layers: list[KernelLayer] | None = None
+) -> Path:
     """``model.c`` (weights, kernel calls, arena) and ``model_io.h`` (input/output location).
     ``layers`` (from :func:`soundbench.deploy.kernels.plan_kernels`, planned into ``plan``)
     says which nodes run on the int8 kernels; without it every node stays portable."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     source = out_dir / "model.c"
-    returncode, output = _run_generator(["compile", str(int8_model), str(source), "--model-name", "model",
-                                         "--large-weight-threshold", "0", "--large-temp-threshold", "0",
-                                         "--no-restrict-arrays", "--color", "never"])
+    returncode, output = _run_generator(
+        [
+            "compile",
+            str(int8_model),
+            str(source),
+            "--model-name",
+            "model",
+            "--large-weight-threshold",
+            "0",
+            "--large-temp-threshold",
+            "0",
+            "--no-restrict-arrays",
+            "--color",
+            "never",
+        ]
+    )
     if returncode != 0:
-        raise UnsupportedModelError(f"emx-onnx-cgen cannot generate C for {int8_model}: "
-                                    + _generator_error(output, Graph(int8_model)))
+        raise UnsupportedModelError(
+            f"emx-onnx-cgen cannot generate C for {int8_model}: " + _generator_error(output, Graph(int8_model))
+        )
     graph = Graph(int8_model)
     code = _place_in_arena(source.read_text(), graph, plan)
     source.write_text(_call_kernels(code, graph, plan, layers or []))
@@ -101,7 +120,9 @@ def _run_generator(argv: list[str]) -> tuple[int, str]:
 
 def _generator_error(output: str, graph: Graph) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    message = next((line for line in reversed(lines) if "rror" in line or "nsupported" in line), lines[-1] if lines else "")
+    message = next(
+        (line for line in reversed(lines) if "rror" in line or "nsupported" in line), lines[-1] if lines else ""
+    )
     for node in graph.nodes:  # name the node when the generator names only the op
         if node.op_type in message and node.name not in message:
             return f"{message} (op {node.op_type}, node {node.name!r})"
@@ -118,8 +139,10 @@ def _place_in_arena(code: str, graph: Graph, plan: MemoryPlan) -> str:
         if match:
             c_name = match["name"].split("_", 1)[1]
             if c_name not in by_c_name:
-                raise UnsupportedModelError(f"generated temporary {match['name']} matches no tensor of the model; "
-                                            "the memory plan cannot place it")
+                raise UnsupportedModelError(
+                    f"generated temporary {match['name']} matches no tensor of the model; "
+                    "the memory plan cannot place it"
+                )
             inner = re.sub(r"^\[1\]", "", match["dims"])  # the generator's arrays carry the batch dim first
             offset = plan.offset_of(by_c_name[c_name])
             kind = f"{match['type']} (*){inner}"
@@ -129,7 +152,9 @@ def _place_in_arena(code: str, graph: Graph, plan: MemoryPlan) -> str:
     if placed == 0 and len(graph.nodes) > 1:
         raise UnsupportedModelError("found no temporaries to place in the arena: the generator's output format changed")
     code = "\n".join(out) + "\n"
-    header = f'#include "model_io.h"\n\nuint8_t {ARENA_SYMBOL}[SB_ARENA_BYTES] __attribute__((aligned({plan.alignment})));\n'
+    header = (
+        f'#include "model_io.h"\n\nuint8_t {ARENA_SYMBOL}[SB_ARENA_BYTES] __attribute__((aligned({plan.alignment})));\n'
+    )
     return header + code + _ENTRY_POINTS
 
 
@@ -145,8 +170,10 @@ def _call_kernels(code: str, graph: Graph, plan: MemoryPlan, layers: list[Kernel
             continue
         index = int(match["index"])
         if index >= len(graph.nodes) or _c_identifier(graph.nodes[index].name) != match["name"]:
-            raise UnsupportedModelError(f"generated call node{index}_{match['name']} matches no node of the model: "
-                                        "the generator's output format changed")
+            raise UnsupportedModelError(
+                f"generated call node{index}_{match['name']} matches no node of the model: "
+                "the generator's output format changed"
+            )
         layer = by_index.get(index)
         if layer is not None and layer.on_kernels:
             line = match["indent"] + _kernel_call(layer, graph.nodes[index], plan)
@@ -155,9 +182,11 @@ def _call_kernels(code: str, graph: Graph, plan: MemoryPlan, layers: list[Kernel
     if calls != len(graph.nodes):
         raise UnsupportedModelError(f"found {calls} node calls for {len(graph.nodes)} nodes in the generated C")
     constants = "".join(layer.constants for layer in layers if layer.on_kernels)
-    return (f'#include <string.h>\n#include "sb_nn.h"\n\n{constants}\n'
-            "static inline void sb_view(const void *input, void *output, unsigned bytes) {\n"
-            "    if (input != output) memmove(output, input, bytes);\n}\n\n" + "\n".join(out) + "\n")
+    return (
+        f'#include <string.h>\n#include "sb_nn.h"\n\n{constants}\n'
+        "static inline void sb_view(const void *input, void *output, unsigned bytes) {\n"
+        "    if (input != output) memmove(output, input, bytes);\n}\n\n" + "\n".join(out) + "\n"
+    )
 
 
 def _kernel_call(layer: KernelLayer, node, plan: MemoryPlan) -> str:
@@ -165,8 +194,9 @@ def _kernel_call(layer: KernelLayer, node, plan: MemoryPlan) -> str:
         return f"{ARENA_SYMBOL} + {offset}"
 
     scratch = address(plan.scratch_offset(layer.index)) if layer.scratch_bytes else "0"
-    return layer.call.format(input=address(plan.offset_of(node.input[0])), output=address(plan.offset_of(node.output[0])),
-                             scratch=scratch)
+    return layer.call.format(
+        input=address(plan.offset_of(node.input[0])), output=address(plan.offset_of(node.output[0])), scratch=scratch
+    )
 
 
 def _c_identifier(name: str) -> str:
@@ -183,29 +213,38 @@ _ENTRY_POINTS = (
 
 def _io_header(graph: Graph, plan: MemoryPlan) -> str:
     if len(graph.inputs) != 1 or len(graph.outputs) != 1:
-        raise UnsupportedModelError(f"the firmware harness expects one input and one output, got {graph.inputs} → {graph.outputs}")
+        raise UnsupportedModelError(
+            f"the firmware harness expects one input and one output, got {graph.inputs} → {graph.outputs}"
+        )
     source, sink = graph.value(graph.inputs[0]), graph.value(graph.outputs[0])
-    return "\n".join([
-        "/* generated by soundbench.deploy.codegen: where the model's input and output live */",
-        "#ifndef SOUNDBENCH_MODEL_IO_H", "#define SOUNDBENCH_MODEL_IO_H", "#include <stdint.h>",
-        f"#define SB_ARENA_BYTES {plan.arena_bytes}",
-        f"#define SB_INPUT_OFFSET {plan.offset_of(source.name)}",
-        f"#define SB_INPUT_BYTES {source.nbytes}",
-        f"#define SB_OUTPUT_OFFSET {plan.offset_of(sink.name)}",
-        f"#define SB_OUTPUT_BYTES {sink.nbytes}",
-        "extern uint8_t sb_arena[SB_ARENA_BYTES];",
-        "float *sb_model_input(void);", "float *sb_model_output(void);", "void sb_model_run(void);",
-        f"void {LAYER_MARKER}(void);  /* the harness defines it: a marker the emulator counts layers by */",
-        "#endif", "",
-    ])
+    return "\n".join(
+        [
+            "/* generated by soundbench.deploy.codegen: where the model's input and output live */",
+            "#ifndef SOUNDBENCH_MODEL_IO_H",
+            "#define SOUNDBENCH_MODEL_IO_H",
+            "#include <stdint.h>",
+            f"#define SB_ARENA_BYTES {plan.arena_bytes}",
+            f"#define SB_INPUT_OFFSET {plan.offset_of(source.name)}",
+            f"#define SB_INPUT_BYTES {source.nbytes}",
+            f"#define SB_OUTPUT_OFFSET {plan.offset_of(sink.name)}",
+            f"#define SB_OUTPUT_BYTES {sink.nbytes}",
+            "extern uint8_t sb_arena[SB_ARENA_BYTES];",
+            "float *sb_model_input(void);",
+            "float *sb_model_output(void);",
+            "void sb_model_run(void);",
+            f"void {LAYER_MARKER}(void);  /* the harness defines it: a marker the emulator counts layers by */",
+            "#endif",
+            "",
+        ]
+    )
 
 
 @dataclass
 class LinkResult:
     elf: Path | None
     fits: bool
-    message: str                      # the linker's verdict in words
-    sections: dict[str, int]          # .text/.data/.bss bytes (empty when the link failed)
+    message: str  # the linker's verdict in words
+    sections: dict[str, int]  # .text/.data/.bss bytes (empty when the link failed)
     flash_overflow: int = 0
     ram_overflow: int = 0
 
@@ -218,8 +257,9 @@ class LinkResult:
         return self.sections.get("data", 0) + self.sections.get("bss", 0)  # bss includes the reserved stack
 
 
-def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str | Path,
-                   optimize: str = "-O2") -> LinkResult:
+def build_firmware(
+    model_c: Path, target: Target, root: str | Path, out_dir: str | Path, optimize: str = "-O2"
+) -> LinkResult:
     """Compile the generated model with the harness and link it into the target's budget."""
     model_c = Path(model_c).resolve()
     firmware, kernels = firmware_dir(root).resolve(), kernels_dir(root).resolve()
@@ -227,8 +267,15 @@ def build_firmware(model_c: Path, target: Target, root: str | Path, out_dir: str
     return link(sources, [model_c.parent, firmware, kernels], target, root, out_dir, optimize)
 
 
-def link(sources: list[Path], includes: list[Path], target: Target, root: str | Path, out_dir: str | Path,
-         optimize: str = "-O2", defines: tuple[str, ...] = ()) -> LinkResult:
+def link(
+    sources: list[Path],
+    includes: list[Path],
+    target: Target,
+    root: str | Path,
+    out_dir: str | Path,
+    optimize: str = "-O2",
+    defines: tuple[str, ...] = (),
+) -> LinkResult:
     """Compile ``sources`` for the Cortex-M4F with the harness's startup and linker script
     template, linked into the target's flash/RAM budget (the script's regions); an overflow
     is a verdict in bytes, not an error."""
@@ -238,15 +285,33 @@ def link(sources: list[Path], includes: list[Path], target: Target, root: str | 
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "link.ld"
-    script.write_text((firmware_dir(root) / "link.ld.in").read_text()
-                      .replace("@FLASH_BYTES@", str(target.flash_budget))
-                      .replace("@RAM_BYTES@", str(target.ram_budget))
-                      .replace("@STACK_BYTES@", str(STACK_BYTES)))
+    script.write_text(
+        (firmware_dir(root) / "link.ld.in")
+        .read_text()
+        .replace("@FLASH_BYTES@", str(target.flash_budget))
+        .replace("@RAM_BYTES@", str(target.ram_budget))
+        .replace("@STACK_BYTES@", str(STACK_BYTES))
+    )
     elf = out_dir / "firmware.elf"
-    command = [GCC, *CORTEX_M4F_FLAGS, optimize, "-std=c99", "-ffunction-sections", "-fdata-sections",
-               *(f"-D{d}" for d in defines), *(f"-I{i}" for i in includes), *(str(s) for s in sources),
-               "-nostartfiles", "--specs=nano.specs", "-Wl,--gc-sections", "-T", str(script),
-               "-lm", "-o", str(elf)]
+    command = [
+        GCC,
+        *CORTEX_M4F_FLAGS,
+        optimize,
+        "-std=c99",
+        "-ffunction-sections",
+        "-fdata-sections",
+        *(f"-D{d}" for d in defines),
+        *(f"-I{i}" for i in includes),
+        *(str(s) for s in sources),
+        "-nostartfiles",
+        "--specs=nano.specs",
+        "-Wl,--gc-sections",
+        "-T",
+        str(script),
+        "-lm",
+        "-o",
+        str(elf),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
     (out_dir / "build.log").write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
     if result.returncode != 0:
@@ -258,9 +323,11 @@ def link(sources: list[Path], includes: list[Path], target: Target, root: str | 
         raise RuntimeError(f"firmware build failed (log: {out_dir / 'build.log'}):\n{result.stderr[-2000:]}")
     sections = elf_sections(elf)
     link = LinkResult(elf, True, "", sections)
-    link.message = (f"fits: linked into {target.flash_budget:,} B flash / {target.ram_budget:,} B RAM "
-                    f"(.text {sections['text']:,} B, .data {sections['data']:,} B, "
-                    f".bss {sections['bss']:,} B incl. {STACK_BYTES:,} B stack)")
+    link.message = (
+        f"fits: linked into {target.flash_budget:,} B flash / {target.ram_budget:,} B RAM "
+        f"(.text {sections['text']:,} B, .data {sections['data']:,} B, "
+        f".bss {sections['bss']:,} B incl. {STACK_BYTES:,} B stack)"
+    )
     return link
 
 

@@ -27,11 +27,18 @@ def app_dir(root: str | Path) -> Path:
 @dataclass(frozen=True)
 class AppBuild:
     link: codegen.LinkResult
-    scratch_in_arena: bool    # the front end's FFT buffers share the model's arena
+    scratch_in_arena: bool  # the front end's FFT buffers share the model's arena
 
 
-def build_app_firmware(model_dir: Path, arena_bytes: int, device: DeviceFrontEnd, target: Target,
-                       root: str | Path, out_dir: str | Path, optimize: str = "-O2") -> AppBuild:
+def build_app_firmware(
+    model_dir: Path,
+    arena_bytes: int,
+    device: DeviceFrontEnd,
+    target: Target,
+    root: str | Path,
+    out_dir: str | Path,
+    optimize: str = "-O2",
+) -> AppBuild:
     """Link front end + model (``model_dir``: codegen.generate_c's model.c and model_io.h)."""
     out_dir = Path(out_dir).resolve()
     tables = write_sources(device, out_dir)[1]
@@ -39,30 +46,60 @@ def build_app_firmware(model_dir: Path, arena_bytes: int, device: DeviceFrontEnd
     frontend, firmware, kernels = root / "embedded" / "frontend", codegen.firmware_dir(root), codegen.kernels_dir(root)
     cmsis = cmsis_dsp_root()
     scratch_in_arena = device.memory().scratch_bytes <= arena_bytes
-    sources = [Path(model_dir).resolve() / "model.c", tables, frontend / "sb_frontend.c", app_dir(root) / "app_main.c",
-               firmware / "startup.c", firmware / "semihosting.c", *sorted(kernels.glob("*.c")), *source_files(cmsis)]
-    includes = [Path(model_dir).resolve(), out_dir, frontend, frontend / "shim", firmware, kernels, *include_dirs(cmsis)]
-    link = codegen.link(sources, includes, target, root, out_dir, optimize,
-                        defines=("ARM_MATH_CM4", f"SB_APP_SCRATCH_IN_ARENA={int(scratch_in_arena)}"))
+    sources = [
+        Path(model_dir).resolve() / "model.c",
+        tables,
+        frontend / "sb_frontend.c",
+        app_dir(root) / "app_main.c",
+        firmware / "startup.c",
+        firmware / "semihosting.c",
+        *sorted(kernels.glob("*.c")),
+        *source_files(cmsis),
+    ]
+    includes = [
+        Path(model_dir).resolve(),
+        out_dir,
+        frontend,
+        frontend / "shim",
+        firmware,
+        kernels,
+        *include_dirs(cmsis),
+    ]
+    link = codegen.link(
+        sources,
+        includes,
+        target,
+        root,
+        out_dir,
+        optimize,
+        defines=("ARM_MATH_CM4", f"SB_APP_SCRATCH_IN_ARENA={int(scratch_in_arena)}"),
+    )
     return AppBuild(link, scratch_in_arena)
 
 
 @dataclass(frozen=True)
 class AppRun:
-    probabilities: np.ndarray        # (windows, classes), softmax on the device
+    probabilities: np.ndarray  # (windows, classes), softmax on the device
     hops: int
-    frontend_cycles_per_hop: float   # the frame of each hop (FFT, power, mel, log)
+    frontend_cycles_per_hop: float  # the frame of each hop (FFT, power, mel, log)
     frontend_cycles_per_window: float  # the window: dB floor, DCT (MFCC), standardisation
     model_cycles_per_window: float
-    instructions_per_hop: float      # everything, averaged over the stream's hops
+    instructions_per_hop: float  # everything, averaged over the stream's hops
 
     @property
     def windows(self) -> int:
         return len(self.probabilities)
 
 
-def run_app(elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, n_classes: int, root: str | Path,
-            work_dir: str | Path, timeout_s: float = 600) -> AppRun:
+def run_app(
+    elf: Path,
+    pcm: np.ndarray,
+    device: DeviceFrontEnd,
+    n_classes: int,
+    root: str | Path,
+    work_dir: str | Path,
+    timeout_s: float = 600,
+) -> AppRun:
     """Stream int16 ``pcm`` (mono, the front end's rate) through the application in QEMU."""
     work_dir = Path(work_dir).resolve()
     hops = len(pcm) // device.hop
@@ -72,8 +109,14 @@ def run_app(elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, n_classes: int, 
     probabilities = np.fromfile(work_dir / "probs.bin", dtype="<f4").reshape(-1, n_classes)
     windows = max(len(probabilities), 1)
     segments = counts.segment_cycles + [0.0, 0.0]  # a stream too short for a window has no segment 1
-    return AppRun(probabilities, hops, segments[0] / hops, segments[1] / windows,
-                  sum(counts.segment_cycles[2:]) / windows, counts.instructions / hops)
+    return AppRun(
+        probabilities,
+        hops,
+        segments[0] / hops,
+        segments[1] / windows,
+        sum(counts.segment_cycles[2:]) / windows,
+        counts.instructions / hops,
+    )
 
 
 def pcm16(audio: np.ndarray) -> np.ndarray:

@@ -31,9 +31,23 @@ MACHINE = "netduinoplus2"
 #: pipeline refill, so the estimate leans high. Multi-register transfers add one cycle per
 #: register.
 CYCLES = {
-    "alu": 1, "multiply": 1, "mac": 1, "divide": 7, "load": 2, "store": 2, "load_pair": 3, "store_pair": 3,
-    "load_multiple": 1, "store_multiple": 1, "branch": 3, "fp": 1, "fp_mac": 3, "fp_divide": 14, "fp_load": 2,
-    "fp_store": 2, "other": 1,
+    "alu": 1,
+    "multiply": 1,
+    "mac": 1,
+    "divide": 7,
+    "load": 2,
+    "store": 2,
+    "load_pair": 3,
+    "store_pair": 3,
+    "load_multiple": 1,
+    "store_multiple": 1,
+    "branch": 3,
+    "fp": 1,
+    "fp_mac": 3,
+    "fp_divide": 14,
+    "fp_load": 2,
+    "fp_store": 2,
+    "other": 1,
 }
 
 
@@ -74,10 +88,10 @@ def classify(mnemonic: str) -> str:
 
 @dataclass
 class EmulatorRun:
-    outputs: np.ndarray               # (windows, classes) as the firmware computed them
+    outputs: np.ndarray  # (windows, classes) as the firmware computed them
     instructions_per_window: float
-    cycles_per_window: float          # Cortex-M4 timing model
-    class_counts: dict[str, int]      # instructions per class, all windows
+    cycles_per_window: float  # Cortex-M4 timing model
+    class_counts: dict[str, int]  # instructions per class, all windows
     windows: int
     #: per window, by segment: segment k is the model's k-th layer (node order); a last
     #: segment after the final layer marker holds the model's return
@@ -86,19 +100,23 @@ class EmulatorRun:
 
 
 def emulator_missing() -> str | None:
-    return None if shutil.which(QEMU) and shutil.which("arm-none-eabi-objdump") else f"{QEMU} not found; {TOOLCHAIN_HINT}"
+    return (
+        None if shutil.which(QEMU) and shutil.which("arm-none-eabi-objdump") else f"{QEMU} not found; {TOOLCHAIN_HINT}"
+    )
 
 
 def build_plugin(root: str | Path, out_dir: str | Path) -> Path:
     plugin = Path(out_dir) / "libinsn_count.so"
     source = Path(root) / "embedded" / "qemu" / "insn_count.c"
-    subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(plugin), str(source)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(
+        ["cc", "-O2", "-shared", "-fPIC", "-o", str(plugin), str(source)], check=True, capture_output=True, text=True
+    )
     return plugin
 
 
-def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Path, work_dir: str | Path,
-                 timeout_s: float = 600) -> EmulatorRun:
+def run_firmware(
+    elf: Path, windows: np.ndarray, n_outputs: int, root: str | Path, work_dir: str | Path, timeout_s: float = 600
+) -> EmulatorRun:
     """Feed ``windows`` (float32, one model input each) through the firmware in QEMU."""
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -107,14 +125,22 @@ def run_firmware(elf: Path, windows: np.ndarray, n_outputs: int, root: str | Pat
     counts = run_with_markers(elf, root, work_dir, timeout_s)
     outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
     n = len(outputs)
-    return EmulatorRun(outputs, counts.instructions / n, counts.cycles / n, counts.per_class, n,
-                       [i / n for i in counts.segment_instructions], [c / n for c in counts.segment_cycles])
+    return EmulatorRun(
+        outputs,
+        counts.instructions / n,
+        counts.cycles / n,
+        counts.per_class,
+        n,
+        [i / n for i in counts.segment_instructions],
+        [c / n for c in counts.segment_cycles],
+    )
 
 
 @dataclass
 class MarkedCounts:
     """Instructions and modelled Cortex-M4 cycles executed between the firmware's
     sb_marker_start/stop calls, over the whole run, by segment (split at sb_layer_done)."""
+
     per_class: dict[str, int]
     segment_instructions: list[float]
     segment_cycles: list[float]
@@ -140,9 +166,22 @@ def run_with_markers(elf: Path, root: str | Path, work_dir: Path, timeout_s: flo
     markers = f"start={symbols['sb_marker_start']:#x},stop={symbols['sb_marker_stop']:#x}"
     if "sb_layer_done" in symbols:
         markers += f",layer={symbols['sb_layer_done']:#x}"
-    command = [QEMU, "-M", MACHINE, "-nographic", "-monitor", "none", "-serial", "none",
-               "-semihosting-config", "enable=on,target=native", "-kernel", str(elf.resolve()),
-               "-plugin", f"{plugin},{markers},out={counts_file}"]
+    command = [
+        QEMU,
+        "-M",
+        MACHINE,
+        "-nographic",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        str(elf.resolve()),
+        "-plugin",
+        f"{plugin},{markers},out={counts_file}",
+    ]
     result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
     if result.returncode != 0:
         raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
@@ -172,8 +211,9 @@ def _symbols(elf: Path) -> dict[str, int]:
 
 def _disassembly(elf: Path) -> dict[int, tuple[str, str]]:
     """address → (mnemonic, operands)."""
-    output = subprocess.run(["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", str(elf)],
-                            capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        ["arm-none-eabi-objdump", "-d", "--no-show-raw-insn", str(elf)], capture_output=True, text=True, check=True
+    ).stdout
     table = {}
     for line in output.splitlines():
         match = re.match(r"^\s+([0-9a-f]+):\s+(\S+)\s*(.*)$", line)
@@ -204,7 +244,9 @@ def _register_transfer_cycles(code: dict[int, tuple[str, str]], executed: Counte
     extra = 0
     for address, count in executed.items():
         mnemonic, operands = code.get(address, ("", ""))
-        if classify(mnemonic) in ("load_multiple", "store_multiple") or mnemonic.startswith(("vpush", "vpop", "vldm", "vstm")):
+        if classify(mnemonic) in ("load_multiple", "store_multiple") or mnemonic.startswith(
+            ("vpush", "vpop", "vldm", "vstm")
+        ):
             extra += count * _register_count(operands)
     return extra
 

@@ -46,28 +46,29 @@ REFERENCE_WINDOW_VALUES, REFERENCE_CYCLES_PER_WINDOW = 60 * 31, 116_800
 
 @dataclass(frozen=True)
 class FrontEndCycles:
-    cycles_per_window_hop: float    # Cortex-M4 cycles: the frames of one window hop + the window's own work
+    cycles_per_window_hop: float  # Cortex-M4 cycles: the frames of one window hop + the window's own work
     source: str
 
 
 @dataclass(frozen=True)
 class Feasibility:
     """Flash, RAM and time of a configuration's int8 model + device front end on a target."""
+
     target: str
     n_parameters: int
     macc: int
-    flash_bytes: int          # int8 weights + front-end tables
-    ram_bytes: int            # planned arena + front-end buffers + stack
+    flash_bytes: int  # int8 weights + front-end tables
+    ram_bytes: int  # planned arena + front-end buffers + stack
     flash_budget: int
     ram_budget: int
-    model_ms: float           # per window
-    frontend_ms: float        # per window hop
+    model_ms: float  # per window
+    frontend_ms: float  # per window hop
     window_hop_ms: float
     max_duty_cycle: float
-    model_source: str         # measured in QEMU, or estimated (and why)
+    model_source: str  # measured in QEMU, or estimated (and why)
     frontend_source: str
     linker_verdict: str | None  # the model's firmware linked into the budget (None: not linked)
-    seconds: float            # what the check took
+    seconds: float  # what the check took
     linker_fits: bool | None = None  # None: not linked (no toolchain, or the planned memory already fails)
 
     @property
@@ -90,8 +91,10 @@ class Feasibility:
         if self.linker_fits is False:  # the code itself (not counted in the plan) overflows the budget
             problems.append(f"the model's firmware does not link: {self.linker_verdict}")
         if self.duty_cycle >= self.max_duty_cycle:
-            problems.append(f"duty cycle {self.duty_cycle:.0%} >= {self.max_duty_cycle:.0%} "
-                            f"({self.latency_ms:.0f} ms per {self.window_hop_ms:.0f} ms hop)")
+            problems.append(
+                f"duty cycle {self.duty_cycle:.0%} >= {self.max_duty_cycle:.0%} "
+                f"({self.latency_ms:.0f} ms per {self.window_hop_ms:.0f} ms hop)"
+            )
         return "; ".join(problems) or None
 
     @property
@@ -99,13 +102,18 @@ class Feasibility:
         return self.reason is None
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "latency_ms": self.latency_ms, "duty_cycle": self.duty_cycle,
-                "feasible": self.feasible, "reason": self.reason}
+        return {
+            **asdict(self),
+            "latency_ms": self.latency_ms,
+            "duty_cycle": self.duty_cycle,
+            "feasible": self.feasible,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
 class ModelCycles:
-    cycles_per_window: float        # Cortex-M4 cycles of one inference
+    cycles_per_window: float  # Cortex-M4 cycles of one inference
     source: str
     linker_verdict: str | None = None  # the model's firmware linked into the budget (None: not linked)
     linker_fits: bool | None = None
@@ -121,20 +129,32 @@ class DeviceCosts:
         self.cycles_per_macc_m4 = {**KERNEL_CYCLES_PER_MACC_M4, **(cycles_per_macc_m4 or {})}
         self._front_ends: dict[tuple, FrontEndCycles] = {}
 
-    def model(self, int8_path: Path, footprint: ModelFootprint, layers: list[KernelLayer], target: Target,
-              window: np.ndarray, n_outputs: int, measure: bool) -> ModelCycles:
+    def model(
+        self,
+        int8_path: Path,
+        footprint: ModelFootprint,
+        layers: list[KernelLayer],
+        target: Target,
+        window: np.ndarray,
+        n_outputs: int,
+        measure: bool,
+    ) -> ModelCycles:
         """``window``: one model input to run; ``measure=False`` (the memory does not fit
         anyway): the estimate, which takes no time."""
         missing = codegen.toolchain_missing() or emulator.emulator_missing()
         if missing or not measure:
             why = f"not measured: {missing}" if missing else "not measured: the memory does not fit"
-            return ModelCycles(self._estimate(footprint, layers), f"estimated, MACC × each kernel's cycles/MACC ({why})")
+            return ModelCycles(
+                self._estimate(footprint, layers), f"estimated, MACC × each kernel's cycles/MACC ({why})"
+            )
         build = int8_path.parent / "firmware"
-        link = codegen.build_firmware(codegen.generate_c(int8_path, build, footprint.plan, layers), target,
-                                      self.root, build)
+        link = codegen.build_firmware(
+            codegen.generate_c(int8_path, build, footprint.plan, layers), target, self.root, build
+        )
         if not link.fits:
-            return ModelCycles(self._estimate(footprint, layers), "estimated (the firmware does not link)",
-                               link.message, False)
+            return ModelCycles(
+                self._estimate(footprint, layers), "estimated (the firmware does not link)", link.message, False
+            )
         run = emulator.run_firmware(link.elf, window[None], n_outputs, self.root, build)
         return ModelCycles(run.cycles_per_window, "measured in QEMU (Cortex-M4 timing)", link.message, True)
 
@@ -142,8 +162,16 @@ class DeviceCosts:
         return sum(layer_cycles_estimate(layers, footprint.layers, self.cycles_per_macc_m4).values())
 
     def front_end(self, device: DeviceFrontEnd, target: Target) -> FrontEndCycles:
-        key = (device.sample_rate, device.n_fft, device.hop, device.n_mels, device.n_mfcc, device.window_frames,
-               device.window_hop_frames, device.normalize)
+        key = (
+            device.sample_rate,
+            device.n_fft,
+            device.hop,
+            device.n_mels,
+            device.n_mfcc,
+            device.window_frames,
+            device.window_hop_frames,
+            device.normalize,
+        )
         if key not in self._front_ends:
             self._front_ends[key] = self._measure_front_end(device, target)
         return self._front_ends[key]
@@ -151,22 +179,30 @@ class DeviceCosts:
     def _measure_front_end(self, device: DeviceFrontEnd, target: Target) -> FrontEndCycles:
         missing = codegen.toolchain_missing() or emulator.emulator_missing()
         if missing:
-            per_hop = REFERENCE_CYCLES_PER_HOP * (device.n_fft * np.log2(device.n_fft)) / (
-                REFERENCE_N_FFT * np.log2(REFERENCE_N_FFT))
+            per_hop = (
+                REFERENCE_CYCLES_PER_HOP
+                * (device.n_fft * np.log2(device.n_fft))
+                / (REFERENCE_N_FFT * np.log2(REFERENCE_N_FFT))
+            )
             per_window = REFERENCE_CYCLES_PER_WINDOW * device.out_bands * device.window_frames / REFERENCE_WINDOW_VALUES
-            return FrontEndCycles(device.window_hop_frames * per_hop + per_window,
-                                  f"scaled from the measured thesis log-mel (not measured: {missing})")
+            return FrontEndCycles(
+                device.window_hop_frames * per_hop + per_window,
+                f"scaled from the measured thesis log-mel (not measured: {missing})",
+            )
         # seeded noise, one window and a few window hops long: the cycles hardly depend on the signal
         samples = (device.window_frames - 1 + 4 * device.window_hop_frames) * device.hop + device.n_fft
         pcm = (np.random.default_rng(0).standard_normal(samples) * 3000).astype(np.int16)
         with tempfile.TemporaryDirectory(prefix="sb-frontend-") as work:
             run = run_stream(build_stream_firmware(device, target, self.root, work).elf, pcm, device, self.root, work)
-        return FrontEndCycles(device.window_hop_frames * run.cycles_per_hop + run.cycles_per_window,
-                              "measured in QEMU on noise (Cortex-M4 timing)")
+        return FrontEndCycles(
+            device.window_hop_frames * run.cycles_per_hop + run.cycles_per_window,
+            "measured in QEMU on noise (Cortex-M4 timing)",
+        )
 
 
-def check_untrained(model: nn.Module, frontend: FrontEnd, target: Target, max_duty_cycle: float,
-                    costs: DeviceCosts, opset: int = OPSET) -> Feasibility:
+def check_untrained(
+    model: nn.Module, frontend: FrontEnd, target: Target, max_duty_cycle: float, costs: DeviceCosts, opset: int = OPSET
+) -> Feasibility:
     """Export and quantize ``model`` (untrained: its sizes are what matter) for ``frontend``'s
     windows and check it, with the front end on the device, against ``target``."""
     started = time.perf_counter()
@@ -189,11 +225,24 @@ def check_untrained(model: nn.Module, frontend: FrontEnd, target: Target, max_du
         model_cycles = costs.model(int8_path, footprint, layers, target, calibration[0], n_outputs, fits_memory)
     fe = costs.front_end(device, target)
     to_ms = CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz / (target.cpu_mhz * 1e3)
-    return Feasibility(target.name, footprint.n_parameters, footprint.macc, flash, ram, target.flash_budget,
-                       target.ram_budget, model_cycles.cycles_per_window * to_ms, fe.cycles_per_window_hop * to_ms,
-                       frontend.window_hop_samples / frontend.sample_rate * 1e3, max_duty_cycle, model_cycles.source,
-                       fe.source, model_cycles.linker_verdict, time.perf_counter() - started,
-                       model_cycles.linker_fits)
+    return Feasibility(
+        target.name,
+        footprint.n_parameters,
+        footprint.macc,
+        flash,
+        ram,
+        target.flash_budget,
+        target.ram_budget,
+        model_cycles.cycles_per_window * to_ms,
+        fe.cycles_per_window_hop * to_ms,
+        frontend.window_hop_samples / frontend.sample_rate * 1e3,
+        max_duty_cycle,
+        model_cycles.source,
+        fe.source,
+        model_cycles.linker_verdict,
+        time.perf_counter() - started,
+        model_cycles.linker_fits,
+    )
 
 
 __all__ = ["DeviceCosts", "Feasibility", "FrontEndNotSupported", "check_untrained"]

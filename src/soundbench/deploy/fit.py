@@ -45,11 +45,17 @@ class ModelFootprint:
     layers: list[LayerCost]
 
     @classmethod
-    def of(cls, graph: Graph, precision: str, alignment: int = 16,
-           scratch: dict[int, int] | None = None) -> "ModelFootprint":
+    def of(
+        cls, graph: Graph, precision: str, alignment: int = 16, scratch: dict[int, int] | None = None
+    ) -> "ModelFootprint":
         """``scratch``: the kernels' scratch bytes per node index, planned into the arena."""
-        return cls(precision, graph.n_parameters(), graph.weight_bytes(), plan_memory(graph, alignment, scratch),
-                   layer_costs(graph))
+        return cls(
+            precision,
+            graph.n_parameters(),
+            graph.weight_bytes(),
+            plan_memory(graph, alignment, scratch),
+            layer_costs(graph),
+        )
 
     @property
     def macc(self) -> int:
@@ -63,10 +69,15 @@ class ModelFootprint:
         """``front_end_*``: the device front end's tables and buffers, when it runs there."""
         with_front_end = front_end_flash or front_end_ram
         flash = f"flash ({self.precision} weights" + (" + front-end tables)" if with_front_end else ")")
-        ram = (f"RAM ({self.precision} activations" + (" + front-end buffers" if with_front_end else "")
-               + f" + {STACK_BYTES // 1024} KiB stack)")
-        return [Budget(flash, self.weight_bytes + front_end_flash, target.flash_budget),
-                Budget(ram, self.ram_bytes + front_end_ram + STACK_BYTES, target.ram_budget)]
+        ram = (
+            f"RAM ({self.precision} activations"
+            + (" + front-end buffers" if with_front_end else "")
+            + f" + {STACK_BYTES // 1024} KiB stack)"
+        )
+        return [
+            Budget(flash, self.weight_bytes + front_end_flash, target.flash_budget),
+            Budget(ram, self.ram_bytes + front_end_ram + STACK_BYTES, target.ram_budget),
+        ]
 
     def fits(self, target: Target) -> bool:
         return all(b.fits for b in self.budgets(target))

@@ -16,7 +16,6 @@ from soundbench.deploy.cmsis_dsp import cmsis_dsp_root, include_dirs, source_fil
 from soundbench.deploy.targets import Target
 from soundbench.features.frontends import MFCC, FrontEnd, LogMel
 
-
 #: entries of CMSIS-DSP's bit-reversal table per complex FFT length
 #: (ARMBITREVINDEXTABLE_<n>_TABLE_LENGTH in arm_common_tables.h)
 CMSIS_BITREV_ENTRIES = {16: 20, 32: 48, 64: 56, 128: 208, 256: 440, 512: 448, 1024: 1800, 2048: 3808, 4096: 4032}
@@ -31,10 +30,11 @@ RFFT_INSTANCE_BYTES = 24
 class FrontEndMemory:
     """The front end's planned memory, in bytes (sb_frontend.h's structs, the tables of
     write_sources and CMSIS-DSP's tables for this FFT length)."""
-    state_bytes: int       # samples shared with the next frame, mel ring buffer, FFT state: live all the time
-    dma_bytes: int         # the microphone's PCM DMA double buffer: two hops of int16
-    scratch_bytes: int     # FFT input/output and power spectrum: dead between hops
-    table_bytes: int       # window, sparse filterbank, DCT, FFT twiddles and bit reversal (flash)
+
+    state_bytes: int  # samples shared with the next frame, mel ring buffer, FFT state: live all the time
+    dma_bytes: int  # the microphone's PCM DMA double buffer: two hops of int16
+    scratch_bytes: int  # FFT input/output and power spectrum: dead between hops
+    table_bytes: int  # window, sparse filterbank, DCT, FFT twiddles and bit reversal (flash)
 
     def ram_bytes(self, scratch_in_arena: bool) -> int:
         return self.state_bytes + self.dma_bytes + (0 if scratch_in_arena else self.scratch_bytes)
@@ -47,18 +47,19 @@ class FrontEndNotSupported(ValueError):
 @dataclass(frozen=True)
 class DeviceFrontEnd:
     """The arrays and geometry the device needs, read off a Python front end."""
+
     sample_rate: int
     n_fft: int
     hop: int
     n_mels: int
-    n_mfcc: int               # 0: log-mel
+    n_mfcc: int  # 0: log-mel
     window_frames: int
     window_hop_frames: int
     top_db: float
     normalize: bool
-    window: np.ndarray        # (n_fft,) analysis window
-    filterbank: np.ndarray    # (n_fft // 2 + 1, n_mels)
-    dct: np.ndarray | None    # (n_mels, n_mfcc)
+    window: np.ndarray  # (n_fft,) analysis window
+    filterbank: np.ndarray  # (n_fft // 2 + 1, n_mels)
+    dct: np.ndarray | None  # (n_mels, n_mfcc)
 
     @property
     def out_bands(self) -> int:
@@ -69,17 +70,23 @@ class DeviceFrontEnd:
         state = 2 * (n - self.hop) + 4 + FLOAT * self.window_frames * self.n_mels + 4 + RFFT_INSTANCE_BYTES
         mel_weights = int(sum(len(_nonzero_run(band)) for band in self.filterbank.T))
         ours = FLOAT * (n + mel_weights + (self.dct.size if self.dct is not None else 0)) + 3 * 2 * self.n_mels
-        fft = FLOAT * n + FLOAT * n + 2 * CMSIS_BITREV_ENTRIES[n // 2]  # rfft twiddles, cfft(n/2) twiddles, bit reversal
+        fft = (
+            FLOAT * n + FLOAT * n + 2 * CMSIS_BITREV_ENTRIES[n // 2]
+        )  # rfft twiddles, cfft(n/2) twiddles, bit reversal
         return FrontEndMemory(state, 2 * 2 * self.hop, FLOAT * (2 * n + bins), ours + fft)
 
     @classmethod
     def of(cls, frontend: FrontEnd) -> DeviceFrontEnd:
         if not isinstance(frontend, (LogMel, MFCC)):
-            raise FrontEndNotSupported(f"features={frontend.name}: the device front end computes logmel and mfcc "
-                                       "(a model on raw samples or mel power needs no CMSIS-DSP front end)")
+            raise FrontEndNotSupported(
+                f"features={frontend.name}: the device front end computes logmel and mfcc "
+                "(a model on raw samples or mel power needs no CMSIS-DSP front end)"
+            )
         if frontend.framing != "stream":
-            raise FrontEndNotSupported("features.framing=centered pads each window on its own, which a stream "
-                                       "cannot do; retrain with features.framing=stream (the default)")
+            raise FrontEndNotSupported(
+                "features.framing=centered pads each window on its own, which a stream "
+                "cannot do; retrain with features.framing=stream (the default)"
+            )
         if isinstance(frontend, MFCC):
             spec, to_db, dct = frontend.mfcc.MelSpectrogram, frontend.mfcc.amplitude_to_DB, frontend.mfcc.dct_mat
             if frontend.mfcc.log_mels:
@@ -91,36 +98,55 @@ class DeviceFrontEnd:
         if n_fft & (n_fft - 1) or not 32 <= n_fft <= 4096:
             raise FrontEndNotSupported(f"features.n_fft={n_fft}: arm_rfft_fast_f32 takes powers of two, 32..4096")
         if stft.win_length != n_fft or stft.power != 2.0 or stft.normalized:
-            raise FrontEndNotSupported("features: only win_length = n_fft, power 2 and unnormalised STFTs run on "
-                                       "the device")
+            raise FrontEndNotSupported(
+                "features: only win_length = n_fft, power 2 and unnormalised STFTs run on the device"
+            )
         if n_fft % hop or hop >= n_fft:
-            raise FrontEndNotSupported(f"features.hop_length={hop} must divide n_fft={n_fft} and be smaller on "
-                                       "the device")
+            raise FrontEndNotSupported(
+                f"features.hop_length={hop} must divide n_fft={n_fft} and be smaller on the device"
+            )
         if spec.mel_scale.norm is not None or spec.mel_scale.mel_scale != "htk":
             raise FrontEndNotSupported("features: the device filterbank is HTK mel without norm")
-        return cls(frontend.sample_rate, n_fft, hop, spec.mel_scale.n_mels, 0 if dct is None else dct.shape[1],
-                   frontend.window_frames, frontend.window_hop_samples // hop,
-                   float("inf") if to_db.top_db is None else float(to_db.top_db),
-                   not isinstance(frontend.normalize, torch.nn.Identity),
-                   stft.window.numpy().astype(np.float32), spec.mel_scale.fb.numpy().astype(np.float32),
-                   None if dct is None else dct.numpy().astype(np.float32))
+        return cls(
+            frontend.sample_rate,
+            n_fft,
+            hop,
+            spec.mel_scale.n_mels,
+            0 if dct is None else dct.shape[1],
+            frontend.window_frames,
+            frontend.window_hop_samples // hop,
+            float("inf") if to_db.top_db is None else float(to_db.top_db),
+            not isinstance(frontend.normalize, torch.nn.Identity),
+            stft.window.numpy().astype(np.float32),
+            spec.mel_scale.fb.numpy().astype(np.float32),
+            None if dct is None else dct.numpy().astype(np.float32),
+        )
 
 
 def write_sources(device: DeviceFrontEnd, out_dir: Path) -> list[Path]:
     """sb_frontend_config.h (geometry) and sb_frontend_tables.c (window, sparse filterbank, DCT)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     header = out_dir / "sb_frontend_config.h"
-    defines = {"SB_FE_N_FFT": device.n_fft, "SB_FE_HOP": device.hop, "SB_FE_N_MELS": device.n_mels,
-               "SB_FE_N_MFCC": device.n_mfcc, "SB_FE_OUT_BANDS": device.out_bands,
-               "SB_FE_WINDOW_FRAMES": device.window_frames, "SB_FE_WINDOW_HOP_FRAMES": device.window_hop_frames,
-               "SB_FE_TOP_DB": "INFINITY" if np.isinf(device.top_db) else f"{device.top_db!r}f",
-               "SB_FE_NORMALIZE": int(device.normalize), "SB_FE_RFFT_INIT": f"arm_rfft_fast_init_{device.n_fft}_f32"}
-    header.write_text("/* generated by soundbench.deploy.frontend_c: the trained run's front end */\n"
-                      "#ifndef SB_FRONTEND_CONFIG_H\n#define SB_FRONTEND_CONFIG_H\n#include <math.h>\n#include <stdint.h>\n"
-                      + "".join(f"#define {k} {v}\n" for k, v in defines.items())
-                      + "extern const float sb_fe_window[];\nextern const uint16_t sb_fe_mel_first[], "
-                        "sb_fe_mel_count[], sb_fe_mel_offset[];\nextern const float sb_fe_mel_weights[];\n"
-                        "extern const float sb_fe_dct[];\n#endif\n")
+    defines = {
+        "SB_FE_N_FFT": device.n_fft,
+        "SB_FE_HOP": device.hop,
+        "SB_FE_N_MELS": device.n_mels,
+        "SB_FE_N_MFCC": device.n_mfcc,
+        "SB_FE_OUT_BANDS": device.out_bands,
+        "SB_FE_WINDOW_FRAMES": device.window_frames,
+        "SB_FE_WINDOW_HOP_FRAMES": device.window_hop_frames,
+        "SB_FE_TOP_DB": "INFINITY" if np.isinf(device.top_db) else f"{device.top_db!r}f",
+        "SB_FE_NORMALIZE": int(device.normalize),
+        "SB_FE_RFFT_INIT": f"arm_rfft_fast_init_{device.n_fft}_f32",
+    }
+    header.write_text(
+        "/* generated by soundbench.deploy.frontend_c: the trained run's front end */\n"
+        "#ifndef SB_FRONTEND_CONFIG_H\n#define SB_FRONTEND_CONFIG_H\n#include <math.h>\n#include <stdint.h>\n"
+        + "".join(f"#define {k} {v}\n" for k, v in defines.items())
+        + "extern const float sb_fe_window[];\nextern const uint16_t sb_fe_mel_first[], "
+        "sb_fe_mel_count[], sb_fe_mel_offset[];\nextern const float sb_fe_mel_weights[];\n"
+        "extern const float sb_fe_dct[];\n#endif\n"
+    )
     firsts, counts, offsets, weights = [], [], [], []
     for band in device.filterbank.T:  # each band's nonzero run: first FFT bin, length, weights
         run = _nonzero_run(band)
@@ -130,13 +156,15 @@ def write_sources(device: DeviceFrontEnd, out_dir: Path) -> list[Path]:
         weights += band[run].tolist()
     dct = device.dct.T.ravel() if device.dct is not None else np.zeros(1, np.float32)
     tables = out_dir / "sb_frontend_tables.c"
-    tables.write_text('#include "sb_frontend_config.h"\n'
-                      + _array("const float sb_fe_window", device.window)
-                      + _array("const uint16_t sb_fe_mel_first", firsts, int)
-                      + _array("const uint16_t sb_fe_mel_count", counts, int)
-                      + _array("const uint16_t sb_fe_mel_offset", offsets, int)
-                      + _array("const float sb_fe_mel_weights", weights)
-                      + _array("const float sb_fe_dct", dct))
+    tables.write_text(
+        '#include "sb_frontend_config.h"\n'
+        + _array("const float sb_fe_window", device.window)
+        + _array("const uint16_t sb_fe_mel_first", firsts, int)
+        + _array("const uint16_t sb_fe_mel_count", counts, int)
+        + _array("const uint16_t sb_fe_mel_offset", offsets, int)
+        + _array("const float sb_fe_mel_weights", weights)
+        + _array("const float sb_fe_dct", dct)
+    )
     return [header, tables]
 
 
@@ -151,8 +179,9 @@ def _array(declaration: str, values, kind=float) -> str:
     return f"{declaration}[] = {{{body}}};\n"
 
 
-def build_stream_firmware(device: DeviceFrontEnd, target: Target, root: str | Path, out_dir: str | Path,
-                          optimize: str = "-O2") -> codegen.LinkResult:
+def build_stream_firmware(
+    device: DeviceFrontEnd, target: Target, root: str | Path, out_dir: str | Path, optimize: str = "-O2"
+) -> codegen.LinkResult:
     """The streaming harness (embedded/frontend) with this front end and CMSIS-DSP, linked
     into the target's budget."""
     out_dir = Path(out_dir).resolve()
@@ -160,23 +189,30 @@ def build_stream_firmware(device: DeviceFrontEnd, target: Target, root: str | Pa
     frontend_dir = Path(root).resolve() / "embedded" / "frontend"
     cmsis = cmsis_dsp_root()
     firmware = codegen.firmware_dir(root).resolve()
-    sources = [generated[1], frontend_dir / "sb_frontend.c", frontend_dir / "stream_main.c",
-               firmware / "startup.c", firmware / "semihosting.c", *source_files(cmsis)]
+    sources = [
+        generated[1],
+        frontend_dir / "sb_frontend.c",
+        frontend_dir / "stream_main.c",
+        firmware / "startup.c",
+        firmware / "semihosting.c",
+        *source_files(cmsis),
+    ]
     includes = [out_dir, frontend_dir, frontend_dir / "shim", firmware, *include_dirs(cmsis)]
     return codegen.link(sources, includes, target, root, out_dir, optimize, defines=("ARM_MATH_CM4",))
 
 
 @dataclass(frozen=True)
 class StreamRun:
-    features: np.ndarray      # (windows, bands, frames), as the device computed them
+    features: np.ndarray  # (windows, bands, frames), as the device computed them
     hops: int
-    cycles_per_hop: float     # the hop's frame, Cortex-M4 timing model, averaged over every hop of the stream
+    cycles_per_hop: float  # the hop's frame, Cortex-M4 timing model, averaged over every hop of the stream
     cycles_per_window: float  # the window: dB floor, DCT, standardisation
     instructions_per_hop: float  # everything, averaged over the hops
 
 
-def run_stream(elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, root: str | Path, work_dir: str | Path,
-               timeout_s: float = 600) -> StreamRun:
+def run_stream(
+    elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, root: str | Path, work_dir: str | Path, timeout_s: float = 600
+) -> StreamRun:
     """Stream int16 ``pcm`` through the front-end firmware in QEMU, one hop per block."""
     work_dir = Path(work_dir).resolve()
     hops = len(pcm) // device.hop

@@ -52,8 +52,10 @@ class Graph:
     def value(self, name: str, node: onnx.NodeProto | None = None) -> Value:
         if name not in self.values:
             where = f" (output of {node.op_type} node {node.name!r})" if node is not None else ""
-            raise UnsupportedModelError(f"ONNX shape inference gave no static shape for tensor {name!r}{where}; "
-                                        "export with a static input shape (batch 1)")
+            raise UnsupportedModelError(
+                f"ONNX shape inference gave no static shape for tensor {name!r}{where}; "
+                "export with a static input shape (batch 1)"
+            )
         return self.values[name]
 
     def weight_bytes(self) -> int:
@@ -67,9 +69,17 @@ class Graph:
         constants (shapes and axes, int64 by the ONNX spec; weights are float or int8,
         biases int32), recurrent layers' initial states and scalars."""
         not_learnt = self._recurrent_states()
-        return int(sum(a.size for name, a in self.initializers.items()
-                       if a.size > 1 and a.dtype.kind in "fiu" and a.dtype != np.int64
-                       and not _is_quant_param(name) and name not in not_learnt))
+        return int(
+            sum(
+                a.size
+                for name, a in self.initializers.items()
+                if a.size > 1
+                and a.dtype.kind in "fiu"
+                and a.dtype != np.int64
+                and not _is_quant_param(name)
+                and name not in not_learnt
+            )
+        )
 
     def _recurrent_states(self) -> set[str]:
         """GRU/LSTM/RNN inputs 4 and on (sequence lengths, initial hidden and cell states)."""

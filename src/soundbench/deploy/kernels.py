@@ -33,14 +33,14 @@ class NotOnKernels(Exception):
 
 @dataclass(frozen=True)
 class KernelLayer:
-    index: int                 # position in the graph's node list
+    index: int  # position in the graph's node list
     node: str
     op_type: str
-    kernel: str                # kernel function, VIEW, or PORTABLE
-    reason: str = ""           # why the node stays portable
-    scratch_bytes: int = 0     # planned in the arena, alive during this node only
-    constants: str = ""        # C definitions (weights, biases, scales, parameters)
-    call: str = ""             # C statement; {input}, {output} and {scratch} are arena addresses
+    kernel: str  # kernel function, VIEW, or PORTABLE
+    reason: str = ""  # why the node stays portable
+    scratch_bytes: int = 0  # planned in the arena, alive during this node only
+    constants: str = ""  # C definitions (weights, biases, scales, parameters)
+    call: str = ""  # C statement; {input}, {output} and {scratch} are arena addresses
 
     @property
     def on_kernels(self) -> bool:
@@ -68,6 +68,7 @@ def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
 
 # --- one builder per op ---------------------------------------------------------------
 
+
 def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
     x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero = node.input[:8]
     _require_int8(graph, node, x, node.output[0])
@@ -77,12 +78,21 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
     in_shape, out_shape = _as_2d(graph.value(x).shape), _as_2d(graph.value(node.output[0], node).shape)
     group = attribute(node, "group", 1)
     scale = _requantization_scale(graph, x_scale, w_scale, y_scale, weights.shape[0])
-    bias = _constant(graph, node.input[8]).astype(np.int64) if len(node.input) > 8 and node.input[8] \
+    bias = (
+        _constant(graph, node.input[8]).astype(np.int64)
+        if len(node.input) > 8 and node.input[8]
         else np.zeros(weights.shape[0], np.int64)
+    )
     x_zp, y_zp = int(_scalar(graph, x_zero)), int(_scalar(graph, y_zero))
     (_, in_c, in_h, in_w), (_, out_c, out_h, out_w) = in_shape, out_shape
-    geometry = dict(kernel_h=kernel[0], kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1],
-                    pad_top=pads[0], pad_left=pads[1])
+    geometry = dict(
+        kernel_h=kernel[0],
+        kernel_w=kernel[1],
+        stride_h=strides[0],
+        stride_w=strides[1],
+        pad_top=pads[0],
+        pad_left=pads[1],
+    )
     name = f"sb_layer{index}"
     if group == 1:
         rows = weights.reshape(out_c, -1).astype(np.int64)
@@ -93,15 +103,35 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
         padded_bytes = 0 if (padded_h, padded_w) == (in_h, in_w) else in_c * padded_h * padded_w
         order, quads = _tap_order(in_c, kernel)
         offsets = _tap_offsets(order, in_c, kernel, padded_h, padded_w, _round_up(length, 4))
-        params = dict(in_c=in_c, in_h=in_h, in_w=in_w, out_c=out_c, out_h=out_h, out_w=out_w, **geometry,
-                      column_length=length, padded_h=padded_h, padded_w=padded_w, input_zero_point=x_zp,
-                      output_zero_point=y_zp, quads=quads, offsets=f"{name}_offsets")
-        constants = (f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n"
-                     + _constants(name, "sb_conv_params", params, _conv_weights(rows[:, order], length), folded,
-                                  scale))
+        params = dict(
+            in_c=in_c,
+            in_h=in_h,
+            in_w=in_w,
+            out_c=out_c,
+            out_h=out_h,
+            out_w=out_w,
+            **geometry,
+            column_length=length,
+            padded_h=padded_h,
+            padded_w=padded_w,
+            input_zero_point=x_zp,
+            output_zero_point=y_zp,
+            quads=quads,
+            offsets=f"{name}_offsets",
+        )
+        constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
+            name, "sb_conv_params", params, _conv_weights(rows[:, order], length), folded, scale
+        )
         columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
-        return KernelLayer(index, node_label(node), node.op_type, "sb_conv_s8", scratch_bytes=columns_bytes + padded_bytes,
-                           constants=constants, call=_call("sb_conv_s8", name, scratch=True))
+        return KernelLayer(
+            index,
+            node_label(node),
+            node.op_type,
+            "sb_conv_s8",
+            scratch_bytes=columns_bytes + padded_bytes,
+            constants=constants,
+            call=_call("sb_conv_s8", name, scratch=True),
+        )
     if group == in_c == out_c and weights.shape[1] == 1:
         kernel_w_even = _round_up(kernel[1], 2)
         plane_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
@@ -110,21 +140,39 @@ def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
             plane_w = _round_up(max((out_w - 1) * 2 + 5, pads[1] + in_w, out_w // 4 * 8 + 4), 4)
         else:
             plane_w = _round_up(max((out_w - 1) * strides[1] + kernel_w_even, pads[1] + in_w), 2)
-        params = dict(channels=in_c, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, **geometry,
-                      plane_w=plane_w, plane_h=plane_h, kernel_w_even=kernel_w_even, byte_plane=byte_plane,
-                      input_zero_point=x_zp, output_zero_point=y_zp)
+        params = dict(
+            channels=in_c,
+            in_h=in_h,
+            in_w=in_w,
+            out_h=out_h,
+            out_w=out_w,
+            **geometry,
+            plane_w=plane_w,
+            plane_h=plane_h,
+            kernel_w_even=kernel_w_even,
+            byte_plane=byte_plane,
+            input_zero_point=x_zp,
+            output_zero_point=y_zp,
+        )
         folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
         widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
-        widened[:, :, :kernel[1]] = weights.reshape(out_c, kernel[0], kernel[1])
+        widened[:, :, : kernel[1]] = weights.reshape(out_c, kernel[0], kernel[1])
         if byte_plane:  # per row (f0, f2, f1, f3, f4, 0) and the row step in bytes as an int32
             step = np.array([plane_w], "<i4").view("<i2")
-            widened = np.concatenate([widened[:, :, [0, 2, 1, 3, 4, 5]],
-                                      np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2)
+            widened = np.concatenate(
+                [widened[:, :, [0, 2, 1, 3, 4, 5]], np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2
+            )
         constants = _constants(name, "sb_depthwise_params", params, widened, folded, scale)
         plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
-        return KernelLayer(index, node_label(node), node.op_type, "sb_depthwise_conv_s8",
-                           scratch_bytes=_round_up(plane_bytes, 4), constants=constants,
-                           call=_call("sb_depthwise_conv_s8", name, scratch=True))
+        return KernelLayer(
+            index,
+            node_label(node),
+            node.op_type,
+            "sb_depthwise_conv_s8",
+            scratch_bytes=_round_up(plane_bytes, 4),
+            constants=constants,
+            call=_call("sb_depthwise_conv_s8", name, scratch=True),
+        )
     raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
 
 
@@ -143,14 +191,32 @@ def _qgemm(graph: Graph, node, index: int) -> KernelLayer:
     bias = _constant(graph, c).astype(np.int64) if c else np.zeros(out_features, np.int64)
     a_zp, y_zp = int(_scalar(graph, a_zero)), int(_scalar(graph, y_zero))
     length = _round_up(in_features, 4)
-    params = dict(in_features=in_features, out_features=out_features, row_length=length,
-                  input_zero_point=a_zp, output_zero_point=y_zp)
+    params = dict(
+        in_features=in_features,
+        out_features=out_features,
+        row_length=length,
+        input_zero_point=a_zp,
+        output_zero_point=y_zp,
+    )
     scale = _requantization_scale(graph, a_scale, b_scale, y_scale, out_features)
     name = f"sb_layer{index}"
-    constants = _constants(name, "sb_fully_connected_params", params, _reordered_rows(weights, length),
-                           bias - a_zp * weights.sum(axis=1), scale)
-    return KernelLayer(index, node_label(node), node.op_type, "sb_fully_connected_s8", scratch_bytes=2 * length,
-                       constants=constants, call=_call("sb_fully_connected_s8", name, scratch=True))
+    constants = _constants(
+        name,
+        "sb_fully_connected_params",
+        params,
+        _reordered_rows(weights, length),
+        bias - a_zp * weights.sum(axis=1),
+        scale,
+    )
+    return KernelLayer(
+        index,
+        node_label(node),
+        node.op_type,
+        "sb_fully_connected_s8",
+        scratch_bytes=2 * length,
+        constants=constants,
+        call=_call("sb_fully_connected_s8", name, scratch=True),
+    )
 
 
 def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
@@ -159,14 +225,33 @@ def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
     if attribute(node, "storage_order", 0):
         raise NotOnKernels("column-major max pooling")
     kernel, strides, pads = _window(node, [])
-    (_, channels, in_h, in_w), (_, _, out_h, out_w) = (_as_2d(graph.value(x).shape),
-                                                      _as_2d(graph.value(node.output[0], node).shape))
-    params = dict(channels=channels, in_h=in_h, in_w=in_w, out_h=out_h, out_w=out_w, kernel_h=kernel[0],
-                  kernel_w=kernel[1], stride_h=strides[0], stride_w=strides[1], pad_top=pads[0], pad_left=pads[1])
+    (_, channels, in_h, in_w), (_, _, out_h, out_w) = (
+        _as_2d(graph.value(x).shape),
+        _as_2d(graph.value(node.output[0], node).shape),
+    )
+    params = dict(
+        channels=channels,
+        in_h=in_h,
+        in_w=in_w,
+        out_h=out_h,
+        out_w=out_w,
+        kernel_h=kernel[0],
+        kernel_w=kernel[1],
+        stride_h=strides[0],
+        stride_w=strides[1],
+        pad_top=pads[0],
+        pad_left=pads[1],
+    )
     name = f"sb_layer{index}"
     constants = f"static const sb_pool_params {name}_params = {_struct(params)};\n"
-    return KernelLayer(index, node_label(node), node.op_type, "sb_max_pool_s8", constants=constants,
-                       call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}));")
+    return KernelLayer(
+        index,
+        node_label(node),
+        node.op_type,
+        "sb_max_pool_s8",
+        constants=constants,
+        call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}));",
+    )
 
 
 def _boundary(kernel: str, source: type, sink: type):
@@ -179,9 +264,15 @@ def _boundary(kernel: str, source: type, sink: type):
             raise NotOnKernels(f"{node.op_type} other than {np.dtype(source)} → {np.dtype(sink)}")
         n = int(np.prod(graph.value(x).shape))
         s, z = _scalar(graph, scale), int(_scalar(graph, zero))
-        return KernelLayer(index, node_label(node), node.op_type, kernel,
-                           call=f"{kernel}((const {c_type[source]} *)({{input}}), {n}u, {_float(s)}, {z}, "
-                                f"({c_type[sink]} *)({{output}}));")
+        return KernelLayer(
+            index,
+            node_label(node),
+            node.op_type,
+            kernel,
+            call=f"{kernel}((const {c_type[source]} *)({{input}}), {n}u, {_float(s)}, {z}, "
+            f"({c_type[sink]} *)({{output}}));",
+        )
+
     return build
 
 
@@ -191,13 +282,18 @@ def _view(graph: Graph, node, index: int) -> KernelLayer:
     return KernelLayer(index, node_label(node), node.op_type, VIEW, call=f"sb_view({{input}}, {{output}}, {nbytes}u);")
 
 
-_BUILDERS = {"QLinearConv": _qlinear_conv, "QGemm": _qgemm, "MaxPool": _max_pool,
-             "QuantizeLinear": _boundary("sb_quantize_f32_s8", np.float32, np.int8),
-             "DequantizeLinear": _boundary("sb_dequantize_s8_f32", np.int8, np.float32),
-             **{op: _view for op in VIEW_OPS}}
+_BUILDERS = {
+    "QLinearConv": _qlinear_conv,
+    "QGemm": _qgemm,
+    "MaxPool": _max_pool,
+    "QuantizeLinear": _boundary("sb_quantize_f32_s8", np.float32, np.int8),
+    "DequantizeLinear": _boundary("sb_dequantize_s8_f32", np.int8, np.float32),
+    **{op: _view for op in VIEW_OPS},
+}
 
 
 # --- helpers --------------------------------------------------------------------------
+
 
 def _require_int8(graph: Graph, node, *names: str) -> None:
     for name in names:
@@ -262,7 +358,7 @@ def _reordered_rows(rows: np.ndarray, length: int) -> np.ndarray:
     """Rows padded with zeros to ``length`` and each group of four stored (k0, k2, k1, k3):
     SXTB16 of the loaded word then gives the pair (k0, k1), SXTB16 with ROR #8 (k2, k3)."""
     padded = np.zeros((rows.shape[0], length), np.int8)
-    padded[:, :rows.shape[1]] = rows
+    padded[:, : rows.shape[1]] = rows
     return padded.reshape(rows.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(rows.shape[0], length)
 
 
@@ -279,14 +375,14 @@ def _conv_weights(rows: np.ndarray, length: int) -> np.ndarray:
     channel 1's. An odd last row follows alone, its 2-tap tail as (k, 0, k+1, 0)."""
     full = length // 4 * 4
     padded = np.zeros((rows.shape[0], length), np.int8)
-    padded[:, :rows.shape[1]] = rows
+    padded[:, : rows.shape[1]] = rows
     words = _reordered_rows(padded[:, :full], full).reshape(rows.shape[0], full // 4, 4)
     tails = padded[:, full:]  # (channels, 0 or 2)
     even = rows.shape[0] // 2 * 2
     parts = []
     for c in range(0, even, 2):
-        parts.append(words[c:c + 2].transpose(1, 0, 2).reshape(-1))
-        parts.append(tails[c:c + 2].T.reshape(-1))  # (c0 k, c1 k, c0 k+1, c1 k+1)
+        parts.append(words[c : c + 2].transpose(1, 0, 2).reshape(-1))
+        parts.append(tails[c : c + 2].T.reshape(-1))  # (c0 k, c1 k, c0 k+1, c1 k+1)
     if even < rows.shape[0]:
         parts.append(words[even].reshape(-1))
         parts.append(np.stack([tails[even], np.zeros_like(tails[even])], axis=1).reshape(-1))
@@ -307,13 +403,14 @@ def _tap_order(in_c: int, kernel: list[int]) -> tuple[np.ndarray, int]:
     return order, quads.size // 4
 
 
-def _tap_offsets(order: np.ndarray, in_c: int, kernel: list[int], padded_h: int, padded_w: int,
-                 length: int) -> np.ndarray:
+def _tap_offsets(
+    order: np.ndarray, in_c: int, kernel: list[int], padded_h: int, padded_w: int, length: int
+) -> np.ndarray:
     """Position of each tap (in ``order``) relative to the first tap of a receptive field
     in the padded input; the tail up to ``length`` reads offset 0."""
     c, y, x = np.meshgrid(np.arange(in_c), np.arange(kernel[0]), np.arange(kernel[1]), indexing="ij")
     offsets = np.zeros(length, np.int64)
-    offsets[:order.size] = (c * padded_h * padded_w + y * padded_w + x).reshape(-1)[order]
+    offsets[: order.size] = (c * padded_h * padded_w + y * padded_w + x).reshape(-1)[order]
     if offsets.max() >= 2**16:
         raise NotOnKernels(f"input of {in_c}×{padded_h}×{padded_w} is too large for 16-bit tap offsets")
     return offsets
@@ -322,28 +419,38 @@ def _tap_offsets(order: np.ndarray, in_c: int, kernel: list[int], padded_h: int,
 _C_TYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.int16): "int16_t"}
 
 
-def _constants(name: str, params_type: str, params: dict, weights: np.ndarray, bias: np.ndarray,
-               scale: np.ndarray) -> str:
+def _constants(
+    name: str, params_type: str, params: dict, weights: np.ndarray, bias: np.ndarray, scale: np.ndarray
+) -> str:
     if np.abs(bias).max(initial=0) >= 2**31:
         raise NotOnKernels("the folded bias does not fit int32")
-    return "\n".join([
-        f"static const {params_type} {name}_params = {_struct(params)};",
-        f"static const {_C_TYPES[weights.dtype]} {name}_weights[{weights.size}] __attribute__((aligned(4))) = "
-        f"{_array(weights)};",
-        f"static const int32_t {name}_bias[{bias.size}] = {_array(bias)};",
-        f"static const float {name}_scale[{scale.size}] = {{{', '.join(_float(v) for v in scale)}}};", ""])
+    return "\n".join(
+        [
+            f"static const {params_type} {name}_params = {_struct(params)};",
+            f"static const {_C_TYPES[weights.dtype]} {name}_weights[{weights.size}] __attribute__((aligned(4))) = "
+            f"{_array(weights)};",
+            f"static const int32_t {name}_bias[{bias.size}] = {_array(bias)};",
+            f"static const float {name}_scale[{scale.size}] = {{{', '.join(_float(v) for v in scale)}}};",
+            "",
+        ]
+    )
 
 
 def _call(kernel: str, name: str, scratch: bool) -> str:
     tail = ", (int16_t *)({scratch})" if scratch else ""
-    return (f"{kernel}(&{name}_params, (const int8_t *)({{input}}), {name}_weights, {name}_bias, {name}_scale, "
-            f"(int8_t *)({{output}}){tail});")
+    return (
+        f"{kernel}(&{name}_params, (const int8_t *)({{input}}), {name}_weights, {name}_bias, {name}_scale, "
+        f"(int8_t *)({{output}}){tail});"
+    )
 
 
 def _struct(fields: dict) -> str:
     """Designated initializer; numbers as integers, strings (addresses) as they are."""
-    return "{" + ", ".join(f".{key} = {value if isinstance(value, str) else int(value)}"
-                           for key, value in fields.items()) + "}"
+    return (
+        "{"
+        + ", ".join(f".{key} = {value if isinstance(value, str) else int(value)}" for key, value in fields.items())
+        + "}"
+    )
 
 
 def _array(values: np.ndarray) -> str:
@@ -354,5 +461,3 @@ def _array(values: np.ndarray) -> str:
 def _float(value) -> str:
     """A C float literal that is exactly this float32 (hexadecimal, so no decimal rounding)."""
     return f"{float(np.float32(value)).hex()}f"
-
-

@@ -20,7 +20,10 @@ CORTEX_M4_COREMARK_PER_MHZ = 3.40
 #: (per-layer counts, README "Deploying"); "portable" is emx-onnx-cgen's generated loops.
 #: conf/deploy.yaml's latency.cycles_per_macc_m4 may override entries.
 KERNEL_CYCLES_PER_MACC_M4 = {
-    "sb_conv_s8": 2.0, "sb_depthwise_conv_s8": 3.6, "sb_fully_connected_s8": 2.9, "sb_max_pool_s8": 18.0,
+    "sb_conv_s8": 2.0,
+    "sb_depthwise_conv_s8": 3.6,
+    "sb_fully_connected_s8": 2.9,
+    "sb_max_pool_s8": 18.0,
     "portable": 34.7,
 }
 
@@ -28,10 +31,10 @@ KERNEL_CYCLES_PER_MACC_M4 = {
 @dataclass(frozen=True)
 class LatencyEstimate:
     code_path: str
-    cycles_per_macc: float    # on this target, after core scaling
+    cycles_per_macc: float  # on this target, after core scaling
     macc: int
     cpu_mhz: float
-    window_hop_s: float       # time between consecutive analysis windows
+    window_hop_s: float  # time between consecutive analysis windows
     windows_per_clip: int
 
     @property
@@ -53,8 +56,9 @@ class LatencyEstimate:
         return self.window_s / self.window_hop_s
 
 
-def estimate_latency(macc: int, target: Target, cycles_per_macc_m4: float, code_path: str,
-                     window_hop_s: float, windows_per_clip: int) -> LatencyEstimate:
+def estimate_latency(
+    macc: int, target: Target, cycles_per_macc_m4: float, code_path: str, window_hop_s: float, windows_per_clip: int
+) -> LatencyEstimate:
     scale = CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz
     return LatencyEstimate(code_path, cycles_per_macc_m4 * scale, macc, target.cpu_mhz, window_hop_s, windows_per_clip)
 
@@ -64,4 +68,4 @@ def layer_cycles_estimate(layers, costs, cycles_per_macc: dict[str, float]) -> d
     without MACC (quantize, reshape) count 0."""
     macc = {c.node: c.macc for c in costs}
     fallback = cycles_per_macc.get("portable", KERNEL_CYCLES_PER_MACC_M4["portable"])
-    return {l.node: macc.get(l.node, 0) * cycles_per_macc.get(l.kernel, fallback) for l in layers}
+    return {layer.node: macc.get(layer.node, 0) * cycles_per_macc.get(layer.kernel, fallback) for layer in layers}

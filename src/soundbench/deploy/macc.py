@@ -17,8 +17,16 @@ from soundbench.deploy.graph import Graph, attribute, node_label
 
 CONV_OPS = {"Conv", "QLinearConv", "ConvInteger"}
 DENSE_OPS = {"Gemm", "QGemm", "MatMul", "QLinearMatMul", "MatMulInteger"}
-POOL_OPS = {"MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "QLinearGlobalAveragePool",
-            "QLinearAveragePool", "ReduceMean", "ReduceMax"}
+POOL_OPS = {
+    "MaxPool",
+    "AveragePool",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "QLinearGlobalAveragePool",
+    "QLinearAveragePool",
+    "ReduceMean",
+    "ReduceMax",
+}
 RECURRENT_OPS = {"GRU": 3, "LSTM": 4, "RNN": 1}  # gates per cell
 
 
@@ -72,4 +80,3 @@ def _shape(graph: Graph, name: str) -> tuple[int, ...]:
     if name in graph.initializers:
         return tuple(graph.initializers[name].shape)
     return graph.value(name).shape
-

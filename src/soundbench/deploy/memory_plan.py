@@ -96,8 +96,12 @@ def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
             if not name or name in graph.initializers:
                 continue
             source = node.input[0] if node.input else ""
-            if (node.op_type in IN_PLACE_OPS and source in buffer_of and last[source] == t
-                    and graph.value(source).nbytes == graph.value(name, node).nbytes):
+            if (
+                node.op_type in IN_PLACE_OPS
+                and source in buffer_of
+                and last[source] == t
+                and graph.value(source).nbytes == graph.value(name, node).nbytes
+            ):
                 shared = buffer_of[source]
                 shared.tensors.append(name)
                 shared.last = max(shared.last, last[name])

@@ -19,8 +19,11 @@ import numpy as np
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-CALIBRATION_METHODS = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-                       "percentile": CalibrationMethod.Percentile}
+CALIBRATION_METHODS = {
+    "minmax": CalibrationMethod.MinMax,
+    "entropy": CalibrationMethod.Entropy,
+    "percentile": CalibrationMethod.Percentile,
+}
 
 
 class WindowReader(CalibrationDataReader):
@@ -35,8 +38,13 @@ class WindowReader(CalibrationDataReader):
         return None if window is None else {self.input_name: np.ascontiguousarray(window[None], dtype=np.float32)}
 
 
-def quantize_int8(float_model: str | Path, int8_model: str | Path, calibration_windows: np.ndarray,
-                  method: str = "minmax", input_name: str = "window") -> Path:
+def quantize_int8(
+    float_model: str | Path,
+    int8_model: str | Path,
+    calibration_windows: np.ndarray,
+    method: str = "minmax",
+    input_name: str = "window",
+) -> Path:
     """Write the int8 QOperator model for ``float_model``, calibrated on ``calibration_windows``
     (feature windows without the batch dim)."""
     if method not in CALIBRATION_METHODS:
@@ -52,10 +60,16 @@ def quantize_int8(float_model: str | Path, int8_model: str | Path, calibration_w
         root = logging.getLogger()
         level, root.level = root.level, max(root.level, logging.ERROR)
         try:
-            quantize_static(str(prepared), str(int8_model), WindowReader(input_name, calibration_windows),
-                            quant_format=QuantFormat.QOperator, per_channel=True,
-                            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8,
-                            calibrate_method=CALIBRATION_METHODS[method])
+            quantize_static(
+                str(prepared),
+                str(int8_model),
+                WindowReader(input_name, calibration_windows),
+                quant_format=QuantFormat.QOperator,
+                per_channel=True,
+                activation_type=QuantType.QInt8,
+                weight_type=QuantType.QInt8,
+                calibrate_method=CALIBRATION_METHODS[method],
+            )
         finally:
             root.level = level
     return int8_model

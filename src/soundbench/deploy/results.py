@@ -43,6 +43,7 @@ def _convert(kind, value):
 @dataclass(frozen=True)
 class Parity(Serializable):
     """Two models' logits on the same windows."""
+
     max_abs_diff: float
     argmax_agreement: float
 
@@ -58,6 +59,7 @@ class Parity(Serializable):
 @dataclass(frozen=True)
 class Accuracy(Serializable):
     """Clip accuracy of the exported models on the run's test split (mean voting)."""
+
     float32: float
     int8: float
     test_clips: int
@@ -80,6 +82,7 @@ class BudgetCheck(Serializable):
 @dataclass(frozen=True)
 class Footprint(Serializable):
     """One precision's size against the board's budgets."""
+
     n_parameters: int
     macc: int
     flash_bytes: int
@@ -94,7 +97,7 @@ class Footprint(Serializable):
     @property
     def flash_need(self) -> int:
         """Flash the budget check counts: weights, plus the front end's tables when it is on the device."""
-        return self.budgets[0].need   # ModelFootprint.budgets: flash first, then RAM
+        return self.budgets[0].need  # ModelFootprint.budgets: flash first, then RAM
 
     @property
     def ram_need(self) -> int:
@@ -111,6 +114,7 @@ class Footprints(Serializable):
 @dataclass(frozen=True)
 class KernelPlacement(Serializable):
     """Which layers run on the int8 kernels, which on portable generated C and why."""
+
     on_kernels: tuple[str, ...]
     portable: tuple[str, ...]
 
@@ -130,16 +134,17 @@ class LayerTime(Serializable):
 class Latency(Serializable):
     """Time on the target. ``window_ms`` is the network's; the front end's work for one
     window hop (its frames and the window) is ``frontend_ms``, and the duty cycle counts both."""
+
     code_path: str
     cycles_per_macc_m4: float
-    cycles_per_macc_source: str   # measured in QEMU, or estimated from the kernel table
-    cycles_per_macc: float        # on this target, after core scaling
+    cycles_per_macc_source: str  # measured in QEMU, or estimated from the kernel table
+    cycles_per_macc: float  # on this target, after core scaling
     cpu_mhz: float
     window_ms: float
     clip_ms: float
     windows_per_clip: int
     window_hop_ms: float
-    duty_cycle: float             # (front end + network) per window hop / window hop
+    duty_cycle: float  # (front end + network) per window hop / window hop
     frontend_ms: float | None = None  # per window hop; None: not measured (see frontend_source)
     frontend_source: str = ""
 
@@ -161,20 +166,21 @@ class Latency(Serializable):
 class FrontEndCost(Serializable):
     """The streaming front end on the device (embedded/frontend, CMSIS-DSP): its memory,
     planned and (when linked) measured, and its cycles (when run in the emulator)."""
-    features: str                 # what it computes, e.g. "logmel 22050 Hz, n_fft 1024, hop 512, 60 mels"
-    planned_ram_bytes: int        # samples + mel ring + PCM block (+ FFT scratch unless it shares the arena)
-    scratch_bytes: int            # FFT buffers of one hop
-    scratch_in_arena: bool        # laid over the model's arena (dead while the model runs)
-    table_bytes: int              # window, filterbank, DCT, FFT twiddles and bit reversal: flash
+
+    features: str  # what it computes, e.g. "logmel 22050 Hz, n_fft 1024, hop 512, 60 mels"
+    planned_ram_bytes: int  # samples + mel ring + PCM block (+ FFT scratch unless it shares the arena)
+    scratch_bytes: int  # FFT buffers of one hop
+    scratch_in_arena: bool  # laid over the model's arena (dead while the model runs)
+    table_bytes: int  # window, filterbank, DCT, FFT twiddles and bit reversal: flash
     hops_per_window_hop: int
     hop_ms: float
-    linker_fits: bool | None = None     # the application (front end + model) linked into the budget
+    linker_fits: bool | None = None  # the application (front end + model) linked into the budget
     linker_verdict: str | None = None
     linker_flash_bytes: int | None = None  # the application's sections minus the model-only firmware's
     linker_ram_bytes: int | None = None
-    cycles_per_hop: float | None = None    # the frame of each hop, Cortex-M4 timing model
+    cycles_per_hop: float | None = None  # the frame of each hop, Cortex-M4 timing model
     cycles_per_window: float | None = None  # the window: floor, DCT, standardisation
-    skipped: str | None = None             # why the application was not built or run
+    skipped: str | None = None  # why the application was not built or run
 
     @property
     def cycles_per_window_hop(self) -> float | None:
@@ -187,6 +193,7 @@ class FrontEndCost(Serializable):
 class EndToEnd(Serializable):
     """The application in the emulator (PCM in, probabilities per window out) against host
     ``predict`` with the int8 bundle on the same recording, window by window."""
+
     recording: str
     recording_s: float
     windows: int
@@ -198,6 +205,7 @@ class EndToEnd(Serializable):
 @dataclass(frozen=True)
 class EmulatorCheck(Serializable):
     """The firmware's run in QEMU against onnxruntime's int8 outputs."""
+
     emulator: str
     windows: int
     max_abs_diff_vs_onnxruntime: float
@@ -213,6 +221,7 @@ class EmulatorCheck(Serializable):
 @dataclass(frozen=True)
 class FirmwareResult(Serializable):
     """The C code + linker + emulator check; ``skipped`` says why when it did not run."""
+
     skipped: str | None = None
     linker_fits: bool | None = None
     linker_verdict: str | None = None
@@ -245,7 +254,7 @@ class DeployReport(Serializable):
     firmware: FirmwareResult
     slowest_layers: tuple[LayerTime, ...]
     latency: Latency
-    front_end: FrontEndCost | None = None   # None: the front end does not run on the device
+    front_end: FrontEndCost | None = None  # None: the front end does not run on the device
     front_end_not_on_device: str | None = None  # why (waveform input, a setting the C code lacks)
     end_to_end: EndToEnd | None = None
 

@@ -14,14 +14,14 @@ from soundbench.artifacts.trained import TrainedModel
 
 @dataclass
 class TestWindows:
-    features: np.ndarray   # (n, *input_shape) float32
-    labels: np.ndarray     # (n,) label of the window's clip
-    clip_ids: np.ndarray   # (n,)
+    features: np.ndarray  # (n, *input_shape) float32
+    labels: np.ndarray  # (n,) label of the window's clip
+    clip_ids: np.ndarray  # (n,)
 
 
 @torch.no_grad()
 def _features(trained: TrainedModel, waveforms: torch.Tensor, batch: int = 256) -> np.ndarray:
-    parts = [trained.frontend(waveforms[i:i + batch]) for i in range(0, len(waveforms), batch)]
+    parts = [trained.frontend(waveforms[i : i + batch]) for i in range(0, len(waveforms), batch)]
     return torch.cat(parts).numpy().astype(np.float32)
 
 

@@ -18,12 +18,15 @@ def to_markdown(r: DeployReport) -> str:
         f"# Deploy report: {r.model} on {r.target} ({r.board})",
         "",
         f"Source: {r.run_id or r.checkpoint}; test split of {r.dataset}"
-        + (f" fold {r.fold}" if r.fold else "") + f": {acc.test_clips} clips, {acc.test_windows} windows.",
+        + (f" fold {r.fold}" if r.fold else "")
+        + f": {acc.test_clips} clips, {acc.test_windows} windows.",
         "",
         "| check | result |",
         "|---|---|",
-        f"| ONNX vs PyTorch | max abs diff {r.onnx_parity.max_abs_diff:.2e}, argmax agreement {r.onnx_parity.argmax_agreement:.1%} |",
-        f"| clip accuracy float32 / int8 | {acc.float32:.3f} / {acc.int8:.3f} ({(acc.int8 - acc.float32) * 100:+.1f} points) |",
+        f"| ONNX vs PyTorch | max abs diff {r.onnx_parity.max_abs_diff:.2e}, "
+        f"argmax agreement {r.onnx_parity.argmax_agreement:.1%} |",
+        f"| clip accuracy float32 / int8 | {acc.float32:.3f} / {acc.int8:.3f} "
+        f"({(acc.int8 - acc.float32) * 100:+.1f} points) |",
         f"| int8 vs float32 windows | argmax agreement {r.int8_vs_float.argmax_agreement:.1%} |",
         f"| parameters | {int8_fp.n_parameters:,} |",
         f"| MACC per window | {int8_fp.macc:,} |",
@@ -37,20 +40,27 @@ def to_markdown(r: DeployReport) -> str:
         if fw.run:
             run = fw.run
             lines += [
-                f"| emulator vs onnxruntime int8 | {run.windows} windows, max abs diff {run.max_abs_diff_vs_onnxruntime:g}, "
+                f"| emulator vs onnxruntime int8 | {run.windows} windows, "
+                f"max abs diff {run.max_abs_diff_vs_onnxruntime:g}, "
                 f"argmax agreement {run.argmax_agreement:.0%}{' (bit-exact)' if run.bit_exact else ''} |",
-                f"| instructions | {run.instructions_per_window:,.0f} per window, {run.instructions_per_macc:.1f} per MACC |",
+                f"| instructions | {run.instructions_per_window:,.0f} per window, "
+                f"{run.instructions_per_macc:.1f} per MACC |",
             ]
     lines += _front_end_lines(r)
     lines += [
-        f"| network latency per window | {lat.window_ms:,.1f} ms at {lat.cpu_mhz:g} MHz ({lat.cycles_per_macc:.1f} cycles/MACC, {lat.cycles_per_macc_source}) |",
+        f"| network latency per window | {lat.window_ms:,.1f} ms at {lat.cpu_mhz:g} MHz "
+        f"({lat.cycles_per_macc:.1f} cycles/MACC, {lat.cycles_per_macc_source}) |",
         f"| network latency per clip | {lat.clip_ms:,.0f} ms ({lat.windows_per_clip} windows) |",
         f"| CPU duty cycle | {_duty(lat)} |",
     ]
     lines += _kernel_lines(r)
-    lines += ["", f"**Verdict: {'fits' if r.fits else 'does NOT fit'} the {r.target} memory budget; "
-              f"{'keeps up' if lat.keeps_up else 'does NOT keep up'} with a live stream "
-              f"(duty cycle {lat.duty_cycle:.0%}).**", ""]
+    lines += [
+        "",
+        f"**Verdict: {'fits' if r.fits else 'does NOT fit'} the {r.target} memory budget; "
+        f"{'keeps up' if lat.keeps_up else 'does NOT keep up'} with a live stream "
+        f"(duty cycle {lat.duty_cycle:.0%}).**",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -58,8 +68,10 @@ def _duty(lat) -> str:
     hop = f"one window every {lat.window_hop_ms:.0f} ms"
     if lat.frontend_ms is None:
         return f"{lat.duty_cycle:.1%} ({hop}; network only, front end {lat.frontend_source})"
-    return (f"{lat.duty_cycle:.1%} = (front end {lat.frontend_ms:,.1f} ms + network {lat.window_ms:,.1f} ms) / "
-            f"{lat.window_hop_ms:.0f} ms window hop")
+    return (
+        f"{lat.duty_cycle:.1%} = (front end {lat.frontend_ms:,.1f} ms + network {lat.window_ms:,.1f} ms) / "
+        f"{lat.window_hop_ms:.0f} ms window hop"
+    )
 
 
 def _front_end_lines(r: DeployReport) -> list[str]:
@@ -67,35 +79,52 @@ def _front_end_lines(r: DeployReport) -> list[str]:
     if fe is None:
         return [f"| front end on the device | not on the device: {r.front_end_not_on_device} |"]
     scratch = "its FFT scratch shares the model's arena" if fe.scratch_in_arena else "its FFT scratch has its own RAM"
-    lines = [f"| front end on the device | {fe.features}; planned {_kib(fe.planned_ram_bytes)} RAM ({scratch}), "
-             f"{_kib(fe.table_bytes)} flash tables |"]
+    lines = [
+        f"| front end on the device | {fe.features}; planned {_kib(fe.planned_ram_bytes)} RAM ({scratch}), "
+        f"{_kib(fe.table_bytes)} flash tables |"
+    ]
     if fe.linker_verdict:
-        measured = (f"; its share: +{_kib(fe.linker_flash_bytes)} flash, +{_kib(fe.linker_ram_bytes)} RAM"
-                    if fe.linker_fits else "")
+        measured = (
+            f"; its share: +{_kib(fe.linker_flash_bytes)} flash, +{_kib(fe.linker_ram_bytes)} RAM"
+            if fe.linker_fits
+            else ""
+        )
         lines.append(f"| linker, front end + model | {fe.linker_verdict}{measured} |")
     if fe.cycles_per_hop is not None:
-        lines.append(f"| front-end cycles (Cortex-M4) | {fe.cycles_per_hop:,.0f} per hop of {fe.hop_ms:.1f} ms, "
-                     f"{fe.cycles_per_window:,.0f} per window, {fe.cycles_per_window_hop:,.0f} per window hop |")
+        lines.append(
+            f"| front-end cycles (Cortex-M4) | {fe.cycles_per_hop:,.0f} per hop of {fe.hop_ms:.1f} ms, "
+            f"{fe.cycles_per_window:,.0f} per window, {fe.cycles_per_window_hop:,.0f} per window hop |"
+        )
     elif fe.skipped:
         lines.append(f"| front end + model firmware | skipped: {fe.skipped} |")
     if e2e:
-        lines.append(f"| device (PCM in, probabilities out) vs host predict | {e2e.windows} windows of "
-                     f"{e2e.recording_s:.1f} s ({e2e.recording}): argmax agreement {e2e.argmax_agreement:.1%}, "
-                     f"max abs diff of the top probability {e2e.max_abs_diff_probability:.1e} |")
+        lines.append(
+            f"| device (PCM in, probabilities out) vs host predict | {e2e.windows} windows of "
+            f"{e2e.recording_s:.1f} s ({e2e.recording}): argmax agreement {e2e.argmax_agreement:.1%}, "
+            f"max abs diff of the top probability {e2e.max_abs_diff_probability:.1e} |"
+        )
     return lines
 
 
 def _kernel_lines(r: DeployReport) -> list[str]:
     """Which layers run on the int8 kernels, and where the time goes."""
     kernels = r.kernels
-    lines = ["", f"Layers on the Cortex-M4 int8 kernels: {len(kernels.on_kernels)}; on portable generated C: "
-             f"{len(kernels.portable)}" + (" (" + "; ".join(kernels.portable) + ")" if kernels.portable else "")
-             + ".", "", f"Slowest layers ({r.latency.cycles_per_macc_source}):", "",
-             "| layer | op | runs on | cycles/window | share | MACC | cycles/MACC |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        f"Layers on the Cortex-M4 int8 kernels: {len(kernels.on_kernels)}; on portable generated C: "
+        f"{len(kernels.portable)}" + (" (" + "; ".join(kernels.portable) + ")" if kernels.portable else "") + ".",
+        "",
+        f"Slowest layers ({r.latency.cycles_per_macc_source}):",
+        "",
+        "| layer | op | runs on | cycles/window | share | MACC | cycles/MACC |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for layer in r.slowest_layers:
         per_macc = f"{layer.cycles_per_macc:.2f}" if layer.cycles_per_macc else "-"
-        lines.append(f"| {layer.node} | {layer.op_type} | {layer.runs_on} | {layer.cycles:,.0f} | "
-                     f"{layer.share:.0%} | {layer.macc:,} | {per_macc} |")
+        lines.append(
+            f"| {layer.node} | {layer.op_type} | {layer.runs_on} | {layer.cycles:,.0f} | "
+            f"{layer.share:.0%} | {layer.macc:,} | {per_macc} |"
+        )
     return lines
 
 
@@ -127,8 +156,12 @@ def metrics(r: DeployReport) -> dict[str, float]:
     if r.end_to_end:
         out["deploy/device_vs_predict_argmax_agreement"] = r.end_to_end.argmax_agreement
     if fw.run:
-        out.update({"deploy/firmware_instructions_per_macc": fw.run.instructions_per_macc,
-                    "deploy/firmware_max_abs_diff_vs_onnxruntime": fw.run.max_abs_diff_vs_onnxruntime})
+        out.update(
+            {
+                "deploy/firmware_instructions_per_macc": fw.run.instructions_per_macc,
+                "deploy/firmware_max_abs_diff_vs_onnxruntime": fw.run.max_abs_diff_vs_onnxruntime,
+            }
+        )
     return out
 
 

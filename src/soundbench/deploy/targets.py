@@ -17,11 +17,11 @@ STACK_BYTES = 4096
 class Target:
     name: str
     board: str
-    core: str                 # e.g. cortex-m4
+    core: str  # e.g. cortex-m4
     cpu_mhz: float
     flash_bytes: int
     ram_bytes: int
-    budget_fraction: float = 1.0   # share of flash and RAM the model may take
+    budget_fraction: float = 1.0  # share of flash and RAM the model may take
     coremark_per_mhz: float = 3.40  # Arm's published CoreMark/MHz for the core (latency scaling)
 
     @property
@@ -44,8 +44,10 @@ def available_targets(root: str | Path) -> list[str]:
 def load_target(name: str, root: str | Path) -> Target:
     path = target_dir(root) / f"{name}.yaml"
     if not path.is_file():
-        raise ValueError(f"unknown target {name!r}; available: {', '.join(available_targets(root))} "
-                         f"(add a board as {target_dir(root)}/<name>.yaml)")
+        raise ValueError(
+            f"unknown target {name!r}; available: {', '.join(available_targets(root))} "
+            f"(add a board as {target_dir(root)}/<name>.yaml)"
+        )
     return target_from_config(OmegaConf.to_container(OmegaConf.load(path), resolve=True))
 
 

@@ -33,8 +33,9 @@ from soundbench.features.normalize import WindowStandardize
 class FrontEnd(nn.Module):
     name = "frontend"
 
-    def __init__(self, sample_rate: int, hop_length: int, window_frames: int, window_overlap: float,
-                 normalize: bool = True):
+    def __init__(
+        self, sample_rate: int, hop_length: int, window_frames: int, window_overlap: float, normalize: bool = True
+    ):
         super().__init__()
         if not 0.0 <= window_overlap < 1.0:
             raise ValueError(f"features.window_overlap={window_overlap} must be in [0, 1)")
@@ -77,8 +78,14 @@ class Waveform(FrontEnd):
 
     name = "waveform"
 
-    def __init__(self, sample_rate: int = 22050, hop_length: int = 512, window_frames: int = 31,
-                 window_overlap: float = 0.5, normalize: bool = True):
+    def __init__(
+        self,
+        sample_rate: int = 22050,
+        hop_length: int = 512,
+        window_frames: int = 31,
+        window_overlap: float = 0.5,
+        normalize: bool = True,
+    ):
         super().__init__(sample_rate, hop_length, window_frames, window_overlap, normalize)
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
@@ -90,15 +97,30 @@ class Mel(FrontEnd):
 
     name = "mel"
 
-    def __init__(self, sample_rate: int = 22050, n_fft: int = 1024, hop_length: int = 512,
-                 n_mels: int = 60, f_min: float = 0.0, f_max: float | None = None,
-                 window_frames: int = 31, window_overlap: float = 0.5, normalize: bool = True,
-                 framing: str = "centered"):
+    def __init__(
+        self,
+        sample_rate: int = 22050,
+        n_fft: int = 1024,
+        hop_length: int = 512,
+        n_mels: int = 60,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        window_frames: int = 31,
+        window_overlap: float = 0.5,
+        normalize: bool = True,
+        framing: str = "centered",
+    ):
         super().__init__(sample_rate, hop_length, window_frames, window_overlap, normalize)
         self.framing, self.frame_extent = framing, _frame_extent(framing, n_fft)
         self.mel = torchaudio.transforms.MelSpectrogram(
-            sample_rate=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels,
-            f_min=f_min, f_max=f_max, power=2.0, center=framing == "centered",
+            sample_rate=sample_rate,
+            n_fft=n_fft,
+            hop_length=hop_length,
+            n_mels=n_mels,
+            f_min=f_min,
+            f_max=f_max,
+            power=2.0,
+            center=framing == "centered",
         )
 
     def transform(self, x: torch.Tensor) -> torch.Tensor:
@@ -125,17 +147,34 @@ class MFCC(FrontEnd):
 
     name = "mfcc"
 
-    def __init__(self, sample_rate: int = 22050, n_mfcc: int = 20, n_fft: int = 1024,
-                 hop_length: int = 512, n_mels: int = 60, f_min: float = 0.0,
-                 f_max: float | None = None, top_db: float | None = 80.0,
-                 window_frames: int = 31, window_overlap: float = 0.5, normalize: bool = True,
-                 framing: str = "centered"):
+    def __init__(
+        self,
+        sample_rate: int = 22050,
+        n_mfcc: int = 20,
+        n_fft: int = 1024,
+        hop_length: int = 512,
+        n_mels: int = 60,
+        f_min: float = 0.0,
+        f_max: float | None = None,
+        top_db: float | None = 80.0,
+        window_frames: int = 31,
+        window_overlap: float = 0.5,
+        normalize: bool = True,
+        framing: str = "centered",
+    ):
         super().__init__(sample_rate, hop_length, window_frames, window_overlap, normalize)
         self.framing, self.frame_extent = framing, _frame_extent(framing, n_fft)
         self.mfcc = torchaudio.transforms.MFCC(
-            sample_rate=sample_rate, n_mfcc=n_mfcc,
-            melkwargs=dict(n_fft=n_fft, hop_length=hop_length, n_mels=n_mels, f_min=f_min, f_max=f_max,
-                           center=framing == "centered"),
+            sample_rate=sample_rate,
+            n_mfcc=n_mfcc,
+            melkwargs=dict(
+                n_fft=n_fft,
+                hop_length=hop_length,
+                n_mels=n_mels,
+                f_min=f_min,
+                f_max=f_max,
+                center=framing == "centered",
+            ),
         )
         # torchaudio fixes MFCC's dB floor at 80 in __init__; replace it to honour top_db.
         self.mfcc.amplitude_to_DB = torchaudio.transforms.AmplitudeToDB(stype="power", top_db=top_db)
@@ -150,6 +189,8 @@ FRAMINGS = ("stream", "centered")
 def _frame_extent(framing: str, n_fft: int) -> int:
     """How far a window reaches past its last frame's start: ``n_fft`` for uncentred frames."""
     if framing not in FRAMINGS:
-        raise ValueError(f"features.framing={framing!r}: choose stream (windows are slices of the clip's frame "
-                         "sequence) or centered (each window padded on its own, as runs before framing existed)")
+        raise ValueError(
+            f"features.framing={framing!r}: choose stream (windows are slices of the clip's frame "
+            "sequence) or centered (each window padded on its own, as runs before framing existed)"
+        )
     return n_fft if framing == "stream" else 0

@@ -11,9 +11,15 @@ from soundbench.models.registry import register_model
 
 
 class CRNN(nn.Module):
-    def __init__(self, input_shape: tuple[int, int, int], n_classes: int,
-                 filters: tuple[int, ...] = (32, 32, 32), pools: tuple[tuple[int, int], ...] = ((4, 1), (3, 1), (5, 1)),
-                 gru_units: int = 32, dropout: float = 0.3):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        filters: tuple[int, ...] = (32, 32, 32),
+        pools: tuple[tuple[int, int], ...] = ((4, 1), (3, 1), (5, 1)),
+        gru_units: int = 32,
+        dropout: float = 0.3,
+    ):
         super().__init__()
         require_spectrogram("crnn", input_shape)
         if len(filters) != len(pools):
@@ -29,8 +35,8 @@ class CRNN(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * gru_units, n_classes))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)                                  # (batch, channels, bands, time)
-        x = x.flatten(1, 2).transpose(1, 2)               # (batch, time, channels*bands)
+        x = self.conv(x)  # (batch, channels, bands, time)
+        x = x.flatten(1, 2).transpose(1, 2)  # (batch, time, channels*bands)
         x, _ = self.gru(x)
         return self.head(x.mean(dim=1))
 

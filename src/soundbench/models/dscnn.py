@@ -12,9 +12,16 @@ from soundbench.models.registry import register_model
 
 
 class DSCNN(nn.Module):
-    def __init__(self, input_shape: tuple[int, int, int], n_classes: int, filters: int = 64,
-                 n_blocks: int = 4, first_kernel: tuple[int, int] = (10, 4), first_stride: tuple[int, int] = (2, 2),
-                 dropout: float = 0.2):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        filters: int = 64,
+        n_blocks: int = 4,
+        first_kernel: tuple[int, int] = (10, 4),
+        first_stride: tuple[int, int] = (2, 2),
+        dropout: float = 0.2,
+    ):
         super().__init__()
         require_spectrogram("dscnn", input_shape)
         blocks = [conv_bn_relu(input_shape[0], filters, first_kernel, stride=first_stride), nn.Dropout(dropout)]

@@ -23,5 +23,7 @@ def depthwise_separable(in_ch: int, out_ch: int, kernel, stride=1) -> nn.Sequent
 
 def require_spectrogram(name: str, input_shape: tuple[int, ...]) -> None:
     if len(input_shape) != 3:
-        raise ValueError(f"{name} needs spectrogram input (channels, bands, frames), got {input_shape}; "
-                         "use features=mel, logmel or mfcc (features=waveform goes with model=cnn1d)")
+        raise ValueError(
+            f"{name} needs spectrogram input (channels, bands, frames), got {input_shape}; "
+            "use features=mel, logmel or mfcc (features=waveform goes with model=cnn1d)"
+        )

@@ -37,10 +37,19 @@ class WeightsError(RuntimeError):
 
 
 class MobileNet(nn.Module):
-    def __init__(self, input_shape: tuple[int, int, int], n_classes: int, variant: str = "mobilenet_v3_small",
-                 pretrained: str | None = None, weights: str | None = None, weights_sha256: str | None = None,
-                 finetune: str = "all", input_size: tuple[int, int] | None = None, dropout: float = 0.2,
-                 bn_momentum: float = 0.1):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        variant: str = "mobilenet_v3_small",
+        pretrained: str | None = None,
+        weights: str | None = None,
+        weights_sha256: str | None = None,
+        finetune: str = "all",
+        input_size: tuple[int, int] | None = None,
+        dropout: float = 0.2,
+        bn_momentum: float = 0.1,
+    ):
         super().__init__()
         require_spectrogram("mobilenet", input_shape)
         if variant not in VARIANTS:
@@ -92,8 +101,10 @@ def _load_local(path: Path, sha256: str | None) -> dict:
     if sha256:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != sha256.lower():
-            raise WeightsError(f"{path}: sha256 {digest} does not match model.weights_sha256={sha256}; "
-                               "the file is corrupt or a different checkpoint")
+            raise WeightsError(
+                f"{path}: sha256 {digest} does not match model.weights_sha256={sha256}; "
+                "the file is corrupt or a different checkpoint"
+            )
     state = load_tensors(path, WeightsError, f"model.weights={path}")
     if not isinstance(state, dict):
         raise WeightsError(f"model.weights={path} holds a {type(state).__name__}, not a state dict")

@@ -11,16 +11,16 @@ from typing import Callable
 
 from torch import nn
 
-SPECTROGRAMS = ("logmel", "mel", "mfcc")   # (channels, bands, frames) inputs
-WAVEFORM = ("waveform",)                   # (channels, samples) inputs
+SPECTROGRAMS = ("logmel", "mel", "mfcc")  # (channels, bands, frames) inputs
+WAVEFORM = ("waveform",)  # (channels, samples) inputs
 
 
 @dataclass(frozen=True)
 class ModelEntry:
     name: str
     builder: Callable[..., nn.Module]
-    front_ends: tuple[str, ...]            # the features= it accepts
-    recommended: str                       # the front end its defaults and published results use
+    front_ends: tuple[str, ...]  # the features= it accepts
+    recommended: str  # the front end its defaults and published results use
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
@@ -35,6 +35,7 @@ def register_model(name: str, front_ends: tuple[str, ...] = SPECTROGRAMS, recomm
             raise ValueError(f"model {name!r} is registered twice")
         _REGISTRY[name] = ModelEntry(name, builder, tuple(front_ends), recommended)
         return builder
+
     return add
 
 
@@ -53,9 +54,11 @@ def check_front_end(model: str, front_end: str) -> None:
     entry = model_entry(model)
     if front_end not in entry.front_ends:
         takers = [m for m in list_models() if front_end in _REGISTRY[m].front_ends]
-        raise ValueError(f"model={model} does not accept features={front_end}: it takes "
-                         f"{', '.join(entry.front_ends)} (use features={entry.recommended}); "
-                         f"features={front_end} goes with model={' or '.join(takers)}")
+        raise ValueError(
+            f"model={model} does not accept features={front_end}: it takes "
+            f"{', '.join(entry.front_ends)} (use features={entry.recommended}); "
+            f"features={front_end} goes with model={' or '.join(takers)}"
+        )
 
 
 def create_model(name: str, input_shape: tuple[int, ...], n_classes: int, **hparams) -> nn.Module:

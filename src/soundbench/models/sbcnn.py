@@ -15,27 +15,40 @@ from soundbench.models.registry import register_model
 
 
 class SBCNN(nn.Module):
-    def __init__(self, input_shape: tuple[int, int, int], n_classes: int,
-                 filters: tuple[int, int, int] = (24, 48, 48), kernel_size: int = 5,
-                 pool_size: tuple[int, int] = (3, 3), dense_units: int = 64,
-                 dropout: float = 0.5, l2: float = 0.001):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        filters: tuple[int, int, int] = (24, 48, 48),
+        kernel_size: int = 5,
+        pool_size: tuple[int, int] = (3, 3),
+        dense_units: int = 64,
+        dropout: float = 0.5,
+        l2: float = 0.001,
+    ):
         super().__init__()
         require_spectrogram("sbcnn", input_shape)
         f1, f2, f3 = filters
         pad = kernel_size // 2
         self.features = nn.Sequential(
-            nn.Conv2d(input_shape[0], f1, kernel_size, padding=pad), nn.ReLU(),
+            nn.Conv2d(input_shape[0], f1, kernel_size, padding=pad),
+            nn.ReLU(),
             nn.MaxPool2d(pool_size, ceil_mode=True),
-            nn.Conv2d(f1, f2, kernel_size, padding=pad), nn.ReLU(),
+            nn.Conv2d(f1, f2, kernel_size, padding=pad),
+            nn.ReLU(),
             nn.MaxPool2d(pool_size, ceil_mode=True),
-            nn.Conv2d(f2, f3, kernel_size, padding=pad), nn.ReLU(),
+            nn.Conv2d(f2, f3, kernel_size, padding=pad),
+            nn.ReLU(),
             nn.Flatten(),
         )
         with torch.no_grad():
             flat = self.features(torch.zeros(1, *input_shape)).shape[1]
         self.classifier = nn.Sequential(
-            nn.Dropout(dropout), nn.Linear(flat, dense_units), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(dense_units, n_classes),
+            nn.Dropout(dropout),
+            nn.Linear(flat, dense_units),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(dense_units, n_classes),
         )
         self.l2 = l2
 

@@ -13,8 +13,15 @@ from soundbench.models.registry import register_model
 
 
 class StridedDS(nn.Module):
-    def __init__(self, input_shape: tuple[int, int, int], n_classes: int, filters: int = 24,
-                 n_stages: int = 3, kernel_size: int = 5, dropout: float = 0.5):
+    def __init__(
+        self,
+        input_shape: tuple[int, int, int],
+        n_classes: int,
+        filters: int = 24,
+        n_stages: int = 3,
+        kernel_size: int = 5,
+        dropout: float = 0.5,
+    ):
         super().__init__()
         require_spectrogram("strided_ds", input_shape)
         if n_stages < 1:

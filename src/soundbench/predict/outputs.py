@@ -14,8 +14,17 @@ from soundbench.predict.timeline import SILENCE
 
 def write_timeline_csv(prediction: FilePrediction, path: Path) -> Path:
     """Segments as ``start,end,label,probability`` (seconds; probability empty for silence)."""
-    table = pd.DataFrame([{"start": round(s.start, 3), "end": round(s.end, 3), "label": s.label,
-                           "probability": round(s.probability, 4)} for s in prediction.segments])
+    table = pd.DataFrame(
+        [
+            {
+                "start": round(s.start, 3),
+                "end": round(s.end, 3),
+                "label": s.label,
+                "probability": round(s.probability, 4),
+            }
+            for s in prediction.segments
+        ]
+    )
     table.to_csv(path, index=False)
     return path
 
@@ -38,8 +47,16 @@ def summary(prediction: FilePrediction) -> dict:
         "silent_windows": int((windows["label"] == SILENCE).sum()),
         "segments": len(prediction.segments),
         "seconds_per_label": {k: round(v, 3) for k, v in sorted(seconds.items(), key=lambda kv: -kv[1])},
-        "events": [{"start": round(s.start, 3), "end": round(s.end, 3), "label": s.label,
-                    "probability": round(s.probability, 4)} for s in prediction.segments if s.label != SILENCE],
+        "events": [
+            {
+                "start": round(s.start, 3),
+                "end": round(s.end, 3),
+                "label": s.label,
+                "probability": round(s.probability, 4),
+            }
+            for s in prediction.segments
+            if s.label != SILENCE
+        ],
         "compute_s": round(prediction.compute_s, 3),
         "realtime_factor": round(prediction.realtime_factor, 1),
         "compute_breakdown_s": {k: round(v, 3) for k, v in prediction.timings.items()},

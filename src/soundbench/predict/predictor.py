@@ -15,19 +15,26 @@ from tqdm import tqdm
 
 from soundbench.artifacts.bundle import ModelBundle
 from soundbench.predict.stream import WindowStream
-from soundbench.predict.timeline import (DecisionSettings, Segment, SlidingDecision, absorb_short_segments,
-                                         merge_segments, rms_dbfs, window_slots)
+from soundbench.predict.timeline import (
+    DecisionSettings,
+    Segment,
+    SlidingDecision,
+    absorb_short_segments,
+    merge_segments,
+    rms_dbfs,
+    window_slots,
+)
 
 
 @dataclass
 class FilePrediction:
     path: Path
     duration_s: float
-    windows: pd.DataFrame           # one row per analysis window: start, end, rms_db, label, probability
+    windows: pd.DataFrame  # one row per analysis window: start, end, rms_db, label, probability
     segments: list[Segment]
-    compute_s: float                # wall time of reading, features and model together
-    block_samples: int               # samples per block read (at the model's rate)
-    max_buffered_samples: int        # most samples the stream ever held (bounded by block + window)
+    compute_s: float  # wall time of reading, features and model together
+    block_samples: int  # samples per block read (at the model's rate)
+    max_buffered_samples: int  # most samples the stream ever held (bounded by block + window)
     timings: dict = field(default_factory=dict)
 
     @property
@@ -37,16 +44,23 @@ class FilePrediction:
 
 
 class Predictor:
-    def __init__(self, bundle: ModelBundle, settings: DecisionSettings | None = None, precision: str = "float32",
-                 block_seconds: float = 30.0, threads: int = 0):
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        settings: DecisionSettings | None = None,
+        precision: str = "float32",
+        block_seconds: float = 30.0,
+        threads: int = 0,
+    ):
         self.bundle, self.settings = bundle, settings or DecisionSettings()
         frontend = bundle.frontend
         self.block_windows = max(1, round(block_seconds * frontend.sample_rate / frontend.window_hop_samples))
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(bundle.onnx_path(precision)), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(bundle.onnx_path(precision)), options, providers=["CPUExecutionProvider"]
+        )
         self.input_name = self.session.get_inputs()[0].name
 
     def stream(self, path: str | Path) -> WindowStream:
@@ -59,8 +73,14 @@ class Predictor:
         rows: dict[str, list] = {"start_sample": [], "rms_db": [], "label": [], "probability": []}
         timings = dict.fromkeys(("read", "features", "model"), 0.0)
         began = time.perf_counter()
-        with tqdm(total=round(stream.duration_s, 1), unit="s", desc=Path(path).name, disable=not progress,
-                  leave=False, bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]") as bar:
+        with tqdm(
+            total=round(stream.duration_s, 1),
+            unit="s",
+            desc=Path(path).name,
+            disable=not progress,
+            leave=False,
+            bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s audio [{elapsed}<{remaining}]",
+        ) as bar:
             tick = time.perf_counter()
             for block in stream:
                 timings["read"] += time.perf_counter() - tick
@@ -69,11 +89,20 @@ class Predictor:
                 tick = time.perf_counter()
         compute_s = time.perf_counter() - began
         windows = self._window_table(rows, stream)
-        segments = merge_segments(windows[["start", "end"]].to_numpy(), list(windows["label"]),
-                                  list(windows["probability"]))
+        segments = merge_segments(
+            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"])
+        )
         segments = absorb_short_segments(segments, self.settings.min_event_windows)
-        return FilePrediction(Path(path), stream.duration_s, windows, segments, compute_s, stream.block_samples,
-                              stream.max_buffered_samples, timings)
+        return FilePrediction(
+            Path(path),
+            stream.duration_s,
+            windows,
+            segments,
+            compute_s,
+            stream.block_samples,
+            stream.max_buffered_samples,
+            timings,
+        )
 
     def _classify_block(self, block, decide: SlidingDecision, rows: dict, timings: dict) -> None:
         tick = time.perf_counter()
@@ -99,8 +128,14 @@ class Predictor:
     def _window_table(self, rows: dict, stream: WindowStream) -> pd.DataFrame:
         starts = np.asarray(rows["start_sample"])
         slots = window_slots(starts, stream.window, stream.hop, stream.sample_rate, stream.n_samples)
-        return pd.DataFrame({
-            "start": slots[:, 0], "end": slots[:, 1],
-            "window_start": starts / stream.sample_rate, "window_end": (starts + stream.window) / stream.sample_rate,
-            "rms_db": rows["rms_db"], "label": rows["label"], "probability": rows["probability"],
-        })
+        return pd.DataFrame(
+            {
+                "start": slots[:, 0],
+                "end": slots[:, 1],
+                "window_start": starts / stream.sample_rate,
+                "window_end": (starts + stream.window) / stream.sample_rate,
+                "rms_db": rows["rms_db"],
+                "label": rows["label"],
+                "probability": rows["probability"],
+            }
+        )

@@ -44,9 +44,16 @@ def find_audio(inputs: str | list[str]) -> list[Path]:
     return found
 
 
-def predict_files(bundle: ModelBundle, files: list[Path], out_dir: Path, settings: DecisionSettings,
-                  precision: str = "float32", block_seconds: float = 30.0, audacity_silence: bool = False,
-                  progress: bool = True) -> dict:
+def predict_files(
+    bundle: ModelBundle,
+    files: list[Path],
+    out_dir: Path,
+    settings: DecisionSettings,
+    precision: str = "float32",
+    block_seconds: float = 30.0,
+    audacity_silence: bool = False,
+    progress: bool = True,
+) -> dict:
     """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)  # summary.json is written even when every file fails
     predictor = Predictor(bundle, settings, precision, block_seconds)
@@ -60,8 +67,11 @@ def predict_files(bundle: ModelBundle, files: list[Path], out_dir: Path, setting
             continue
         result = write_outputs(prediction, out_dir, stem, audacity_silence)
         results.append({**result, **_truncation(path, result["duration_s"])})
-    report = {"model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
-              "settings": {**asdict(settings), "block_seconds": block_seconds}, "files": results}
+    report = {
+        "model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
+        "settings": {**asdict(settings), "block_seconds": block_seconds},
+        "files": results,
+    }
     (out_dir / "summary.json").write_text(json.dumps(report, indent=2))
     return report
 
@@ -71,8 +81,10 @@ def _truncation(path: Path, present_s: float) -> dict:
     declared = declared_seconds(path)
     if declared is None or declared - present_s < 0.01:
         return {}
-    print(f"WARNING: {path} is cut short: its header says {declared:.1f} s, only {present_s:.1f} s are present; "
-          f"the timeline covers those {present_s:.1f} s (an interrupted copy or recording?)")
+    print(
+        f"WARNING: {path} is cut short: its header says {declared:.1f} s, only {present_s:.1f} s are present; "
+        f"the timeline covers those {present_s:.1f} s (an interrupted copy or recording?)"
+    )
     return {"truncated": {"declared_s": round(declared, 3), "present_s": round(present_s, 3)}}
 
 
@@ -88,9 +100,12 @@ def print_report(report: dict) -> None:
     for result in report["files"]:
         if "error" in result:
             continue
-        shares = ", ".join(f"{label} {seconds:.1f} s" for label, seconds in list(result["seconds_per_label"].items())[:6])
-        cut = (f" (CUT SHORT: header says {result['truncated']['declared_s']:.1f} s)" if "truncated" in result else "")
-        print(f"{result['file']}: {result['duration_s']:.1f} s{cut}, {len(result['events'])} events; {shares}; "
-              f"{result['realtime_factor']:.0f}x real time")
+        shares = ", ".join(
+            f"{label} {seconds:.1f} s" for label, seconds in list(result["seconds_per_label"].items())[:6]
+        )
+        cut = f" (CUT SHORT: header says {result['truncated']['declared_s']:.1f} s)" if "truncated" in result else ""
+        print(
+            f"{result['file']}: {result['duration_s']:.1f} s{cut}, {len(result['events'])} events; {shares}; "
+            f"{result['realtime_factor']:.0f}x real time"
+        )
         print(f"  {result['timeline_csv']}\n  {result['audacity_labels']}")
-

@@ -25,8 +25,8 @@ from soundbench.data.windows import pad_to
 
 @dataclass
 class WindowBlock:
-    starts: np.ndarray        # start of each window, in samples at the stream's rate
-    windows: torch.Tensor     # (n, window) mono float32
+    starts: np.ndarray  # start of each window, in samples at the stream's rate
+    windows: torch.Tensor  # (n, window) mono float32
 
 
 class WindowStream:
@@ -37,9 +37,9 @@ class WindowStream:
     def __init__(self, path: str | Path, sample_rate: int, window: int, hop: int, block_windows: int = 64):
         self.path = Path(path)
         self.sample_rate, self.window, self.hop = sample_rate, window, hop
-        self.block_samples = max(1, block_windows) * hop      # output samples per block read
-        self.max_buffered_samples = 0                          # largest output buffer held (for tests)
-        self.max_read_frames = 0                               # largest read from the file (for tests)
+        self.block_samples = max(1, block_windows) * hop  # output samples per block read
+        self.max_buffered_samples = 0  # largest output buffer held (for tests)
+        self.max_read_frames = 0  # largest read from the file (for tests)
         info = audio_info(self.path)
         self.file_rate, self.file_frames = info.samplerate, info.frames
 
@@ -60,7 +60,7 @@ class WindowStream:
             starts = np.arange(next_start, buffer_start + len(buffer) - self.window + 1, self.hop)
             if len(starts):
                 offsets = starts - buffer_start
-                yield WindowBlock(starts, torch.stack([buffer[o:o + self.window] for o in offsets]))
+                yield WindowBlock(starts, torch.stack([buffer[o : o + self.window] for o in offsets]))
                 next_start = int(starts[-1]) + self.hop
             keep_from = min(next_start - buffer_start, len(buffer))
             buffer, buffer_start = buffer[keep_from:], buffer_start + keep_from
@@ -80,7 +80,7 @@ class WindowStream:
 
     def _resampled_blocks(self, f: sf.SoundFile) -> Iterator[torch.Tensor]:
         g = math.gcd(self.file_rate, self.sample_rate)
-        step_in, step_out = self.file_rate // g, self.sample_rate // g   # block edges on this grid align exactly
+        step_in, step_out = self.file_rate // g, self.sample_rate // g  # block edges on this grid align exactly
         resample = resampler(self.file_rate, self.sample_rate)
         context = step_in * math.ceil(max(4 * resample.width, 256) / step_in)
         block_in = step_in * math.ceil(self.block_samples * self.file_rate / self.sample_rate / step_in)
@@ -91,14 +91,14 @@ class WindowStream:
             out = resample(samples)
             skip = (first - read_from) // step_in * step_out
             n_out = math.ceil((last - first) * step_out / step_in)
-            yield out[skip:skip + n_out]
+            yield out[skip : skip + n_out]
 
     def _read(self, f: sf.SoundFile, first: int, frames: int) -> torch.Tensor:
         self.max_read_frames = max(self.max_read_frames, frames)
         f.seek(first)
         samples = f.read(frames, dtype="float32", always_2d=True).mean(axis=1, dtype=np.float32)
         if not np.isfinite(samples).all():
-            raise AudioReadError(f"{self.path}: NaN or infinite samples near {first / self.file_rate:.1f} s; "
-                                 "the file is damaged")
+            raise AudioReadError(
+                f"{self.path}: NaN or infinite samples near {first / self.file_rate:.1f} s; the file is damaged"
+            )
         return torch.from_numpy(samples)
-

@@ -22,17 +22,18 @@ UNKNOWN = "unknown"
 
 @dataclass
 class DecisionSettings:
-    silence_db: float = -60.0        # windows quieter than this (RMS, dB re full scale 1.0) are silence
-    unknown_threshold: float = 0.5   # aggregated top probability below this -> unknown
-    aggregate_windows: int = 3       # sliding aggregation over the last N windows (1 = none)
-    voting: str = "mean"             # mean | majority, as in clip evaluation
-    min_event_windows: int = 2       # shorter runs between other events join their longer neighbour
+    silence_db: float = -60.0  # windows quieter than this (RMS, dB re full scale 1.0) are silence
+    unknown_threshold: float = 0.5  # aggregated top probability below this -> unknown
+    aggregate_windows: int = 3  # sliding aggregation over the last N windows (1 = none)
+    voting: str = "mean"  # mean | majority, as in clip evaluation
+    min_event_windows: int = 2  # shorter runs between other events join their longer neighbour
 
     @classmethod
     def from_config(cls, cfg) -> DecisionSettings:
         """From a composed conf/predict.yaml (its keys are the CLI's: ``aggregate.windows`` ...)."""
-        return cls(cfg.silence_db, cfg.unknown_threshold, cfg.aggregate.windows, cfg.aggregate.voting,
-                   cfg.min_event_windows)
+        return cls(
+            cfg.silence_db, cfg.unknown_threshold, cfg.aggregate.windows, cfg.aggregate.voting, cfg.min_event_windows
+        )
 
     def __post_init__(self) -> None:
         if self.voting not in VOTING:
@@ -76,7 +77,7 @@ class SlidingDecision:
 
 @dataclass
 class Segment:
-    start: float       # seconds
+    start: float  # seconds
     end: float
     label: str
     probability: float  # mean aggregated top probability of its windows (NaN for silence)
@@ -95,8 +96,12 @@ def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_
 
 def merge_segments(slots: np.ndarray, labels: list[str], probabilities: list[float]) -> list[Segment]:
     """Runs of equal labels as segments."""
-    return _merge_equal([Segment(float(start), float(end), label, probability, 1)
-                         for (start, end), label, probability in zip(slots, labels, probabilities)])
+    return _merge_equal(
+        [
+            Segment(float(start), float(end), label, probability, 1)
+            for (start, end), label, probability in zip(slots, labels, probabilities)
+        ]
+    )
 
 
 def absorb_short_segments(segments: list[Segment], min_windows: int) -> list[Segment]:
@@ -110,8 +115,11 @@ def absorb_short_segments(segments: list[Segment], min_windows: int) -> list[Seg
     for i, segment in enumerate(result):
         if segment.label == SILENCE or segment.windows >= min_windows:
             continue
-        neighbours = [n for n in (result[i - 1] if i else None, result[i + 1] if i + 1 < len(result) else None)
-                      if n is not None and n.label != SILENCE]
+        neighbours = [
+            n
+            for n in (result[i - 1] if i else None, result[i + 1] if i + 1 < len(result) else None)
+            if n is not None and n.label != SILENCE
+        ]
         if neighbours:
             segment.label = max(neighbours, key=lambda n: n.windows).label
     return _merge_equal(result)
@@ -122,7 +130,9 @@ def _merge_equal(segments: list[Segment]) -> list[Segment]:
     for s in segments:
         if merged and merged[-1].label == s.label:
             last = merged[-1]
-            last.probability = (last.probability * last.windows + s.probability * s.windows) / (last.windows + s.windows)
+            last.probability = (last.probability * last.windows + s.probability * s.windows) / (
+                last.windows + s.windows
+            )
             last.end, last.windows = s.end, last.windows + s.windows
         else:
             merged.append(s)

@@ -17,8 +17,9 @@ from soundbench.search.trials import DeployedCheck, TrialRecord
 CV_OVERRIDES = ["cv=all", "optimized_metric=cv/test_clip_acc_mean"]
 
 
-def cross_validate_front(result: SearchResult, launch: Callable[[list[list[str]]], list[JobOutcome]],
-                         log: Callable[[str], None] = print) -> None:
+def cross_validate_front(
+    result: SearchResult, launch: Callable[[list[list[str]]], list[JobOutcome]], log: Callable[[str], None] = print
+) -> None:
     """Each front member over every fold: its CV mean of test accuracy."""
     front = result.front
     if not front:
@@ -31,8 +32,16 @@ def cross_validate_front(result: SearchResult, launch: Callable[[list[list[str]]
             log(f"trial {trial.number}: cross-validation failed: {outcome.error}")
 
 
-def deploy_front(result: SearchResult, target: Target, max_duty_cycle: float, settings: DeploySettings,
-                 root: Path, out_dir: Path, tracking_uri: str | None, log: Callable[[str], None] = print) -> None:
+def deploy_front(
+    result: SearchResult,
+    target: Target,
+    max_duty_cycle: float,
+    settings: DeploySettings,
+    root: Path,
+    out_dir: Path,
+    tracking_uri: str | None,
+    log: Callable[[str], None] = print,
+) -> None:
     for trial in result.front:
         source = trial.run_id or trial.checkpoint
         if not source:

@@ -34,8 +34,9 @@ FORMAT_VERSION = 1
 
 def study_key(*parts: object) -> str:
     """A short hash of what shapes a search (each part's ``repr`` or JSON)."""
-    text = json.dumps([p if isinstance(p, (str, int, float, dict, list)) else repr(p) for p in parts],
-                      sort_keys=True, default=str)
+    text = json.dumps(
+        [p if isinstance(p, (str, int, float, dict, list)) else repr(p) for p in parts], sort_keys=True, default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -84,10 +85,17 @@ class SearchJournal:
 
     def record(self, trial: optuna.trial.FrozenTrial, record: TrialRecord) -> None:
         """A trial the sampler has just been told about."""
-        self._append({"kind": "trial", "state": trial.state.name, "values": trial.values,
-                      "params": trial.params, "user_attrs": trial.user_attrs,
-                      "distributions": {k: distribution_to_json(d) for k, d in trial.distributions.items()},
-                      "record": _record_to_json(record)})
+        self._append(
+            {
+                "kind": "trial",
+                "state": trial.state.name,
+                "values": trial.values,
+                "params": trial.params,
+                "user_attrs": trial.user_attrs,
+                "distributions": {k: distribution_to_json(d) for k, d in trial.distributions.items()},
+                "record": _record_to_json(record),
+            }
+        )
 
     def replay(self, study: optuna.Study) -> list[TrialRecord]:
         """Add every journaled trial to ``study`` (renumbered in order: a trial that was
@@ -97,10 +105,15 @@ class SearchJournal:
             state = TrialState[entry["state"]]
             with warnings.catch_warnings():  # create_trial/add_trial: "experimental" since Optuna 2.0
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                study.add_trial(create_trial(
-                    state=state, values=entry["values"] if state == TrialState.COMPLETE else None,
-                    params=entry["params"], user_attrs=entry["user_attrs"],
-                    distributions={k: json_to_distribution(d) for k, d in entry["distributions"].items()}))
+                study.add_trial(
+                    create_trial(
+                        state=state,
+                        values=entry["values"] if state == TrialState.COMPLETE else None,
+                        params=entry["params"],
+                        user_attrs=entry["user_attrs"],
+                        distributions={k: json_to_distribution(d) for k, d in entry["distributions"].items()},
+                    )
+                )
             record = _record_from_json(entry["record"])
             numbers[record.number] = record.number = study.trials[-1].number
             if record.repeat_of is not None:
@@ -114,8 +127,9 @@ _SKIPPED = ("deployed", "test_accuracy", "cv_test_accuracy")  # set after the se
 
 def _record_to_json(record: TrialRecord) -> dict:
     data = {f.name: getattr(record, f.name) for f in fields(TrialRecord) if f.name not in _SKIPPED}
-    data["feasibility"] = {f.name: getattr(record.feasibility, f.name) for f in fields(Feasibility)} \
-        if record.feasibility else None
+    data["feasibility"] = (
+        {f.name: getattr(record.feasibility, f.name) for f in fields(Feasibility)} if record.feasibility else None
+    )
     return data
 
 

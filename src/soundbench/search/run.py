@@ -29,16 +29,18 @@ from soundbench.search.trials import OBJECTIVES, TrialRecord
 
 @dataclass(frozen=True)
 class SearchSettings:
-    n_trials: int                  # trials that train (rejected ones do not count)
-    max_rejected: int              # give up after this many rejections in a row
-    n_jobs: int                    # trials launched together (one launcher batch)
-    objectives: tuple[str, ...]    # of OBJECTIVES, "accuracy" first
+    n_trials: int  # trials that train (rejected ones do not count)
+    max_rejected: int  # give up after this many rejections in a row
+    n_jobs: int  # trials launched together (one launcher batch)
+    objectives: tuple[str, ...]  # of OBJECTIVES, "accuracy" first
 
     def __post_init__(self) -> None:
         unknown = [o for o in self.objectives if o not in OBJECTIVES]
         if unknown or not self.objectives or self.objectives[0] != "accuracy":
-            raise ValueError(f"hydra.sweeper.objectives={list(self.objectives)}: start with accuracy, then any of "
-                             f"{[o for o in OBJECTIVES if o != 'accuracy']}")
+            raise ValueError(
+                f"hydra.sweeper.objectives={list(self.objectives)}: start with accuracy, then any of "
+                f"{[o for o in OBJECTIVES if o != 'accuracy']}"
+            )
         if self.n_trials < 1 or self.n_jobs < 1:
             raise ValueError("hydra.sweeper.n_trials and n_jobs must be at least 1")
 
@@ -51,6 +53,7 @@ class SearchSettings:
 class JobOutcome:
     """What a launched training job gave: its validation accuracy (the value it returned)
     and its summary (test accuracy, run id, checkpoint), or the error it raised."""
+
     val_accuracy: float | None
     summary: dict
     error: str | None = None
@@ -70,6 +73,7 @@ Launch = Callable[[list["TrialJob"]], list[JobOutcome]]
 class TrialJob:
     """A trial to train: its number (the launcher names its job folder after it, so trial 7's
     files are in ``7/``) and its config overrides."""
+
     number: int
     overrides: list[str]
 
@@ -103,38 +107,63 @@ class SearchResult:
         return self.front[0] if self.front else None
 
 
-def run_search(space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose, check: Check,
-               launch: Launch, log: Callable[[str], None] = print, journal: SearchJournal | None = None) -> SearchResult:
+def run_search(
+    space: SearchSpace,
+    settings: SearchSettings,
+    study: optuna.Study,
+    compose: Compose,
+    check: Check,
+    launch: Launch,
+    log: Callable[[str], None] = print,
+    journal: SearchJournal | None = None,
+) -> SearchResult:
     """``journal``: where each finished trial is written as the sampler is told of it; the
     trials it already holds (a killed search's) are replayed into ``study`` first and count
     toward ``n_trials``, so nothing that finished trains again."""
     started = time.perf_counter()
-    told = (lambda trial, record: journal.record(study.trials[trial.number], record)) if journal else \
-        (lambda trial, record: None)
+    told = (
+        (lambda trial, record: journal.record(study.trials[trial.number], record))
+        if journal
+        else (lambda trial, record: None)
+    )
     proposals = _Proposals(space, settings, study, compose, check, log, told)
     if journal and journal.entries:
         proposals.resume(journal.replay(study))
-        log(f"resuming from {journal.path}: {len(proposals.trials)} finished trial(s) reused "
+        log(
+            f"resuming from {journal.path}: {len(proposals.trials)} finished trial(s) reused "
             f"({sum(t.trained for t in proposals.trials)} trained, {sum(bool(t.rejected) for t in proposals.trials)} "
-            "rejected); nothing of theirs is trained again")
-    while (spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in proposals.trials)) \
-            < settings.n_trials:
+            "rejected); nothing of theirs is trained again"
+        )
+    while (
+        spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in proposals.trials)
+    ) < settings.n_trials:
         batch = proposals.next_batch(min(settings.n_jobs, settings.n_trials - spent))
         if not batch:
-            log(f"stopping: {settings.max_rejected} trials in a row were rejected or repeats; "
-                "widen the search space or the budget (hydra.sweeper.max_rejected)")
+            log(
+                f"stopping: {settings.max_rejected} trials in a row were rejected or repeats; "
+                "widen the search space or the budget (hydra.sweeper.max_rejected)"
+            )
             break
         for trial, record in batch:
             fe = record.feasibility
-            log(f"trial {record.number} trains: {' '.join(record.overrides)} (fits: {fe.flash_bytes / 1024:.0f} KiB "
-                f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)")
-        for (trial, record), outcome in zip(batch, launch([TrialJob(record.number, record.overrides) for _, record in batch])):
+            log(
+                f"trial {record.number} trains: {' '.join(record.overrides)} (fits: {fe.flash_bytes / 1024:.0f} KiB "
+                f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)"
+            )
+        for (trial, record), outcome in zip(
+            batch, launch([TrialJob(record.number, record.overrides) for _, record in batch])
+        ):
             _record_outcome(study, trial, record, outcome, settings.objectives, log)
             told(trial, record)
         done, elapsed = spent + len(batch), time.perf_counter() - started
-        log(f"{done} of {settings.n_trials} trial(s) trained in {elapsed / 60:.1f} min"
-            + (f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left" if done < settings.n_trials
-               else ""))
+        log(
+            f"{done} of {settings.n_trials} trial(s) trained in {elapsed / 60:.1f} min"
+            + (
+                f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left"
+                if done < settings.n_trials
+                else ""
+            )
+        )
     return SearchResult(proposals.trials, study, settings.objectives, time.perf_counter() - started)
 
 
@@ -142,10 +171,24 @@ class _Proposals:
     """Asks the study for trials until a batch of ones that fit is ready: each is checked on
     the board (rejected ones are told and recorded), repeats reuse their first result."""
 
-    def __init__(self, space: SearchSpace, settings: SearchSettings, study: optuna.Study, compose: Compose,
-                 check: Check, log: Callable[[str], None], told: Callable[[optuna.trial.Trial, TrialRecord], None]):
-        self.space, self.settings, self.study, self.compose, self.check, self.log = (space, settings, study, compose,
-                                                                                      check, log)
+    def __init__(
+        self,
+        space: SearchSpace,
+        settings: SearchSettings,
+        study: optuna.Study,
+        compose: Compose,
+        check: Check,
+        log: Callable[[str], None],
+        told: Callable[[optuna.trial.Trial, TrialRecord], None],
+    ):
+        self.space, self.settings, self.study, self.compose, self.check, self.log = (
+            space,
+            settings,
+            study,
+            compose,
+            check,
+            log,
+        )
         self.told = told
         self.trials: list[TrialRecord] = []
         self.seen: dict[tuple[str, ...], TrialRecord] = {}
@@ -182,8 +225,10 @@ class _Proposals:
         check_trial(record, self.compose, self.check)
         if record.rejected:
             _tell_rejected(self.study, trial, record, self.settings.objectives)
-            self.log(f"trial {record.number} rejected before training "
-                     f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}")
+            self.log(
+                f"trial {record.number} rejected before training "
+                f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}"
+            )
         return bool(record.rejected)
 
 
@@ -230,5 +275,7 @@ def _record_outcome(study, trial, record: TrialRecord, outcome: JobOutcome, obje
     record.sealed_test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
     record.checkpoint, record.train_seconds = summary.get("checkpoint", ""), summary.get("seconds")
     study.tell(trial, record.objective_values(list(objectives)))
-    log(f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"
-        + (f" in {record.train_seconds:.0f} s" if record.train_seconds else ""))
+    log(
+        f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"
+        + (f" in {record.train_seconds:.0f} s" if record.train_seconds else "")
+    )

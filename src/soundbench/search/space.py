@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra_plugins.hydra_optuna_sweeper._impl import create_optuna_distribution_from_override
-from optuna.distributions import (BaseDistribution, CategoricalDistribution, DiscreteUniformDistribution,
-                                  IntLogUniformDistribution, IntUniformDistribution, LogUniformDistribution,
-                                  UniformDistribution)
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    DiscreteUniformDistribution,
+    IntLogUniformDistribution,
+    IntUniformDistribution,
+    LogUniformDistribution,
+    UniformDistribution,
+)
 from optuna.trial import Trial
+
+from hydra_plugins.hydra_optuna_sweeper._impl import create_optuna_distribution_from_override
 
 #: what a parameter is: an Optuna distribution, or a fixed value (an override every trial gets)
 Param = BaseDistribution | str
@@ -25,20 +32,25 @@ Param = BaseDistribution | str
 
 @dataclass(frozen=True)
 class SearchSpace:
-    families: dict[str, dict[str, Param]]   # model name → its own parameters
-    shared: dict[str, Param]                # every trial: front end, training
+    families: dict[str, dict[str, Param]]  # model name → its own parameters
+    shared: dict[str, Param]  # every trial: front end, training
 
     @classmethod
-    def from_config(cls, families: Mapping[str, Mapping[str, Any]] | None,
-                    shared: Mapping[str, Any] | None) -> SearchSpace:
-        return cls({str(name): _parse(params or {}, f"families.{name}") for name, params in (families or {}).items()},
-                   _parse(shared or {}, "params"))
+    def from_config(
+        cls, families: Mapping[str, Mapping[str, Any]] | None, shared: Mapping[str, Any] | None
+    ) -> SearchSpace:
+        return cls(
+            {str(name): _parse(params or {}, f"families.{name}") for name, params in (families or {}).items()},
+            _parse(shared or {}, "params"),
+        )
 
     def with_command_line(self, sweeps: list[str]) -> SearchSpace:
         """Sweep overrides given on the command line (``features.n_mels=choice(40,60)``) join
         the shared parameters, as with Hydra's Optuna sweeper."""
-        parsed = {o.get_key_element(): create_optuna_distribution_from_override(o)
-                  for o in OverridesParser.create().parse_overrides(sweeps)}
+        parsed = {
+            o.get_key_element(): create_optuna_distribution_from_override(o)
+            for o in OverridesParser.create().parse_overrides(sweeps)
+        }
         return SearchSpace(self.families, {**self.shared, **parsed})
 
     def suggest(self, trial: Trial) -> list[str]:
@@ -48,8 +60,10 @@ class SearchSpace:
         if self.families:
             family = trial.suggest_categorical("model", list(self.families))
             overrides.append(f"model={family}")
-            overrides += [f"{key}={_format(_value(trial, f'{family}:{key}', param))}"
-                          for key, param in self.families[family].items()]
+            overrides += [
+                f"{key}={_format(_value(trial, f'{family}:{key}', param))}"
+                for key, param in self.families[family].items()
+            ]
         overrides += [f"{key}={_format(_value(trial, key, param))}" for key, param in self.shared.items()]
         return overrides
 
@@ -68,8 +82,10 @@ def _parse(params: Mapping[str, Any], where: str) -> dict[str, Param]:
             override = parser.parse_overrides([f"{key}={value}"])[0]
             parsed[str(key)] = create_optuna_distribution_from_override(override)
         except Exception as error:  # Hydra's grammar errors say what they expected
-            raise ValueError(f"hydra.sweeper.{where}.{key}={value!r}: not a value or sweep Hydra understands "
-                             f"(choice(...), interval(...), tag(log, interval(...)), range(...)): {error}") from None
+            raise ValueError(
+                f"hydra.sweeper.{where}.{key}={value!r}: not a value or sweep Hydra understands "
+                f"(choice(...), interval(...), tag(log, interval(...)), range(...)): {error}"
+            ) from None
     return parsed
 
 

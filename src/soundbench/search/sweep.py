@@ -21,12 +21,17 @@ from soundbench.deploy.run import DeploySettings
 from soundbench.deploy.targets import Target, target_from_config
 from soundbench.experiment import Experiment
 from soundbench.search import final
+from soundbench.search.journal import SearchJournal, study_key
 from soundbench.search.report import write_report
 from soundbench.search.run import Compose, JobOutcome, SearchResult, SearchSettings, run_search
 from soundbench.search.space import SearchSpace
-from soundbench.search.journal import SearchJournal, study_key
-from soundbench.tracking.mlflow import (UNHASHED_KEYS, artifact_location, close_orphaned_runs, ensure_experiment,
-                                       owner_tags)
+from soundbench.tracking.mlflow import (
+    UNHASHED_KEYS,
+    artifact_location,
+    close_orphaned_runs,
+    ensure_experiment,
+    owner_tags,
+)
 
 Launch = Callable[[list[list[str]]], list[JobOutcome]]
 #: the tag that marks a search's parent run
@@ -37,11 +42,11 @@ SEARCH_TAG = "soundbench.search"
 class SearchOptions:
     settings: SearchSettings
     space: SearchSpace
-    max_duty_cycle: float        # a trial must leave the CPU this much headroom to keep up
+    max_duty_cycle: float  # a trial must leave the CPU this much headroom to keep up
     sampler: optuna.samplers.BaseSampler
-    final_cv: bool               # cross-validate the front's members (cv=all) after the search
-    final_deploy: bool           # deploy the front's members (linker, QEMU) after the search
-    resume: bool = True          # continue a killed search of the same key from its journal
+    final_cv: bool  # cross-validate the front's members (cv=all) after the search
+    final_deploy: bool  # deploy the front's members (linker, QEMU) after the search
+    resume: bool = True  # continue a killed search of the same key from its journal
     sampler_config: object = None  # what built the sampler (its settings are part of the search's key)
 
     def journal_path(self, base: DictConfig, target: Target) -> Path:
@@ -49,38 +54,64 @@ class SearchOptions:
         sampler, board) always finds the same file."""
         # unresolved: the sweep's config has Hydra interpolations that resolve only inside a job
         trained = {k: v for k, v in OmegaConf.to_container(base, resolve=False).items() if k not in UNHASHED_KEYS}
-        parts = [trained, repr(self.space), repr(self.settings), self.max_duty_cycle,
-                 self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__, target.name]
+        parts = [
+            trained,
+            repr(self.space),
+            repr(self.settings),
+            self.max_duty_cycle,
+            self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__,
+            target.name,
+        ]
         folder = Path(base.paths.log_dir) / "search" / f"{target.name}-{study_key(*parts)}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "search.json").write_text(json.dumps(parts, indent=1, default=str))  # what the key stands for
         return folder / "journal.jsonl"
 
 
-def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: Launch, root: Path,
-           out_dir: Path, log: Callable[[str], None] = print) -> SearchResult:
+def search(
+    base: DictConfig,
+    options: SearchOptions,
+    compose: Compose,
+    launch: Launch,
+    root: Path,
+    out_dir: Path,
+    log: Callable[[str], None] = print,
+) -> SearchResult:
     """``base``: the sweep's composed config (its ``target`` is the board); ``compose`` turns
     a trial's overrides into its config; ``launch`` trains trials (overrides already include
     the command line's) and returns their outcomes."""
     if not base.get("target"):
         raise ValueError("hparams_search=mcu needs a board: add target=<name> (conf/target/)")
     if base.cv.folds:
-        raise ValueError("hparams_search=mcu selects trials on one validation fold; cross-validation is for the "
-                         "Pareto front's members: drop cv=all and add hydra.sweeper.final.cv=true")
+        raise ValueError(
+            "hparams_search=mcu selects trials on one validation fold; cross-validation is for the "
+            "Pareto front's members: drop cv=all and add hydra.sweeper.final.cv=true"
+        )
     target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
     deploy_settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
     check = BoardCheck(base, target, options.max_duty_cycle, DeviceCosts(root, deploy_settings.cycles_per_macc_m4))
-    study = optuna.create_study(directions=options.settings.directions, sampler=options.sampler,
-                                study_name=f"mcu-{target.name}")
+    study = optuna.create_study(
+        directions=options.settings.directions, sampler=options.sampler, study_name=f"mcu-{target.name}"
+    )
     path = options.journal_path(base, target)
     journal = SearchJournal(path) if options.resume else SearchJournal.fresh(path)
     parent = _ParentRun.start(base, target, options, check.dataset, journal, log) if base.get("logger") else None
     tagged = (lambda overrides: [*overrides, f"parent_run={parent.run_id}"]) if parent else (lambda o: o)
-    log(f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
-        f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else ""))
+    log(
+        f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
+        f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else "")
+    )
     try:
-        result = run_search(options.space, options.settings, study, compose, check,
-                            lambda batch: launch([tagged(o) for o in batch]), log, journal)
+        result = run_search(
+            options.space,
+            options.settings,
+            study,
+            compose,
+            check,
+            lambda batch: launch([tagged(o) for o in batch]),
+            log,
+            journal,
+        )
         for trial in result.front:  # the search is over: the front's test accuracy may be read now
             trial.reveal_test()
         if options.final_cv and not check.n_folds:
@@ -89,8 +120,9 @@ def search(base: DictConfig, options: SearchOptions, compose: Compose, launch: L
             final.cross_validate_front(result, lambda batch: launch([tagged(o) for o in batch]), log)
         if options.final_deploy:
             tracking_uri = base.logger.tracking_uri if base.get("logger") else None
-            final.deploy_front(result, target, options.max_duty_cycle, deploy_settings, root, out_dir / "deploy",
-                               tracking_uri, log)
+            final.deploy_front(
+                result, target, options.max_duty_cycle, deploy_settings, root, out_dir / "deploy", tracking_uri, log
+            )
     except BaseException:
         if parent:
             parent.end("KILLED")
@@ -116,19 +148,28 @@ class BoardCheck:
     def __call__(self, cfg: DictConfig) -> Feasibility:
         experiment = Experiment.from_config(cfg, augment=False)  # refuses a model/front-end mismatch
         check_config(cfg, self.n_folds)
-        return check_untrained(experiment.build_model(self.n_classes), experiment.frontend, self.target,
-                               self.max_duty_cycle, self.costs)
+        return check_untrained(
+            experiment.build_model(self.n_classes), experiment.frontend, self.target, self.max_duty_cycle, self.costs
+        )
 
 
 @dataclass
 class _ParentRun:
     """The sweep's MLflow run: every trial's run nests under it; it holds the report."""
+
     client: object
     run_id: str
 
     @classmethod
-    def start(cls, base: DictConfig, target: Target, options: SearchOptions, dataset: str, journal: SearchJournal,
-              log: Callable[[str], None] = print) -> _ParentRun:
+    def start(
+        cls,
+        base: DictConfig,
+        target: Target,
+        options: SearchOptions,
+        dataset: str,
+        journal: SearchJournal,
+        log: Callable[[str], None] = print,
+    ) -> _ParentRun:
         """The journal's parent run when resuming (RUNNING again, owned by this process),
         else a new one. Search parents left RUNNING by a killed process are marked KILLED
         first, with the trial runs under them."""
@@ -136,12 +177,16 @@ class _ParentRun:
 
         logging.getLogger("alembic").setLevel(logging.WARNING)  # its store migrations, under Hydra's INFO logging
         uri = base.logger.tracking_uri
-        experiment_id = ensure_experiment(uri, base.logger.experiment_name or dataset,
-                                          artifact_location(uri, base.logger.get("artifact_location")))
+        experiment_id = ensure_experiment(
+            uri, base.logger.experiment_name or dataset, artifact_location(uri, base.logger.get("artifact_location"))
+        )
         client = MlflowClient(uri)
         parents = close_orphaned_runs(client, experiment_id, f"tags.`{SEARCH_TAG}` = 'hardware-aware'")
-        orphans = parents + [trial for parent in parents for trial in close_orphaned_runs(
-            client, experiment_id, f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'")]
+        orphans = parents + [
+            trial
+            for parent in parents
+            for trial in close_orphaned_runs(client, experiment_id, f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'")
+        ]
         if orphans:
             log(f"marked KILLED {len(orphans)} run(s) of a killed search: {', '.join(orphans)}")
         if journal.entries and journal.parent_run and _exists(client, journal.parent_run):
@@ -149,21 +194,32 @@ class _ParentRun:
             for key, value in {**owner_tags(), "soundbench.resumed_from": str(journal.path)}.items():
                 client.set_tag(journal.parent_run, key, value)
             return cls(client, journal.parent_run)
-        run = client.create_run(experiment_id, run_name=f"search-{target.name}-{dataset}",
-                                tags={SEARCH_TAG: "hardware-aware", "target": target.name, "dataset": dataset,
-                                      **owner_tags()})
+        run = client.create_run(
+            experiment_id,
+            run_name=f"search-{target.name}-{dataset}",
+            tags={SEARCH_TAG: "hardware-aware", "target": target.name, "dataset": dataset, **owner_tags()},
+        )
         settings = options.settings
-        for key, value in {"target": target.name, "n_trials": settings.n_trials, "objectives": ",".join(settings.objectives),
-                           "max_duty_cycle": options.max_duty_cycle, "sampler": type(options.sampler).__name__}.items():
+        for key, value in {
+            "target": target.name,
+            "n_trials": settings.n_trials,
+            "objectives": ",".join(settings.objectives),
+            "max_duty_cycle": options.max_duty_cycle,
+            "sampler": type(options.sampler).__name__,
+        }.items():
             client.log_param(run.info.run_id, key, value)
         journal.set_parent_run(run.info.run_id)
         return cls(client, run.info.run_id)
 
     def log(self, result: SearchResult, files: list[Path]) -> None:
         rejected = [t for t in result.rejected if t.repeat_of is None and t.feasibility]
-        metrics = {"search/trials": len(result.trials), "search/trained": len(result.trained),
-                   "search/rejected": len(result.rejected), "search/front_size": len(result.front),
-                   "search/minutes": result.seconds / 60}
+        metrics = {
+            "search/trials": len(result.trials),
+            "search/trained": len(result.trained),
+            "search/rejected": len(result.rejected),
+            "search/front_size": len(result.front),
+            "search/minutes": result.seconds / 60,
+        }
         if rejected:
             metrics["search/seconds_per_rejection"] = sum(t.feasibility.seconds for t in rejected) / len(rejected)
         if result.winner:
@@ -187,4 +243,3 @@ def _exists(client, run_id: str) -> bool:
     except MlflowException:
         return False
     return True
-

@@ -59,9 +59,16 @@ def config_hash(cfg: DictConfig, data_fingerprint: str) -> str:
 def git_commit(cwd: Path) -> str:
     """HEAD commit, suffixed '-dirty' when the work tree has uncommitted changes."""
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         return commit + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -131,19 +138,20 @@ def source_tags(entry_point: str = "train.py") -> dict[str, str]:
 @dataclass(frozen=True)
 class DatasetRecord:
     """A run's dataset as MLflow shows it (the runs table's Dataset column)."""
+
     name: str
-    digest: str                   # soundbench's dataset fingerprint
-    source: str                   # the dataset folder
-    profile: dict[str, Any]       # clip counts per split, classes, fold
+    digest: str  # soundbench's dataset fingerprint
+    source: str  # the dataset folder
+    profile: dict[str, Any]  # clip counts per split, classes, fold
     context: str = "training"
 
 
 def log_dataset_input(client, run_id: str, record: DatasetRecord) -> None:
     """``record`` as an MLflow dataset input of the run (metadata only: no data is copied)."""
     from mlflow.data.dataset_source_registry import get_dataset_source_from_json
-    from mlflow.exceptions import MlflowException
     from mlflow.data.meta_dataset import MetaDataset
     from mlflow.entities import DatasetInput, InputTag
+    from mlflow.exceptions import MlflowException
     from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT
 
     class ClipIndexDataset(MetaDataset):
@@ -234,8 +242,9 @@ def ensure_experiment(tracking_uri: str, name: str, artifact_location: str | Non
     return existing.experiment_id
 
 
-def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None,
-                     best_checkpoint: str | None, title: str) -> None:
+def log_test_results(
+    logger: MLFlowLogger, results: ClipResults, salience: pd.Series | None, best_checkpoint: str | None, title: str
+) -> None:
     client, run_id = logger.experiment, logger.run_id
     per_class = results.per_class_accuracy()
     for name, acc in per_class.items():
@@ -247,7 +256,9 @@ def log_test_results(logger: MLFlowLogger, results: ClipResults, salience: pd.Se
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         plot_confusion_matrix(confusion, results.class_names, tmp / "confusion_matrix.png", title)
-        pd.DataFrame(confusion, index=results.class_names, columns=results.class_names).to_csv(tmp / "confusion_matrix.csv")
+        pd.DataFrame(confusion, index=results.class_names, columns=results.class_names).to_csv(
+            tmp / "confusion_matrix.csv"
+        )
         (tmp / "per_class_accuracy.json").write_text(json.dumps(per_class, indent=2))
         client.log_artifacts(run_id, str(tmp), "test")
     if best_checkpoint:

@@ -26,8 +26,10 @@ BROWSER_DEFAULTS = {
 
 def defaults_script() -> bytes:
     settings = json.dumps({key: json.dumps(value) for key, value in BROWSER_DEFAULTS.items()})
-    return (f"<script>(function(d){{for(var k in d)if(localStorage.getItem(k)===null)localStorage.setItem(k,d[k]);}})"
-            f"({settings});</script>").encode()
+    return (
+        f"<script>(function(d){{for(var k in d)if(localStorage.getItem(k)===null)localStorage.setItem(k,d[k]);}})"
+        f"({settings});</script>"
+    ).encode()
 
 
 def with_training_defaults(response: Response) -> Response:

@@ -23,8 +23,17 @@ class Teacher:
     """Not an ``nn.Module`` on purpose: its weights stay out of the student's checkpoints and
     optimiser, and Lightning's ``train()`` never switches it out of eval mode."""
 
-    def __init__(self, frontend: nn.Module, model: nn.Module, sample_rate: int, window_samples: int,
-                 student_rate: int, temperature: float, alpha: float, source: str = ""):
+    def __init__(
+        self,
+        frontend: nn.Module,
+        model: nn.Module,
+        sample_rate: int,
+        window_samples: int,
+        student_rate: int,
+        temperature: float,
+        alpha: float,
+        source: str = "",
+    ):
         if temperature <= 0:
             raise ConfigError(f"distill.temperature={temperature} must be > 0")
         if not 0.0 <= alpha <= 1.0:
@@ -35,19 +44,36 @@ class Teacher:
         self.order: torch.Tensor | None = None  # the teacher's output for each of the student's classes
 
     @classmethod
-    def load(cls, source: str, student_rate: int, class_names: tuple[str, ...], temperature: float, alpha: float,
-             tracking_uri: str | None = None) -> Teacher:
+    def load(
+        cls,
+        source: str,
+        student_rate: int,
+        class_names: tuple[str, ...],
+        temperature: float,
+        alpha: float,
+        tracking_uri: str | None = None,
+    ) -> Teacher:
         trained = load_trained(str(source), tracking_uri)
         teacher_classes, student_classes = list(trained.class_names), list(class_names)
         if sorted(teacher_classes) != sorted(student_classes):
             only_teacher = sorted(set(teacher_classes) - set(student_classes))
             only_student = sorted(set(student_classes) - set(teacher_classes))
-            raise ConfigError(f"distill.teacher={source} was trained on other classes than this run's: only the "
-                              f"teacher has {only_teacher or 'none'}, only this run has {only_student or 'none'}; "
-                              "a teacher must know every class of the dataset and no other")
+            raise ConfigError(
+                f"distill.teacher={source} was trained on other classes than this run's: only the "
+                f"teacher has {only_teacher or 'none'}, only this run has {only_student or 'none'}; "
+                "a teacher must know every class of the dataset and no other"
+            )
         frontend = trained.frontend
-        teacher = cls(frontend, trained.model, frontend.sample_rate, frontend.window_samples, student_rate,
-                      temperature, alpha, str(source))
+        teacher = cls(
+            frontend,
+            trained.model,
+            frontend.sample_rate,
+            frontend.window_samples,
+            student_rate,
+            temperature,
+            alpha,
+            str(source),
+        )
         if teacher_classes != student_classes:  # same classes, another order: match its outputs by name
             teacher.order = torch.tensor([teacher_classes.index(name) for name in student_classes])
         return teacher
@@ -70,12 +96,12 @@ class Teacher:
         """``alpha·T²·KL(teacher ‖ student)`` at temperature T plus ``(1−alpha)`` of the label
         loss; T² keeps the soft term's gradients on the scale of the hard one."""
         student_log_probs = F.log_softmax(student_logits / self.temperature, dim=1)
-        soft = F.kl_div(student_log_probs, teacher_probs, reduction="batchmean") * self.temperature ** 2
+        soft = F.kl_div(student_log_probs, teacher_probs, reduction="batchmean") * self.temperature**2
         return self.alpha * soft + (1 - self.alpha) * label_loss
 
 
 def _centre(windows: torch.Tensor, length: int) -> torch.Tensor:
     excess = windows.shape[-1] - length
     if excess >= 0:
-        return windows[..., excess // 2: excess // 2 + length]
+        return windows[..., excess // 2 : excess // 2 + length]
     return F.pad(windows, (-excess // 2, -excess - (-excess // 2)))

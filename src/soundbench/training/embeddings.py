@@ -54,17 +54,21 @@ class Backbone:
     def load(cls, cfg: DictConfig, tracking_uri: str | None) -> Backbone:
         source = str(cfg.model.get("backbone") or "")
         if not source:
-            raise ConfigError("model=embedding needs model.backbone=<MLflow run id | training .ckpt | "
-                              f"architecture ({', '.join(list_models())}) with model.backbone_args.weights>")
+            raise ConfigError(
+                "model=embedding needs model.backbone=<MLflow run id | training .ckpt | "
+                f"architecture ({', '.join(list_models())}) with model.backbone_args.weights>"
+            )
         if source in list_models():
             args = dict(cfg.model.get("backbone_args") or {})
             if not args.get("weights") and not args.get("pretrained"):
                 # a randomly initialised network's embeddings still separate easy data (0.94 on the demo):
                 # a number that looks like a result but measures nothing the user meant
-                raise ConfigError(f"model.backbone={source} names an architecture with no weights: its embeddings would "
-                                  "come from a randomly initialised network. Give +model.backbone_args.weights=<state "
-                                  "dict .pth> (+model.backbone_args.weights_sha256=<hex>), or a trained soundbench run "
-                                  "(model.backbone=<MLflow run id | training .ckpt>)")
+                raise ConfigError(
+                    f"model.backbone={source} names an architecture with no weights: its embeddings would "
+                    "come from a randomly initialised network. Give +model.backbone_args.weights=<state "
+                    "dict .pth> (+model.backbone_args.weights_sha256=<hex>), or a trained soundbench run "
+                    "(model.backbone=<MLflow run id | training .ckpt>)"
+                )
             frontend = instantiate(cfg.features, _convert_="all")
             check_pairing(source, frontend.name)
             network = create_model(source, frontend.output_shape(), n_classes=2, **args)
@@ -91,9 +95,9 @@ class Backbone:
 @dataclass
 class FittedClassifier:
     kind: str
-    setting: str               # the hyperparameter value chosen on validation, as text
+    setting: str  # the hyperparameter value chosen on validation, as text
     validation_accuracy: float
-    pipeline: object           # scikit-learn: scaler + classifier
+    pipeline: object  # scikit-learn: scaler + classifier
 
     def scores(self, embeddings: np.ndarray) -> torch.Tensor:
         """Per-window log-probabilities: what voting averages (as logits would be)."""
@@ -122,8 +126,18 @@ def _candidates(model_cfg: DictConfig, kind: str, seed: int):
             yield f"C={c}", make_pipeline(StandardScaler(), LogisticRegression(C=float(c), max_iter=2000))
     else:
         for leaf in model_cfg.forest_min_samples_leaf:
-            yield f"min_samples_leaf={leaf}", make_pipeline(StandardScaler(), RandomForestClassifier(
-                n_estimators=int(model_cfg.forest_trees), min_samples_leaf=int(leaf), random_state=seed, n_jobs=-1))
+            yield (
+                f"min_samples_leaf={leaf}",
+                make_pipeline(
+                    StandardScaler(),
+                    RandomForestClassifier(
+                        n_estimators=int(model_cfg.forest_trees),
+                        min_samples_leaf=int(leaf),
+                        random_state=seed,
+                        n_jobs=-1,
+                    ),
+                ),
+            )
 
 
 def _evaluate(fitted: FittedClassifier, part, class_names, voting: str) -> ClipResults:
@@ -143,8 +157,9 @@ def _last_linear(network: nn.Module, source: str) -> nn.Linear:
     try:
         return classifier_head(network)
     except ConfigError:
-        raise ConfigError(f"model.backbone={source}: the network has no linear layer whose input could serve as "
-                          "the embedding") from None
+        raise ConfigError(
+            f"model.backbone={source}: the network has no linear layer whose input could serve as the embedding"
+        ) from None
 
 
 def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> dict:
@@ -158,8 +173,11 @@ def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str,
     datamodule.setup()
     class_names = datamodule.class_names
     train = datamodule.datasets["train"]
-    parts = {"train": AllWindows(train.clips, train.labels, datamodule.window, datamodule.hop),
-             "validation": datamodule.datasets["validation"], "test": datamodule.datasets["test"]}
+    parts = {
+        "train": AllWindows(train.clips, train.labels, datamodule.window, datamodule.hop),
+        "validation": datamodule.datasets["validation"],
+        "test": datamodule.datasets["test"],
+    }
     embedded = {name: backbone.embed(part, int(cfg.model.batch_size)) for name, part in parts.items()}
     fitted = fit_classifier(cfg, embedded["train"], embedded["validation"], class_names, cfg.eval.voting)
     results = _evaluate(fitted, embedded["test"], class_names, cfg.eval.voting)
@@ -167,27 +185,50 @@ def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str,
     run_name = f"embedding-{fitted.kind}-{corpus.name}" + (f"-fold{corpus.fold}" if corpus.fold else "")
     fingerprint = datamodule.index.fingerprint()
     logger = start_tracking(
-        cfg, run_name, output_dir, tags=run_tags(cfg, corpus.name, backbone.frontend.name, fingerprint,
-                                                 {"soundbench.backbone": backbone.source, **(extra_tags or {})}),
+        cfg,
+        run_name,
+        output_dir,
+        tags=run_tags(
+            cfg,
+            corpus.name,
+            backbone.frontend.name,
+            fingerprint,
+            {"soundbench.backbone": backbone.source, **(extra_tags or {})},
+        ),
         metrics={"model/embedding_dim": float(embedded["train"][0].shape[1])},
-        dataset=dataset_record(corpus, datamodule.index, fingerprint,
-                               f"training, test fold {corpus.fold}" if corpus.fold else "training"))
+        dataset=dataset_record(
+            corpus, datamodule.index, fingerprint, f"training, test fold {corpus.fold}" if corpus.fold else "training"
+        ),
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     chosen = {"classifier": fitted.kind, "setting": fitted.setting, "validation_clip_acc": fitted.validation_accuracy}
     (output_dir / "classifier.json").write_text(json.dumps(chosen, indent=2))
     if logger:
-        logger.log_metrics({"val/clip_acc": fitted.validation_accuracy, "test/clip_acc": results.accuracy,
-                            "test/window_acc": results.window_accuracy})
+        logger.log_metrics(
+            {
+                "val/clip_acc": fitted.validation_accuracy,
+                "test/clip_acc": results.accuracy,
+                "test/window_acc": results.window_accuracy,
+            }
+        )
         logger.log_hyperparams({"embedding/chosen": fitted.setting})
         test_table = datamodule.splits.test.table
         salience = test_table["salience"] if "salience" in test_table else None
         log_test_results(logger, results, salience, None, title=f"{run_name} (test, clip level)")
         logger.experiment.log_artifact(logger.run_id, str(output_dir / "classifier.json"), "classifier")
         finish_run(logger)
-    summary = {"test/clip_acc": results.accuracy, "test/window_acc": results.window_accuracy,
-               "chance": 1.0 / len(class_names), "confusion": results.confusion(), "class_names": class_names,
-               "run_id": logger.run_id if logger else "", "seconds": time.perf_counter() - started}
-    print(f"{run_name}: {embedded['train'][0].shape[1]}-d embeddings of {backbone.source}; {fitted.kind} "
-          f"{fitted.setting} chosen on validation ({fitted.validation_accuracy:.3f}); test clip accuracy "
-          f"{results.accuracy:.3f} (window {results.window_accuracy:.3f}) in {summary['seconds']:.0f} s")
+    summary = {
+        "test/clip_acc": results.accuracy,
+        "test/window_acc": results.window_accuracy,
+        "chance": 1.0 / len(class_names),
+        "confusion": results.confusion(),
+        "class_names": class_names,
+        "run_id": logger.run_id if logger else "",
+        "seconds": time.perf_counter() - started,
+    }
+    print(
+        f"{run_name}: {embedded['train'][0].shape[1]}-d embeddings of {backbone.source}; {fitted.kind} "
+        f"{fitted.setting} chosen on validation ({fitted.validation_accuracy:.3f}); test clip accuracy "
+        f"{results.accuracy:.3f} (window {results.window_accuracy:.3f}) in {summary['seconds']:.0f} s"
+    )
     return summary

@@ -30,9 +30,9 @@ INIT_RUN_TAG, INIT_SOURCE_TAG = "soundbench.init_run_id", "soundbench.init_sourc
 @dataclass(frozen=True)
 class InitResult:
     source: str
-    run_id: str                    # the pretrained run ("" when given as a checkpoint without one)
-    loaded: tuple[str, ...]        # tensors taken from the pretrained network
-    new: tuple[str, ...]           # tensors left as initialised: the head, and any whose shape differs
+    run_id: str  # the pretrained run ("" when given as a checkpoint without one)
+    loaded: tuple[str, ...]  # tensors taken from the pretrained network
+    new: tuple[str, ...]  # tensors left as initialised: the head, and any whose shape differs
 
     def tags(self) -> dict[str, str]:
         tags = {INIT_SOURCE_TAG: self.source}
@@ -41,8 +41,10 @@ class InitResult:
         return tags
 
     def describe(self) -> str:
-        return (f"init={self.source}: {len(self.loaded)} tensors loaded, {len(self.new)} new "
-                f"({', '.join(self.new[:4])}{' …' if len(self.new) > 4 else ''})")
+        return (
+            f"init={self.source}: {len(self.loaded)} tensors loaded, {len(self.new)} new "
+            f"({', '.join(self.new[:4])}{' …' if len(self.new) > 4 else ''})"
+        )
 
 
 def classifier_head(model: nn.Module) -> nn.Linear:
@@ -68,11 +70,16 @@ def initialise(model: nn.Module, features: DictConfig, source: str, tracking_uri
     check_same_front_end(trained.features_config, features, source)
     head = head_parameter_names(model)
     wanted, pretrained = model.state_dict(), trained.model.state_dict()
-    loaded = {k: v for k, v in pretrained.items()
-              if k in wanted and k not in head and tuple(v.shape) == tuple(wanted[k].shape)}
+    loaded = {
+        k: v
+        for k, v in pretrained.items()
+        if k in wanted and k not in head and tuple(v.shape) == tuple(wanted[k].shape)
+    }
     if not loaded:
-        raise ConfigError(f"init={source} ({trained.name}) shares no layer of matching shape with this run's model "
-                          f"({type(model).__name__}): pretrain the same model (model={trained.name}) or drop init=")
+        raise ConfigError(
+            f"init={source} ({trained.name}) shares no layer of matching shape with this run's model "
+            f"({type(model).__name__}): pretrain the same model (model={trained.name}) or drop init="
+        )
     model.load_state_dict(loaded, strict=False)
     new = tuple(k for k in wanted if k not in loaded)
     return InitResult(str(source), trained.run_id, tuple(loaded), new)
@@ -85,8 +92,10 @@ def check_same_front_end(pretrained: DictConfig, features: DictConfig, source: s
     if differ:
         pairs = "; ".join(f"features.{k}: {theirs.get(k)!r} there, {ours.get(k)!r} here" for k in differ)
         fix = " ".join(f"features.{k}={_override(theirs.get(k))}" for k in differ if k != "_target_")
-        raise ConfigError(f"init={source} was trained with another front end ({pairs}); its weights only mean "
-                          f"something on the same features: add {fix or 'its features= choice'}")
+        raise ConfigError(
+            f"init={source} was trained with another front end ({pairs}); its weights only mean "
+            f"something on the same features: add {fix or 'its features= choice'}"
+        )
 
 
 def _override(value) -> str:

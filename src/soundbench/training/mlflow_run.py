@@ -10,8 +10,20 @@ from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, open_dict
 
-from soundbench.tracking.mlflow import (CONFIG_HASH_TAG, RUN_ID_FILE, config_hash, git_commit, DatasetRecord, artifact_location, ensure_experiment,
-                                       log_dataset_input, log_run_setup, owner_tags, resumed_run_id, source_tags)
+from soundbench.tracking.mlflow import (
+    CONFIG_HASH_TAG,
+    RUN_ID_FILE,
+    DatasetRecord,
+    artifact_location,
+    config_hash,
+    ensure_experiment,
+    git_commit,
+    log_dataset_input,
+    log_run_setup,
+    owner_tags,
+    resumed_run_id,
+    source_tags,
+)
 
 
 def experiment_name(cfg: DictConfig, dataset_name: str) -> str:
@@ -34,9 +46,15 @@ def make_logger(cfg: DictConfig, dataset_name: str, run_name: str, run_id: str |
 def run_tags(cfg: DictConfig, dataset: str, features: str, fingerprint: str, extra: dict | None = None) -> dict:
     """What identifies a run in MLflow: code, data, model, front end and the config hash that
     CV resume matches finished runs by."""
-    return {"git_commit": git_commit(Path(cfg.paths.root_dir)), "dataset": dataset, "dataset_fingerprint": fingerprint,
-            "model": cfg.model.name, "features": features, CONFIG_HASH_TAG: config_hash(cfg, fingerprint),
-            **(extra or {})}
+    return {
+        "git_commit": git_commit(Path(cfg.paths.root_dir)),
+        "dataset": dataset,
+        "dataset_fingerprint": fingerprint,
+        "model": cfg.model.name,
+        "features": features,
+        CONFIG_HASH_TAG: config_hash(cfg, fingerprint),
+        **(extra or {}),
+    }
 
 
 def dataset_record(corpus, index, fingerprint: str, context: str) -> DatasetRecord:
@@ -49,8 +67,14 @@ def dataset_record(corpus, index, fingerprint: str, context: str) -> DatasetReco
     return DatasetRecord(corpus.name, fingerprint, str(Path(corpus.root).resolve()), profile, context)
 
 
-def start_tracking(cfg: DictConfig, run_name: str, output_dir: Path, tags: dict[str, str],
-                    metrics: dict[str, float], dataset: DatasetRecord):
+def start_tracking(
+    cfg: DictConfig,
+    run_name: str,
+    output_dir: Path,
+    tags: dict[str, str],
+    metrics: dict[str, float],
+    dataset: DatasetRecord,
+):
     """The MLflow logger of this run (None with logger=none): a new run with the config,
     tags and metrics, or, resuming from a checkpoint, the run that wrote it. Its id goes to
     the run folder (RUN_ID_FILE) so a later resume finds it."""

@@ -16,10 +16,21 @@ from soundbench.training.distill import Teacher
 
 
 class AudioClassifier(L.LightningModule):
-    def __init__(self, frontend: nn.Module, model: nn.Module, optimizer: Callable[..., torch.optim.Optimizer],
-                 class_names: tuple[str, ...], voting: str = "mean", specaugment: nn.Module | None = None,
-                 mixup: Mixup | None = None, config: dict | None = None, waveform_batch: nn.Module | None = None,
-                 scheduler: Callable | None = None, teacher: Teacher | None = None, backbone_lr_scale: float = 1.0):
+    def __init__(
+        self,
+        frontend: nn.Module,
+        model: nn.Module,
+        optimizer: Callable[..., torch.optim.Optimizer],
+        class_names: tuple[str, ...],
+        voting: str = "mean",
+        specaugment: nn.Module | None = None,
+        mixup: Mixup | None = None,
+        config: dict | None = None,
+        waveform_batch: nn.Module | None = None,
+        scheduler: Callable | None = None,
+        teacher: Teacher | None = None,
+        backbone_lr_scale: float = 1.0,
+    ):
         super().__init__()
         self.frontend, self.model = frontend, model
         self.waveform_batch, self.specaugment, self.mixup = waveform_batch, specaugment, mixup
@@ -60,8 +71,13 @@ class AudioClassifier(L.LightningModule):
         if teacher_probs is not None:
             loss = self.teacher.loss(logits, teacher_probs, loss)
         self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
-        self.log("train/window_acc", (logits.argmax(1) == labels).float().mean(), on_step=False, on_epoch=True,
-                 sync_dist=True)
+        self.log(
+            "train/window_acc",
+            (logits.argmax(1) == labels).float().mean(),
+            on_step=False,
+            on_epoch=True,
+            sync_dist=True,
+        )
         return loss
 
     def on_fit_start(self) -> None:

@@ -18,11 +18,11 @@ from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
 from soundbench.tracking.mlflow import finish_run, link_init_run, log_test_results
-from soundbench.training.init import FreezeBackbone, InitResult, initialise
-from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
-from soundbench.training.known_warnings import quiet_known_warnings
 from soundbench.training.distill import Teacher
 from soundbench.training.embeddings import run_embedding
+from soundbench.training.init import FreezeBackbone, InitResult, initialise
+from soundbench.training.known_warnings import quiet_known_warnings
+from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 from soundbench.training.module import AudioClassifier
 from soundbench.training.progress import EpochLines
 
@@ -39,21 +39,32 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         return run_embedding(cfg, output_dir, extra_tags)
 
     experiment = Experiment.from_config(cfg)
-    corpus, frontend, augment, datamodule = (experiment.corpus, experiment.frontend, experiment.augment,
-                                             experiment.datamodule)
+    corpus, frontend, augment, datamodule = (
+        experiment.corpus,
+        experiment.frontend,
+        experiment.augment,
+        experiment.datamodule,
+    )
     check_config(cfg, corpus.n_folds)
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
     input_shape = experiment.input_shape
     model = experiment.build_model(len(class_names))
     initialised = _initialise(cfg, model) if cfg.get("init") and not cfg.get("ckpt_path") else None
-    module = AudioClassifier(frontend, model, instantiate(cfg.optimizer), class_names, cfg.eval.voting,
-                             specaugment=augment["specaugment"], mixup=augment["mixup"],
-                             waveform_batch=augment["waveform_batch"], config=experiment.resolved_config(),
-                             scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
-                             teacher=_teacher(cfg, frontend.sample_rate, class_names),
-                             backbone_lr_scale=float((cfg.get("finetune") or {}).get("backbone_lr_scale", 1.0))
-                             if cfg.get("init") else 1.0)
+    module = AudioClassifier(
+        frontend,
+        model,
+        instantiate(cfg.optimizer),
+        class_names,
+        cfg.eval.voting,
+        specaugment=augment["specaugment"],
+        mixup=augment["mixup"],
+        waveform_batch=augment["waveform_batch"],
+        config=experiment.resolved_config(),
+        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+        teacher=_teacher(cfg, frontend.sample_rate, class_names),
+        backbone_lr_scale=float((cfg.get("finetune") or {}).get("backbone_lr_scale", 1.0)) if cfg.get("init") else 1.0,
+    )
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):
         check_resumable(cfg.ckpt_path, model)  # before an MLflow run or an epoch is spent on it
@@ -66,10 +77,17 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     if initialised:  # lineage: the pretrained run, as tags and a link in the run's description
         extra_tags = {**initialised.tags(), **(extra_tags or {})}
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
-    dataset = dataset_record(corpus, datamodule.index, fingerprint,
-                             f"training, test fold {corpus.fold}" if corpus.fold else "training")
-    logger = start_tracking(cfg, run_name, output_dir, tags=run_tags(cfg, corpus.name, frontend.name, fingerprint, extra_tags),
-                            metrics={f"model/{k}": v for k, v in cost.items()}, dataset=dataset)
+    dataset = dataset_record(
+        corpus, datamodule.index, fingerprint, f"training, test fold {corpus.fold}" if corpus.fold else "training"
+    )
+    logger = start_tracking(
+        cfg,
+        run_name,
+        output_dir,
+        tags=run_tags(cfg, corpus.name, frontend.name, fingerprint, extra_tags),
+        metrics={f"model/{k}": v for k, v in cost.items()},
+        dataset=dataset,
+    )
     # a resumed run keeps writing checkpoints where it did, so its best-so-far survives
     checkpoints = Path(cfg.ckpt_path).resolve().parent if cfg.get("ckpt_path") else output_dir / "checkpoints"
     if logger and initialised and initialised.run_id:
@@ -81,11 +99,19 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     if not bars:  # a log file: one line per epoch instead
         callbacks.append(EpochLines())
     quiet_known_warnings(cfg.trainer)
-    trainer = instantiate(cfg.trainer, logger=logger or False, callbacks=callbacks,
-                          default_root_dir=str(output_dir), enable_progress_bar=bars)
+    trainer = instantiate(
+        cfg.trainer,
+        logger=logger or False,
+        callbacks=callbacks,
+        default_root_dir=str(output_dir),
+        enable_progress_bar=bars,
+    )
 
-    print(f"{run_name}: {len(class_names)} classes; " + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
-          + f"; {_parameters(cost)}, {cost['macc_per_window']:,} MACC per window; input {input_shape}")
+    print(
+        f"{run_name}: {len(class_names)} classes; "
+        + ", ".join(f"{n} {len(p)} clips" for n, p in splits.items())
+        + f"; {_parameters(cost)}, {cost['macc_per_window']:,} MACC per window; input {input_shape}"
+    )
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=cfg.get("ckpt_path"), weights_only=True)
     except SystemExit:  # Lightning's answer to Ctrl-C: the MLflow run is already marked FAILED
@@ -97,8 +123,15 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         if not trainer.is_global_zero:
             return {}  # a helper rank of distributed training: rank 0 tests and reports
         # every test window exactly once, on one process (a DistributedSampler would repeat some)
-        trainer = instantiate(cfg.trainer, devices=1, strategy="auto", sync_batchnorm=False, logger=logger or False,
-                              default_root_dir=str(output_dir), enable_progress_bar=_progress_bar(cfg))
+        trainer = instantiate(
+            cfg.trainer,
+            devices=1,
+            strategy="auto",
+            sync_batchnorm=False,
+            logger=logger or False,
+            default_root_dir=str(output_dir),
+            enable_progress_bar=_progress_bar(cfg),
+        )
     trainer.test(module, datamodule=datamodule, ckpt_path=best or None, verbose=False, weights_only=True)
     if logger:
         logger.log_hyperparams(datamodule.clip_problems.as_params())
@@ -127,8 +160,9 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
 def _parameters(cost: dict[str, int]) -> str:
     """The count trained, and the count deployed where batch norm folds away at export."""
     trained, deployed = cost["n_parameters"], cost["n_parameters_deployed"]
-    return f"{trained:,} parameters" + (f" ({deployed:,} deployed: batch norm folds into the layer before it)"
-                                         if deployed != trained else "")
+    return f"{trained:,} parameters" + (
+        f" ({deployed:,} deployed: batch norm folds into the layer before it)" if deployed != trained else ""
+    )
 
 
 def _initialise(cfg: DictConfig, model) -> InitResult:
@@ -166,9 +200,14 @@ def _make_callbacks(cfg: DictConfig, checkpoints: Path) -> list:
 
 def _explain_interruption(trainer: L.Trainer, checkpoints: Path) -> None:
     last = checkpoints / "last.ckpt"
-    print(f"\nTraining was interrupted in epoch {trainer.current_epoch}. "
-          + (f"Resume with the same command plus ckpt_path={last}" if last.is_file()
-             else "No epoch had finished, so there is no checkpoint to resume from."))
+    print(
+        f"\nTraining was interrupted in epoch {trainer.current_epoch}. "
+        + (
+            f"Resume with the same command plus ckpt_path={last}"
+            if last.is_file()
+            else "No epoch had finished, so there is no checkpoint to resume from."
+        )
+    )
 
 
 def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:
@@ -179,4 +218,7 @@ def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:
     if best:
         print(f"Best checkpoint: {best}")
     if logger:
-        print(f"MLflow run {logger.run_id}; browse with:\n  mlflow ui --app-name soundbench --backend-store-uri {cfg.logger.tracking_uri}")
+        print(
+            f"MLflow run {logger.run_id}; browse with:\n"
+            f"  mlflow ui --app-name soundbench --backend-store-uri {cfg.logger.tracking_uri}"
+        )

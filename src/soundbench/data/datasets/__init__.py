@@ -13,5 +13,16 @@ from soundbench.data.datasets.fsdd import FSDD
 from soundbench.data.datasets.speechcommands import SpeechCommands
 from soundbench.data.datasets.urbansound8k import UrbanSound8K
 
-__all__ = ["AudacityLabels", "AudioCorpus", "AudioFolder", "CsvList", "Demo", "ESC10", "ESC40", "ESC50",
-           "FSDD", "SpeechCommands", "UrbanSound8K"]
+__all__ = [
+    "AudacityLabels",
+    "AudioCorpus",
+    "AudioFolder",
+    "CsvList",
+    "Demo",
+    "ESC10",
+    "ESC40",
+    "ESC50",
+    "FSDD",
+    "SpeechCommands",
+    "UrbanSound8K",
+]

@@ -29,11 +29,25 @@ class CsvList(OwnData):
     name = "csv"
     how_to_get = "Write a CSV with columns filename,label (optional fold, group) and pass dataset.csv=/path/to/it.csv."
 
-    def __init__(self, csv: str | Path, audio_dir: str | Path | None = None, fold: int = 1, n_folds: int | None = None,
-                 seed: int = 0, folds_file=None, allow_partial: bool = False):
+    def __init__(
+        self,
+        csv: str | Path,
+        audio_dir: str | Path | None = None,
+        fold: int = 1,
+        n_folds: int | None = None,
+        seed: int = 0,
+        folds_file=None,
+        allow_partial: bool = False,
+    ):
         self.csv = Path(csv).expanduser().resolve()
-        super().__init__(audio_dir or self.csv.parent, fold=fold, n_folds=n_folds, seed=seed,
-                         folds_file=folds_file, allow_partial=allow_partial)
+        super().__init__(
+            audio_dir or self.csv.parent,
+            fold=fold,
+            n_folds=n_folds,
+            seed=seed,
+            folds_file=folds_file,
+            allow_partial=allow_partial,
+        )
 
     @property
     def n_folds(self) -> int:
@@ -63,20 +77,27 @@ class CsvList(OwnData):
         clashes = sorted({c for c in rows.columns if list(rows.columns).count(c) > 1})
         if clashes:  # e.g. fold and Fold: which one holds the folds?
             named = [g for g in given if g.strip().lower() in clashes]
-            raise DatasetError(f"{self.csv}: the header names {clashes[0]!r} more than once ({', '.join(map(repr, named))}; "
-                               "column names are read case-insensitively): keep one of them")
+            raise DatasetError(
+                f"{self.csv}: the header names {clashes[0]!r} more than once ({', '.join(map(repr, named))}; "
+                "column names are read case-insensitively): keep one of them"
+            )
         missing = [c for c in REQUIRED if c not in rows.columns]
         if missing:
-            raise DatasetError(f"{self.csv}: missing column(s) {missing}; found {list(rows.columns)}. "
-                               "The header must name at least filename,label.")
+            raise DatasetError(
+                f"{self.csv}: missing column(s) {missing}; found {list(rows.columns)}. "
+                "The header must name at least filename,label."
+            )
         empty = rows[list(REQUIRED)].isna().any(axis=1)
         if empty.any():
-            raise DatasetError(f"{self.csv}: empty filename or label on {lines(rows.index[empty])}; "
-                               "fill them or delete the rows")
+            raise DatasetError(
+                f"{self.csv}: empty filename or label on {lines(rows.index[empty])}; fill them or delete the rows"
+            )
         twice = rows["filename"].duplicated(keep=False)
         if twice.any():
-            raise DatasetError(f"{self.csv}: the same filename is listed more than once ({lines(rows.index[twice])}); "
-                               "a clip must have one label and one fold")
+            raise DatasetError(
+                f"{self.csv}: the same filename is listed more than once ({lines(rows.index[twice])}); "
+                "a clip must have one label and one fold"
+            )
         if "fold" in rows:
             rows["fold"] = whole_numbers(rows, "fold", self.csv, "a fold number 1..n", allow_empty=True)
         return rows

@@ -14,11 +14,19 @@ class Demo(ESC50):
     official_shared_groups = frozenset()
     clip_seconds = CLIP_SECONDS
 
-    def __init__(self, root, fold: int = 1, allow_partial: bool = False, clips_per_class: int = 40,
-                 sample_rate: int = 22050, seed: int = 0):
+    def __init__(
+        self,
+        root,
+        fold: int = 1,
+        allow_partial: bool = False,
+        clips_per_class: int = 40,
+        sample_rate: int = 22050,
+        seed: int = 0,
+    ):
         super().__init__(root, fold=fold, allow_partial=allow_partial)
-        self.generator_args = dict(clips_per_class=clips_per_class, n_folds=self.n_folds,
-                                   sample_rate=sample_rate, seed=seed)
+        self.generator_args = dict(
+            clips_per_class=clips_per_class, n_folds=self.n_folds, sample_rate=sample_rate, seed=seed
+        )
 
     def load_index(self) -> ClipIndex:
         generate_demo(self.root, **self.generator_args)

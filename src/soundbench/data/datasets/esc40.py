@@ -17,11 +17,14 @@ from soundbench.data.datasets.csv_list import CsvList
 
 class ESC40(CsvList):
     name = "esc40"
-    how_to_get = ("ESC-40 ships with the project's shared data (../shared/data/esc40: esc40.csv + audio/); "
-                  "pass dataset.root=/path/to/esc40.")
+    how_to_get = (
+        "ESC-40 ships with the project's shared data (../shared/data/esc40: esc40.csv + audio/); "
+        "pass dataset.root=/path/to/esc40."
+    )
     clip_seconds = 5.0
 
     def __init__(self, root: str | Path, fold: int = 4, seed: int = 0, allow_partial: bool = False):
         root = Path(root).expanduser()
-        super().__init__(root / "esc40.csv", audio_dir=root, fold=fold, n_folds=5, seed=seed,
-                         allow_partial=allow_partial)
+        super().__init__(
+            root / "esc40.csv", audio_dir=root, fold=fold, n_folds=5, seed=seed, allow_partial=allow_partial
+        )

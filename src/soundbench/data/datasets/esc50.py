@@ -10,8 +10,13 @@ import pandas as pd
 
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import make_table
-from soundbench.data.metadata import (check_class_ids, check_every_fold_has_every_class, check_fold_range,
-                                      read_metadata, whole_numbers)
+from soundbench.data.metadata import (
+    check_class_ids,
+    check_every_fold_has_every_class,
+    check_fold_range,
+    read_metadata,
+    whole_numbers,
+)
 
 
 class ESC50(AudioCorpus):
@@ -38,13 +43,15 @@ class ESC50(AudioCorpus):
         classes = meta.drop_duplicates("target").sort_values("target")
         class_names = list(classes["category"])
         label_of = {target: i for i, target in enumerate(classes["target"])}
-        table = make_table({
-            "path": [str(self.root / "audio" / f) for f in meta["filename"]],
-            "label": meta["target"].map(label_of),
-            "class_name": meta["category"],
-            "fold": meta["fold"],
-            "group": meta["src_file"].astype(str),
-        })
+        table = make_table(
+            {
+                "path": [str(self.root / "audio" / f) for f in meta["filename"]],
+                "label": meta["target"].map(label_of),
+                "class_name": meta["category"],
+                "fold": meta["fold"],
+                "group": meta["src_file"].astype(str),
+            }
+        )
         return table, class_names
 
     def select_rows(self, meta: pd.DataFrame) -> pd.DataFrame:

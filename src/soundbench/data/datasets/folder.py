@@ -25,25 +25,38 @@ class AudioFolder(OwnData):
     name = "folder"
     how_to_get = "Put each class's audio files in a subfolder named after the class: root/<class>/*.wav."
 
-    def __init__(self, root, fold: int = 1, n_folds: int = 5, seed: int = 0, group_pattern: str | None = None,
-                 folds_file=None, allow_partial: bool = False):
-        super().__init__(root, fold=fold, n_folds=n_folds, seed=seed, folds_file=folds_file,
-                         allow_partial=allow_partial)
+    def __init__(
+        self,
+        root,
+        fold: int = 1,
+        n_folds: int = 5,
+        seed: int = 0,
+        group_pattern: str | None = None,
+        folds_file=None,
+        allow_partial: bool = False,
+    ):
+        super().__init__(
+            root, fold=fold, n_folds=n_folds, seed=seed, folds_file=folds_file, allow_partial=allow_partial
+        )
         self.group_pattern = re.compile(group_pattern) if group_pattern else None
 
     def read_table(self) -> tuple[pd.DataFrame, list[str]]:
         files = [(path, folder.name) for folder in self._class_folders() for path in _audio_files(folder)]
         if not files:
-            raise DatasetError(f"folder: no audio files ({', '.join(AUDIO_SUFFIXES)}) in the class subfolders "
-                               f"of {self.root}. {self.how_to_get}")
+            raise DatasetError(
+                f"folder: no audio files ({', '.join(AUDIO_SUFFIXES)}) in the class subfolders "
+                f"of {self.root}. {self.how_to_get}"
+            )
         class_names = self.class_list(name for _, name in files)
         label_of = {name: i for i, name in enumerate(class_names)}
-        table = make_table({
-            "path": [str(path) for path, _ in files],
-            "label": [label_of[name] for _, name in files],
-            "class_name": [name for _, name in files],
-            "group": [self._group(path) for path, _ in files],
-        })
+        table = make_table(
+            {
+                "path": [str(path) for path, _ in files],
+                "label": [label_of[name] for _, name in files],
+                "class_name": [name for _, name in files],
+                "group": [self._group(path) for path, _ in files],
+            }
+        )
         return table, class_names
 
     def _class_folders(self) -> list[Path]:
@@ -54,9 +67,11 @@ class AudioFolder(OwnData):
             return path.relative_to(self.root).as_posix()
         match = self.group_pattern.search(path.name)
         if not match or not match.groups():
-            raise DatasetError(f"folder: {path.name} does not match dataset.group_pattern="
-                               f"{self.group_pattern.pattern!r} (it needs one capture group, the recording or "
-                               "speaker id); rename the file or fix the pattern")
+            raise DatasetError(
+                f"folder: {path.name} does not match dataset.group_pattern="
+                f"{self.group_pattern.pattern!r} (it needs one capture group, the recording or "
+                "speaker id); rename the file or fix the pattern"
+            )
         return match.group(1)
 
 

@@ -27,8 +27,9 @@ _NAME = re.compile(r"^(?P<digit>\d)_(?P<speaker>[a-z]+)_(?P<index>\d+)$")
 class FSDD(AudioCorpus):
     name = "fsdd"
     metadata = ("recordings",)
-    how_to_get = ("Clone https://github.com/Jakobovski/free-spoken-digit-dataset; the root is the clone "
-                  "(it holds recordings/).")
+    how_to_get = (
+        "Clone https://github.com/Jakobovski/free-spoken-digit-dataset; the root is the clone (it holds recordings/)."
+    )
     min_clip_seconds = 0.0
 
     def __init__(self, root, protocol: str = "official", fold: int = 1, allow_partial: bool = False):
@@ -48,8 +49,10 @@ class FSDD(AudioCorpus):
         for path in sorted((self.root / "recordings").glob("*.wav")):
             match = _NAME.match(path.stem)
             if not match:
-                raise DatasetError(f"{path}: not an FSDD recording name ({{digit}}_{{speaker}}_{{index}}.wav); "
-                                   "move other files out of recordings/")
+                raise DatasetError(
+                    f"{path}: not an FSDD recording name ({{digit}}_{{speaker}}_{{index}}.wav); "
+                    "move other files out of recordings/"
+                )
             if match["speaker"] not in SPEAKERS:
                 raise DatasetError(f"{path}: unknown speaker {match['speaker']!r}; FSDD has {', '.join(SPEAKERS)}")
             rows.append((str(path), int(match["digit"]), match["speaker"], int(match["index"])))
@@ -58,12 +61,16 @@ class FSDD(AudioCorpus):
         meta = pd.DataFrame(rows, columns=["path", "digit", "speaker", "index"])
         speaker_folds = meta["speaker"].map({s: k for k, s in enumerate(SPEAKERS, start=1)})
         official = meta["index"].map(lambda i: "test" if i < 5 else "validation" if i < 10 else "train")
-        table = make_table({
-            "path": meta["path"], "label": meta["digit"], "class_name": meta["digit"].astype(str),
-            # speakers: a speaker's recordings are one group (never in two splits); official:
-            # each recording is its own source, as the split is speaker-dependent by design
-            "group": meta["speaker"] if self.protocol == "speakers" else meta["path"],
-            "fold": speaker_folds if self.protocol == "speakers" else pd.NA,
-            "split": official if self.protocol == "official" else pd.NA,
-        })
+        table = make_table(
+            {
+                "path": meta["path"],
+                "label": meta["digit"],
+                "class_name": meta["digit"].astype(str),
+                # speakers: a speaker's recordings are one group (never in two splits); official:
+                # each recording is its own source, as the split is speaker-dependent by design
+                "group": meta["speaker"] if self.protocol == "speakers" else meta["path"],
+                "fold": speaker_folds if self.protocol == "speakers" else pd.NA,
+                "split": official if self.protocol == "official" else pd.NA,
+            }
+        )
         return table, [str(d) for d in range(10)]

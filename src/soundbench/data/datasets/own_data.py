@@ -18,8 +18,15 @@ class OwnData(AudioCorpus):
     metadata = ()
     how_to_get = "Point dataset.root at your data."
 
-    def __init__(self, root: str | Path, fold: int = 1, n_folds: int | None = 5, seed: int = 0,
-                 folds_file: str | Path | None = None, allow_partial: bool = False):
+    def __init__(
+        self,
+        root: str | Path,
+        fold: int = 1,
+        n_folds: int | None = 5,
+        seed: int = 0,
+        folds_file: str | Path | None = None,
+        allow_partial: bool = False,
+    ):
         super().__init__(root, fold=fold, allow_partial=allow_partial)
         self._n_folds = n_folds
         self.seed = seed
@@ -42,14 +49,19 @@ class OwnData(AudioCorpus):
         if table["fold"].isna().all():
             table["fold"] = load_or_assign_folds(table, self.root, self.folds_file, self.n_folds, self.seed)
         elif table["fold"].isna().any():
-            raise DatasetError(f"{self.name}: {int(table['fold'].isna().sum())} clips have no fold; "
-                               "give every clip a fold or none (folds are then assigned)")
+            raise DatasetError(
+                f"{self.name}: {int(table['fold'].isna().sum())} clips have no fold; "
+                "give every clip a fold or none (folds are then assigned)"
+            )
         elif table["fold"].min() < 1 or table["fold"].max() != self.n_folds or self.n_folds < MIN_FOLDS:
-            raise DatasetError(f"{self.name}: folds must be numbered 1..n with n >= {MIN_FOLDS}; found "
-                               f"{int(table['fold'].min())}..{int(table['fold'].max())} (dataset.n_folds={self.n_folds})")
+            raise DatasetError(
+                f"{self.name}: folds must be numbered 1..n with n >= {MIN_FOLDS}; found "
+                f"{int(table['fold'].min())}..{int(table['fold'].max())} (dataset.n_folds={self.n_folds})"
+            )
         else:
-            check_every_fold_has_every_class(table["class_name"], table["fold"], self.n_folds, self.metadata_path(),
-                                             self.allow_partial)
+            check_every_fold_has_every_class(
+                table["class_name"], table["fold"], self.n_folds, self.metadata_path(), self.allow_partial
+            )
         return index
 
     def metadata_path(self) -> Path:

@@ -78,13 +78,15 @@ class SpeechCommands(AudioCorpus):
         class_names = self._class_names(words)
         label_of = {name: i for i, name in enumerate(class_names)}
         class_of = [self._class_of_word(w) for w in words_of]
-        table = make_table({
-            "path": [str(self.root / f) for f in files],
-            "label": [label_of[c] for c in class_of],
-            "class_name": class_of,
-            "split": split,
-            "group": [f.split("/")[1].split("_nohash_")[0] for f in files],  # speaker id
-        })
+        table = make_table(
+            {
+                "path": [str(self.root / f) for f in files],
+                "label": [label_of[c] for c in class_of],
+                "class_name": class_of,
+                "split": split,
+                "group": [f.split("/")[1].split("_nohash_")[0] for f in files],  # speaker id
+            }
+        )
         if self.task == "12class":
             table = pd.concat([table, self._silence_rows(table, label_of[SILENCE])], ignore_index=True)
         return table, class_names
@@ -158,10 +160,18 @@ class SpeechCommands(AudioCorpus):
             for i in range(n):
                 k = i % len(noise_files)
                 first, last = lo * seconds[k], max(lo * seconds[k], hi * seconds[k] - 1.0)
-                rows.append((str(noise_files[k]), float(rng.uniform(first, last)), split, f"{noise_files[k].name}:{split}"))
+                rows.append(
+                    (str(noise_files[k]), float(rng.uniform(first, last)), split, f"{noise_files[k].name}:{split}")
+                )
         path, start, split, group = zip(*rows) if rows else ((), (), (), ())
         return make_table(
-            {"path": list(path), "label": [label] * len(rows), "class_name": [SILENCE] * len(rows),
-             "split": list(split), "group": list(group)},
-            start=list(start), duration=[1.0] * len(rows),
+            {
+                "path": list(path),
+                "label": [label] * len(rows),
+                "class_name": [SILENCE] * len(rows),
+                "split": list(split),
+                "group": list(group),
+            },
+            start=list(start),
+            duration=[1.0] * len(rows),
         )

@@ -11,8 +11,13 @@ import pandas as pd
 
 from soundbench.data.datasets.base import AudioCorpus
 from soundbench.data.index import make_table
-from soundbench.data.metadata import (check_class_ids, check_every_fold_has_every_class, check_fold_range,
-                                      read_metadata, whole_numbers)
+from soundbench.data.metadata import (
+    check_class_ids,
+    check_every_fold_has_every_class,
+    check_fold_range,
+    read_metadata,
+    whole_numbers,
+)
 
 
 class UrbanSound8K(AudioCorpus):

@@ -162,6 +162,22 @@ def trained_checkpoint(tmp_path_factory, demo_root):
     return next((out / "checkpoints").glob("best*.ckpt"))
 
 
+@pytest.mark.slow
+def test_a_run_is_fetched_with_one_line_of_output_not_a_bar_per_file(trained_checkpoint, tmp_path, capfd):
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(uri)
+    run_id = client.create_run(client.create_experiment("x")).info.run_id
+    client.log_artifact(run_id, str(trained_checkpoint), "checkpoints")
+    client.log_text(run_id, "model: {}\n", "config/resolved.yaml")
+    capfd.readouterr()
+    assert load_trained(run_id, uri).run_id == run_id
+    out, err = capfd.readouterr()
+    assert "Downloading artifacts" not in out + err  # MLflow's bars: one per file
+    assert out.count("Downloading") == 1 and "config/resolved.yaml" in out
+
+
 @pytest.fixture(scope="module")
 def deploy_report(trained_checkpoint, tmp_path_factory):
     trained = load_trained(str(trained_checkpoint))

@@ -4,6 +4,8 @@ configuration it was trained with, which the checkpoint carries."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -64,8 +66,24 @@ def _from_mlflow(run_id: str, tracking_uri: str | None) -> TrainedModel:
         )
         raise SourceError(f"MLflow run {run_id} has no checkpoint artifact: {hint}")
     download = Path(tempfile.mkdtemp(prefix="soundbench-run-"))
-    checkpoint = Path(client.download_artifacts(run_id, checkpoints[0], str(download)))
     # the run's logged config serves checkpoints written before configs went into them
-    logged = {a.path for a in client.list_artifacts(run_id, "config")}
-    config = Path(client.download_artifacts(run_id, RUN_CONFIG, str(download))) if RUN_CONFIG in logged else None
-    return _from_checkpoint(checkpoint, config, run_id)
+    wanted = [checkpoints[0]] + [RUN_CONFIG] * (RUN_CONFIG in {a.path for a in client.list_artifacts(run_id, "config")})
+    print(f"Downloading {' and '.join(wanted)} of MLflow run {run_id}", flush=True)
+    with _no_progress_bars():  # MLflow draws a bar per file: two bars for one download
+        checkpoint, *config = (Path(client.download_artifacts(run_id, path, str(download))) for path in wanted)
+    return _from_checkpoint(checkpoint, config[0] if config else None, run_id)
+
+
+@contextlib.contextmanager
+def _no_progress_bars():
+    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR as SETTING
+
+    before = os.environ.get(SETTING.name)
+    os.environ[SETTING.name] = "false"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(SETTING.name, None)
+        else:
+            os.environ[SETTING.name] = before

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -96,7 +96,7 @@ def search(
     path = options.journal_path(base, target)
     journal = SearchJournal(path) if options.resume else SearchJournal.fresh(path)
     parent = _ParentRun.start(base, target, options, check.dataset, journal, log) if base.get("logger") else None
-    tagged = (lambda overrides: [*overrides, f"parent_run={parent.run_id}"]) if parent else (lambda o: o)
+    nested = [f"parent_run={parent.run_id}"] if parent else []  # each trial's run nests under the search's
     log(
         f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
         f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else "")
@@ -108,7 +108,7 @@ def search(
             study,
             compose,
             check,
-            lambda batch: launch([tagged(o) for o in batch]),
+            lambda batch: launch([replace(job, overrides=[*job.overrides, *nested]) for job in batch]),
             log,
             journal,
         )

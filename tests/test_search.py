@@ -512,3 +512,22 @@ def test_the_plots_keep_rejected_trials_off_the_accuracy_axis_and_always_draw_th
     assert "no accuracy" in strip.get_legend().get_texts()[0].get_text()
     _, _, _, ram_budget, _ = drawn["pareto_ram.png"]
     assert ram_budget == 64
+
+
+def test_the_front_is_cross_validated_in_folders_of_its_own(monkeypatch):
+    from soundbench.search.final import cross_validate_front
+    from soundbench.search.run import SearchResult
+    from soundbench.search.trials import TrialRecord
+
+    member = TrialRecord(3, ["model=a"], FITS, val_accuracy=0.9)
+    monkeypatch.setattr(SearchResult, "front", property(lambda self: self.trials))
+    launched = []
+
+    def launch(jobs):
+        launched.extend(jobs)
+        return [JobOutcome(0.77, {})]
+
+    cross_validate_front(SearchResult([member], optuna.create_study(), ("accuracy",), 1.0), launch, lambda _: None)
+    # trial 3 trained in 3/; its cross-validation must not write over it
+    assert launched[0].subdir == "3-cv" and launched[0].overrides[:2] == ["model=a", "cv=all"]
+    assert member.cv_test_accuracy == 0.77

@@ -64,7 +64,7 @@ class McuSearchSweeper(Sweeper):
             self.config,
             options,
             lambda overrides: self._compose([*fixed, *overrides]),
-            lambda batch: self._launch([[*fixed, *job.overrides, f"hydra.sweep.subdir={job.number}"] for job in batch]),
+            lambda batch: self._launch([[*fixed, *job.overrides, f"hydra.sweep.subdir={job.subdir}"] for job in batch]),
             root,
             out_dir,
         )

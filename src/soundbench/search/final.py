@@ -10,22 +10,21 @@ from typing import Callable
 from soundbench.artifacts.trained import load_trained
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.targets import Target
-from soundbench.search.run import JobOutcome, SearchResult
+from soundbench.search.run import Launch, SearchResult, TrialJob
 from soundbench.search.trials import DeployedCheck, TrialRecord
 
 #: the overrides that turn a trial into its cross-validation (train.py returns the CV mean)
 CV_OVERRIDES = ["cv=all", "optimized_metric=cv/test_clip_acc_mean"]
 
 
-def cross_validate_front(
-    result: SearchResult, launch: Callable[[list[list[str]]], list[JobOutcome]], log: Callable[[str], None] = print
-) -> None:
+def cross_validate_front(result: SearchResult, launch: Launch, log: Callable[[str], None] = print) -> None:
     """Each front member over every fold: its CV mean of test accuracy."""
     front = result.front
     if not front:
         return
     log(f"cross-validating the {len(front)} trial(s) of the front: {', '.join(str(t.number) for t in front)}")
-    for trial, outcome in zip(front, launch([[*t.overrides, *CV_OVERRIDES] for t in front])):
+    jobs = [TrialJob(t.number, [*t.overrides, *CV_OVERRIDES], folder=f"{t.number}-cv") for t in front]
+    for trial, outcome in zip(front, launch(jobs)):
         if outcome.error is None:
             trial.cv_test_accuracy = outcome.val_accuracy  # the value train.py returned: the CV mean
         else:

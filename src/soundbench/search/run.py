@@ -71,11 +71,17 @@ Launch = Callable[[list["TrialJob"]], list[JobOutcome]]
 
 @dataclass(frozen=True)
 class TrialJob:
-    """A trial to train: its number (the launcher names its job folder after it, so trial 7's
-    files are in ``7/``) and its config overrides."""
+    """A trial to train: its number, its config overrides, and the job folder the launcher
+    gives it (its number, so trial 7's files are in ``7/``; the final cross-validation of a
+    front member goes to ``7-cv/``)."""
 
     number: int
     overrides: list[str]
+    folder: str = ""
+
+    @property
+    def subdir(self) -> str:
+        return self.folder or str(self.number)
 
 
 @dataclass

@@ -117,7 +117,9 @@ def search(
         if options.final_cv and not check.n_folds:
             log(f"final.cv skipped: {check.dataset} uses official split lists, not folds")
         elif options.final_cv:
-            final.cross_validate_front(result, lambda batch: launch([tagged(o) for o in batch]), log)
+            final.cross_validate_front(
+                result, lambda batch: launch([replace(job, overrides=[*job.overrides, *nested]) for job in batch]), log
+            )
         if options.final_deploy:
             tracking_uri = base.logger.tracking_uri if base.get("logger") else None
             final.deploy_front(

@@ -11,12 +11,11 @@ import sys
 import time
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
 from soundbench.models import list_models, model_entry
+from soundbench.project import compose_config, project_root
 from soundbench.training.cv import run_cv
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 SETUPS = [(model, model_entry(model).recommended) for model in list_models()]  # each with its usual front end
 
 
@@ -29,11 +28,9 @@ def main():
     for model, features in SETUPS:
         if model not in args.models:
             continue
-        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-            cfg = compose(
-                "train",
-                overrides=[f"model={model}", f"features={features}", "cv=all", f"paths.root_dir={ROOT}", *overrides],
-            )
+        cfg = compose_config(
+            overrides=[f"model={model}", f"features={features}", "cv=all", f"paths.root_dir={ROOT}", *overrides],
+        )
         started = time.perf_counter()
         summary = run_cv(cfg, ROOT / "logs" / "cv_table" / model)
         folds = summary["folds"]["test_clip_acc"]

@@ -22,7 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from soundbench.project import project_root
+
+ROOT = project_root()
 ESC40 = ROOT.parent / "shared" / "data" / "esc40"
 OUT = ROOT / "logs" / "esc40"
 
@@ -118,25 +120,23 @@ def run_all(steps: list[str], seeds: list[int], parallel: int) -> None:
 
 def board_cost(step: str) -> str:
     """Flash, RAM and duty cycle of the step's model + device front end on stm32l476."""
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
     from soundbench.deploy.feasibility import DeviceCosts
     from soundbench.deploy.targets import target_from_config
+    from soundbench.project import compose_config
     from soundbench.search.sweep import BoardCheck
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[
-                "dataset=esc40",
-                f"dataset.root={ESC40}",
-                *STEPS[step],
-                "target=stm32l476",
-                "logger=none",
-                "distill.teacher=null",
-            ],
-        )  # the student is what deploys
+    cfg = compose_config(
+        overrides=[
+            "dataset=esc40",
+            f"dataset.root={ESC40}",
+            *STEPS[step],
+            "target=stm32l476",
+            "logger=none",
+            "distill.teacher=null",
+        ],
+    )  # the student is what deploys
     target = target_from_config(OmegaConf.to_container(cfg.target, resolve=True))
     fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT))(cfg)
     return (

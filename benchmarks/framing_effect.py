@@ -17,11 +17,10 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
-
+from soundbench.project import compose_config, project_root
 from soundbench.training.run import run
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 FSDD = ROOT.parent / "shared" / "data" / "fsdd" / "recordings"
 FSDD_FEATURES = ["features.sample_rate=8000", "features.n_fft=256", "features.hop_length=128", "features.n_mels=40"]
 
@@ -57,21 +56,19 @@ def main() -> None:
     print("| dataset | model | fold | seed | framing | test clip acc |\n|---|---|---|---|---|---|")
     for seed in args.seeds:
         for framing in ("centered", "stream"):
-            with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-                cfg = compose(
-                    "train",
-                    overrides=[
-                        *dataset_overrides(args.dataset),
-                        f"model={args.model}",
-                        f"features.framing={framing}",
-                        f"dataset.fold={args.fold}",
-                        f"trainer.max_epochs={args.epochs}",
-                        f"seed={seed}",
-                        "logger=none",
-                        f"paths.root_dir={ROOT}",
-                        "trainer.enable_progress_bar=false",
-                    ],
-                )
+            cfg = compose_config(
+                overrides=[
+                    *dataset_overrides(args.dataset),
+                    f"model={args.model}",
+                    f"features.framing={framing}",
+                    f"dataset.fold={args.fold}",
+                    f"trainer.max_epochs={args.epochs}",
+                    f"seed={seed}",
+                    "logger=none",
+                    f"paths.root_dir={ROOT}",
+                    "trainer.enable_progress_bar=false",
+                ],
+            )
             with tempfile.TemporaryDirectory() as out:
                 summary = run(cfg, out)
             print(

@@ -24,8 +24,9 @@ from soundbench.deploy.device_app import pcm16
 from soundbench.deploy.frontend_c import DeviceFrontEnd, build_stream_firmware, run_stream
 from soundbench.deploy.targets import load_target
 from soundbench.features import MFCC, LogMel
+from soundbench.project import project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 SHARED = ROOT.parent / "shared" / "data"
 
 CASES = {

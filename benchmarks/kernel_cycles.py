@@ -18,17 +18,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from soundbench.artifacts.onnx_export import export_onnx, onnx_logits
+from soundbench.deploy import codegen, emulator
+from soundbench.deploy.fit import ModelFootprint
+from soundbench.deploy.graph import Graph
+from soundbench.deploy.kernels import plan_kernels, scratch_by_node
+from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.targets import load_target
+from soundbench.models import create_model
+from soundbench.project import project_root
 
-from soundbench.artifacts.onnx_export import export_onnx, onnx_logits  # noqa: E402
-from soundbench.deploy import codegen, emulator  # noqa: E402
-from soundbench.deploy.fit import ModelFootprint  # noqa: E402
-from soundbench.deploy.graph import Graph  # noqa: E402
-from soundbench.deploy.kernels import plan_kernels, scratch_by_node  # noqa: E402
-from soundbench.deploy.quantize import quantize_int8  # noqa: E402
-from soundbench.deploy.targets import load_target  # noqa: E402
-from soundbench.models import create_model  # noqa: E402
+ROOT = project_root()
 
 MODELS = {"sbcnn": {}, "strided_ds": {"filters": 24}}
 INPUT = (1, 60, 31)

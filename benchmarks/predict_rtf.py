@@ -24,15 +24,15 @@ from pathlib import Path
 
 import soundfile as sf
 import torch
-from hydra import compose, initialize_config_dir
 
 from soundbench.artifacts.onnx_export import export_onnx
 from soundbench.data.audio import read_audio
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.experiment import Experiment
 from soundbench.predict import DecisionSettings, Predictor, load_bundle, save_bundle
+from soundbench.project import compose_config, project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 SHARED = ROOT.parent / "shared" / "data"
 RATE = 44100
 
@@ -56,8 +56,7 @@ def long_recording(path: Path, minutes: float) -> Path:
 
 
 def make_bundle(folder: Path, model_name: str) -> Path:
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=[f"model={model_name}", "features=logmel"])
+    cfg = compose_config(overrides=[f"model={model_name}", "features=logmel"])
     experiment = Experiment.from_config(cfg, augment=False)
     frontend, features = experiment.frontend, cfg.features
     model = experiment.build_model(n_classes=10).eval()  # random weights: speed does not depend on them

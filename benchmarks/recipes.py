@@ -16,11 +16,10 @@ import argparse
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
-from hydra import compose, initialize_config_dir
+from soundbench.project import compose_config, project_root
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 FSDD = ROOT.parent / "shared" / "data" / "fsdd"
 
 
@@ -37,20 +36,18 @@ def run_recipe(recipe: str, seed: int, dataset: str, extra: list[str], tracking_
     from soundbench.training.cv import run_cv
     from soundbench.training.run import run
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose(
-            "train",
-            overrides=[
-                f"experiment={recipe}",
-                *dataset_overrides(dataset),
-                f"seed={seed}",
-                f"paths.root_dir={ROOT}",
-                "trainer.enable_progress_bar=false",
-                f"logger.tracking_uri={tracking_uri}",
-                f"logger.experiment_name=recipes-{dataset}",
-                *extra,
-            ],
-        )
+    cfg = compose_config(
+        overrides=[
+            f"experiment={recipe}",
+            *dataset_overrides(dataset),
+            f"seed={seed}",
+            f"paths.root_dir={ROOT}",
+            "trainer.enable_progress_bar=false",
+            f"logger.tracking_uri={tracking_uri}",
+            f"logger.experiment_name=recipes-{dataset}",
+            *extra,
+        ],
+    )
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         if cfg.cv.folds:

@@ -12,7 +12,6 @@ import argparse
 import os
 import time
 from collections import Counter
-from pathlib import Path
 
 import optuna
 from hydra import compose, initialize_config_dir
@@ -20,12 +19,13 @@ from omegaconf import OmegaConf
 
 from soundbench.deploy.feasibility import DeviceCosts
 from soundbench.deploy.targets import target_from_config
+from soundbench.project import ROOT_VARIABLE, project_root
 from soundbench.search.run import check_trial
 from soundbench.search.space import SearchSpace
 from soundbench.search.sweep import BoardCheck
 from soundbench.search.trials import TrialRecord
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 
 
 def main() -> None:
@@ -35,7 +35,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("overrides", nargs="*", help="train.py overrides, e.g. dataset=demo")
     args = parser.parse_args()
-    os.environ.setdefault("SOUNDBENCH_ROOT", str(ROOT))
+    os.environ.setdefault(ROOT_VARIABLE, str(ROOT))
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
     overrides = ["hparams_search=mcu", f"target={args.target}", *args.overrides]

@@ -25,18 +25,17 @@ from hydra.utils import instantiate
 
 from soundbench.experiment import Experiment
 from soundbench.models import list_models, model_entry
+from soundbench.project import project_root
 from soundbench.training.module import AudioClassifier
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = project_root()
 AUGMENTS = ["none", "basic", "thesis", "strong", "thesis_online"]
 
 
 def compose(overrides):
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
+    from soundbench.project import compose_config
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return hydra_compose("train", overrides=overrides)
+    return compose_config(overrides)
 
 
 def train_steps(module, optimizer, batches) -> float:

@@ -6,9 +6,8 @@ it records that there is none. Writes pretrain.json."""
 
 from __future__ import annotations
 
-from hydra import compose, initialize_config_dir
-
 from soundbench.benchmark.params import ROOT, load_params, stage_dir, write_json
+from soundbench.project import compose_config
 from soundbench.training.run import run
 
 
@@ -25,8 +24,7 @@ def main() -> None:
         "data.cache_dir=${paths.data_dir}/cache",
         *spec.get("overrides", []),
     ]
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
+    cfg = compose_config(overrides=overrides)
     summary = run(cfg, ROOT / "logs" / "pipeline" / params["experiment"] / "pretrain")
     write_json(
         out,

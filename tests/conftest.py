@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
+
+from soundbench import project
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
@@ -69,17 +70,15 @@ def write_tone(
     return path
 
 
-def compose_config(overrides: list[str]):
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return compose("train", overrides=overrides)
+def compose_config(overrides: list[str], config_name: str = "train"):
+    return project.compose_config(overrides, config_name, root=ROOT)
 
 
 def deploy_settings(overrides: list[str]):
     """DeploySettings from conf/deploy.yaml with ``overrides``, as the CLI builds them."""
     from soundbench.deploy.run import DeploySettings
 
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        return DeploySettings.from_config(compose("deploy", overrides=overrides))
+    return DeploySettings.from_config(compose_config(overrides, "deploy"))
 
 
 def the_only_run(tracking_uri: str):

@@ -19,7 +19,7 @@ from soundbench.data.datasets import AudacityLabels
 from soundbench.features import LogMel
 from soundbench.predict import SILENCE, UNKNOWN, DecisionSettings, Predictor, load_bundle, save_bundle
 from soundbench.predict.stream import WindowStream
-from tests.conftest import ROOT
+from tests.conftest import ROOT, compose_config
 
 SR = 16000
 FEATURES = {
@@ -225,10 +225,7 @@ def test_short_runs_next_to_an_event_join_it_but_lone_events_stay():
 def test_the_cli_defaults_are_the_library_defaults():
     """conf/predict.yaml and DecisionSettings() state the same decision defaults, so a
     Python user and a CLI user get the same timeline."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        cfg = compose("predict", overrides=["bundle=x", "audio=y"])
+    cfg = compose_config(["bundle=x", "audio=y"], "predict")
     assert DecisionSettings.from_config(cfg) == DecisionSettings()
 
 

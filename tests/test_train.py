@@ -165,8 +165,5 @@ def test_mlflow_tracking_uri_from_the_environment_is_used_unless_given_explicitl
     assert explicit.logger.tracking_uri == "sqlite:///elsewhere.db"
 
     for name in ("deploy", "predict"):
-        from hydra import compose, initialize_config_dir
-
-        with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-            cfg = compose(name, overrides=["run=x"] if name == "deploy" else [])
+        cfg = compose_config(["run=x"] if name == "deploy" else [], name)
         assert cfg.tracking_uri == "http://mlflow.example:5000", name

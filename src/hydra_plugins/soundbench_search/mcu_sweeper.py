@@ -11,7 +11,6 @@ never reach the launcher."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,8 @@ from hydra.plugins.sweeper import Sweeper
 from hydra.types import HydraContext, TaskFunction
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
+
+from soundbench.project import project_root
 
 
 class McuSearchSweeper(Sweeper):
@@ -59,7 +60,7 @@ class McuSearchSweeper(Sweeper):
         out_dir = Path(self.config.hydra.sweep.dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, out_dir / "multirun.yaml")
-        root = Path(os.environ.get("SOUNDBENCH_ROOT", ".")).resolve()
+        root = project_root()
         return search(
             self.config,
             options,

@@ -13,11 +13,12 @@ import os
 import sys
 from pathlib import Path
 
-from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
+from soundbench.project import compose_config, project_root
+
 #: the project folder the pipeline runs in (DVC runs stages from the repository root)
-ROOT = Path(os.environ.get("SOUNDBENCH_ROOT", Path.cwd())).resolve()
+ROOT = project_root()
 
 
 #: set to a file: each stage appends the params.yaml keys it read (tests check that every
@@ -100,8 +101,7 @@ def train_config(
         overrides += _training_overrides(params.get("train") or {})
     if init:
         overrides.append(f"init='{init}'")
-    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
-        return compose("train", overrides=overrides)
+    return compose_config(root=root, overrides=overrides)
 
 
 def _training_overrides(train: dict) -> list[str]:
@@ -121,15 +121,15 @@ def deploy_config(params: dict, root: Path = ROOT, **overrides) -> DictConfig:
     same keys, nested) and ``overrides`` (dotted keys) applied: the pipeline deploys with
     exactly the options ``python -m soundbench.deploy`` would."""
     options = {**_dotted(params.get("deploy") or {}), **overrides}
-    with initialize_config_dir(config_dir=str(root / "conf"), version_base="1.3"):
-        return compose(
-            "deploy",
-            overrides=[
-                f"target={params['target']}",
-                f"root_dir={root}",
-                *(f"{k}={_value(v)}" for k, v in options.items()),
-            ],
-        )
+    return compose_config(
+        root=root,
+        config_name="deploy",
+        overrides=[
+            f"target={params['target']}",
+            f"root_dir={root}",
+            *(f"{k}={_value(v)}" for k, v in options.items()),
+        ],
+    )
 
 
 def _dotted(tree: dict, prefix: str = "") -> dict:

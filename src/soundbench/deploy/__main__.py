@@ -14,20 +14,10 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from soundbench.project import ROOT_VARIABLE, project_root
 from soundbench.run_folder import register_run_suffix
 
-
-def _project_root() -> Path:
-    """SOUNDBENCH_ROOT, else the current folder when it is a soundbench checkout, else the
-    checkout this package is installed from (editable install)."""
-    if "SOUNDBENCH_ROOT" in os.environ:
-        return Path(os.environ["SOUNDBENCH_ROOT"]).resolve()
-    if (Path.cwd() / "conf" / "deploy.yaml").is_file():
-        return Path.cwd().resolve()
-    return Path(__file__).resolve().parents[3]
-
-
-ROOT = _project_root()
+ROOT = project_root()
 register_run_suffix()  # ${sb_run_suffix:} in the output folder's name (conf/deploy.yaml)
 
 
@@ -58,5 +48,5 @@ def main(cfg: DictConfig) -> dict:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("SOUNDBENCH_ROOT", str(ROOT))
+    os.environ.setdefault(ROOT_VARIABLE, str(ROOT))
     main()

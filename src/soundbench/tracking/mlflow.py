@@ -23,6 +23,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFL
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.plots import plot_confusion_matrix
+from soundbench.project import project_root
 
 if TYPE_CHECKING:  # only the type: tracking stays below training (which imports it)
     from soundbench.evaluation import ClipResults
@@ -127,7 +128,7 @@ def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], h
 def source_tags(entry_point: str = "train.py") -> dict[str, str]:
     """MLflow's source tags (the runs table's Source column): the entry point and the commit
     of the checkout it ran from."""
-    root = Path(os.environ.get("SOUNDBENCH_ROOT", Path.cwd()))
+    root = project_root()
     tags = {MLFLOW_SOURCE_TYPE: "LOCAL", MLFLOW_SOURCE_NAME: str(root / entry_point)}
     commit = git_commit(root).removesuffix("-dirty")
     if commit != "unknown":

@@ -125,7 +125,7 @@ def board_cost(step: str) -> str:
     from soundbench.deploy.feasibility import DeviceCosts
     from soundbench.deploy.targets import target_from_config
     from soundbench.project import compose_config
-    from soundbench.search.sweep import BoardCheck
+    from soundbench.search.run import BoardCheck
 
     cfg = compose_config(
         overrides=[

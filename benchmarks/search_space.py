@@ -20,9 +20,9 @@ from omegaconf import OmegaConf
 from soundbench.deploy.feasibility import DeviceCosts
 from soundbench.deploy.targets import target_from_config
 from soundbench.project import ROOT_VARIABLE, project_root
-from soundbench.search.run import check_trial
+from soundbench.search.loop import check_trial
+from soundbench.search.run import BoardCheck
 from soundbench.search.space import SearchSpace
-from soundbench.search.sweep import BoardCheck
 from soundbench.search.trials import TrialRecord
 
 ROOT = project_root()

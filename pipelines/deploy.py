@@ -5,8 +5,10 @@ firmware build and the emulator. Writes deploy.json."""
 from __future__ import annotations
 
 from soundbench.artifacts.trained import load_trained
-from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
-from soundbench.benchmark.params import (
+from soundbench.deploy.run import DeploySettings, deploy
+from soundbench.deploy.targets import target_from_config
+from soundbench.stages.cross_fold_deploy import CrossFoldDeploy
+from soundbench.stages.params import (
     ROOT,
     deploy_config,
     load_params,
@@ -15,8 +17,6 @@ from soundbench.benchmark.params import (
     tracking_uri_in_project,
     write_json,
 )
-from soundbench.deploy.run import DeploySettings, deploy
-from soundbench.deploy.targets import target_from_config
 
 
 def main() -> None:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from soundbench.benchmark.params import ROOT, load_params, stage_dir, write_json
 from soundbench.data.download import DownloadError
 from soundbench.data.sources import fetch_dataset
+from soundbench.stages.params import ROOT, load_params, stage_dir, write_json
 
 
 def main() -> None:

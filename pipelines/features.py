@@ -7,8 +7,8 @@ import time
 
 from hydra.utils import instantiate
 
-from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 from soundbench.experiment import Experiment
+from soundbench.stages.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:

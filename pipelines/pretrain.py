@@ -6,8 +6,8 @@ it records that there is none. Writes pretrain.json."""
 
 from __future__ import annotations
 
-from soundbench.benchmark.params import ROOT, load_params, stage_dir, write_json
 from soundbench.project import compose_config
+from soundbench.stages.params import ROOT, load_params, stage_dir, write_json
 from soundbench.training.run import run
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from mlflow import MlflowClient
 
-from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy
-from soundbench.benchmark.params import ROOT, load_params, read_json, stage_dir, tracking_uri_in_project, write_json
-from soundbench.benchmark.table import markdown, pareto_plot, rows
 from soundbench.deploy.targets import load_target
+from soundbench.stages.cross_fold_deploy import CrossFoldDeploy
+from soundbench.stages.params import ROOT, load_params, read_json, stage_dir, tracking_uri_in_project, write_json
+from soundbench.stages.report import markdown, pareto_plot, rows
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from soundbench.benchmark.params import (
+from soundbench.stages.params import (
     ROOT,
     in_project,
     load_params,

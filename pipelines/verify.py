@@ -7,9 +7,9 @@ import sys
 
 from hydra.utils import instantiate
 
-from soundbench.benchmark.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 from soundbench.data.index import DatasetError
 from soundbench.data.verify import verify_dataset
+from soundbench.stages.params import in_project, load_params, read_json, stage_dir, train_config, write_json
 
 
 def main() -> None:

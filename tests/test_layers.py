@@ -74,7 +74,7 @@ LAYERS = {
         "voting",
         "run_folder",
     },
-    "soundbench.benchmark": {
+    "soundbench.stages": {
         "deploy",
         "predict",
         "artifacts",

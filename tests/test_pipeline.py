@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from soundbench.benchmark.params import READS_LOG, models, train_config
+from soundbench.stages.params import READS_LOG, models, train_config
 from tests.conftest import ROOT
 
 

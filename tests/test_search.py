@@ -22,9 +22,9 @@ from soundbench.deploy.targets import load_target
 from soundbench.features import LogMel
 from soundbench.models import create_model
 from soundbench.plots import pareto_front_2d
-from soundbench.search.run import REJECTED_COST, JobOutcome, SearchSettings, run_search
+from soundbench.search.loop import REJECTED_COST, JobOutcome, SearchSettings, run_search
+from soundbench.search.run import SearchOptions, search
 from soundbench.search.space import SearchSpace
-from soundbench.search.sweep import SearchOptions, search
 from tests.conftest import ROOT, compose_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -442,7 +442,7 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
     import socket
 
     from soundbench.search.journal import SearchJournal
-    from soundbench.search.sweep import SEARCH_TAG, _ParentRun
+    from soundbench.search.run import SEARCH_TAG, _ParentRun
     from soundbench.search.trials import TrialRecord
     from soundbench.tracking.mlflow import HOST_TAG, PID_TAG
 
@@ -484,7 +484,7 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
 def test_the_plots_keep_rejected_trials_off_the_accuracy_axis_and_always_draw_the_duty_limit(tmp_path, monkeypatch):
     from soundbench.deploy.targets import load_target
     from soundbench.search import report
-    from soundbench.search.run import SearchResult
+    from soundbench.search.loop import SearchResult
     from soundbench.search.trials import TrialRecord
 
     drawn = {}
@@ -516,7 +516,7 @@ def test_the_plots_keep_rejected_trials_off_the_accuracy_axis_and_always_draw_th
 
 def test_the_front_is_cross_validated_in_folders_of_its_own(monkeypatch):
     from soundbench.search.final import cross_validate_front
-    from soundbench.search.run import SearchResult
+    from soundbench.search.loop import SearchResult
     from soundbench.search.trials import TrialRecord
 
     member = TrialRecord(3, ["model=a"], FITS, val_accuracy=0.9)

@@ -1,7 +1,7 @@
 """``hydra/sweeper=mcu``: the Hydra side of soundbench's hardware-aware search. It parses
 the command line into fixed overrides and extra sweep parameters, composes a trial's config
 as its job would see it, and trains batches through whatever launcher is configured
-(sequential, joblib, SLURM); :func:`soundbench.search.sweep.search` does the rest.
+(sequential, joblib, SLURM); :func:`soundbench.search.run.search` does the rest.
 
 Why not hydra-optuna-sweeper: under the pinned optuna 2.10 it runs multi-objective studies,
 but it has no way to reject a trial before training; a job that does not return its values
@@ -36,9 +36,9 @@ class McuSearchSweeper(Sweeper):
         )
 
     def sweep(self, arguments: list[str]) -> Any:
-        from soundbench.search.run import SearchSettings
+        from soundbench.search.loop import SearchSettings
+        from soundbench.search.run import SearchOptions, search
         from soundbench.search.space import SearchSpace
-        from soundbench.search.sweep import SearchOptions, search
 
         parsed = OverridesParser.create().parse_overrides(arguments)
         fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
@@ -78,7 +78,7 @@ class McuSearchSweeper(Sweeper):
         """Each job's overrides name its folder after its trial (``hydra.sweep.subdir``): Hydra's
         job index counts only launched jobs, so with trials rejected before training trial 2
         would train in ``1/``."""
-        from soundbench.search.run import JobOutcome
+        from soundbench.search.loop import JobOutcome
 
         returns = self.launcher.launch(batch, initial_job_idx=self.job_idx)
         self.job_idx += len(returns)

@@ -26,8 +26,8 @@ def main(cfg: DictConfig) -> dict:
     from soundbench.artifacts.trained import load_trained
     from soundbench.deploy.graph import Graph
     from soundbench.deploy.memory_plan import plan_memory
+    from soundbench.deploy.report import log_to_mlflow
     from soundbench.deploy.run import DeploySettings, deploy
-    from soundbench.deploy.summary import log_to_mlflow
     from soundbench.deploy.targets import target_from_config
     from soundbench.plots import plot_memory_plan
 

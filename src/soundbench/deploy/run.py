@@ -33,6 +33,7 @@ from soundbench.deploy.latency import (
     layer_cycles_estimate,
 )
 from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.report import to_markdown
 from soundbench.deploy.results import (
     Accuracy,
     BudgetCheck,
@@ -49,7 +50,6 @@ from soundbench.deploy.results import (
     Parity,
 )
 from soundbench.deploy.sample_windows import calibration_windows, test_windows
-from soundbench.deploy.summary import to_markdown
 from soundbench.deploy.targets import Target
 from soundbench.evaluation import evaluate_windows
 from soundbench.predict.predictor import Predictor

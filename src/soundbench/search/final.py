@@ -10,7 +10,7 @@ from typing import Callable
 from soundbench.artifacts.trained import load_trained
 from soundbench.deploy.run import DeploySettings, deploy
 from soundbench.deploy.targets import Target
-from soundbench.search.run import Launch, SearchResult, TrialJob
+from soundbench.search.loop import Launch, SearchResult, TrialJob
 from soundbench.search.trials import DeployedCheck, TrialRecord
 
 #: the overrides that turn a trial into its cross-validation (train.py returns the CV mean)

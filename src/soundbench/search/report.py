@@ -16,7 +16,7 @@ import pandas as pd  # noqa: E402
 
 from soundbench.deploy.targets import Target  # noqa: E402
 from soundbench.plots import pareto_front_2d, save_cost_accuracy_plot  # noqa: E402
-from soundbench.search.run import SearchResult  # noqa: E402
+from soundbench.search.loop import SearchResult  # noqa: E402
 from soundbench.search.trials import TrialRecord  # noqa: E402
 
 PLOTS = {

@@ -1,287 +1,247 @@
-"""The hardware-aware search loop on Optuna's ask/tell API: every trial is checked against
-the board before it may train (rejected ones, in seconds, are told to the sampler as the
-worst result, with the reason),
-the feasible ones are trained in batches through the configured Hydra launcher, and the
-study is multi-objective: validation accuracy up, latency per window hop and/or RAM/flash
-down. Test accuracy is read only for the Pareto front, after the search.
-
-Hydra's parts (composing a trial's config, launching jobs) come in as callables, so the loop
-is the same under the sequential, joblib and SLURM launchers and testable without them.
-"""
+"""One hardware-aware search, start to end: the study, the board check of every trial, the
+trials' training through the launcher (nested under an MLflow parent run), the front's
+cross-validation and deploy, the report. ``hydra_plugins.soundbench_search`` drives it from
+``python train.py -m hparams_search=mcu``; tests drive it with plain callables."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable
 
 import optuna
-from hydra.errors import HydraException
-from omegaconf import DictConfig
-from omegaconf.errors import OmegaConfBaseException
-from optuna.trial import TrialState
+from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
+from omegaconf import DictConfig, OmegaConf
 
-from soundbench.deploy.feasibility import Feasibility
-from soundbench.search.journal import SearchJournal
+from soundbench.config_check import check_config
+from soundbench.deploy.feasibility import DeviceCosts, Feasibility, check_untrained
+from soundbench.deploy.run import DeploySettings
+from soundbench.deploy.targets import Target, target_from_config
+from soundbench.experiment import Experiment
+from soundbench.search import final
+from soundbench.search.journal import SearchJournal, study_key
+from soundbench.search.loop import Compose, JobOutcome, SearchResult, SearchSettings, run_search
+from soundbench.search.report import write_report
 from soundbench.search.space import SearchSpace
-from soundbench.search.trials import OBJECTIVES, TrialRecord
+from soundbench.tracking.mlflow import (
+    UNHASHED_KEYS,
+    artifact_location,
+    close_orphaned_runs,
+    ensure_experiment,
+    owner_tags,
+)
+
+Launch = Callable[[list[list[str]]], list[JobOutcome]]
+#: the tag that marks a search's parent run
+SEARCH_TAG = "soundbench.search"
 
 
 @dataclass(frozen=True)
-class SearchSettings:
-    n_trials: int  # trials that train (rejected ones do not count)
-    max_rejected: int  # give up after this many rejections in a row
-    n_jobs: int  # trials launched together (one launcher batch)
-    objectives: tuple[str, ...]  # of OBJECTIVES, "accuracy" first
+class SearchOptions:
+    settings: SearchSettings
+    space: SearchSpace
+    max_duty_cycle: float  # a trial must leave the CPU this much headroom to keep up
+    sampler: optuna.samplers.BaseSampler
+    final_cv: bool  # cross-validate the front's members (cv=all) after the search
+    final_deploy: bool  # deploy the front's members (linker, QEMU) after the search
+    resume: bool = True  # continue a killed search of the same key from its journal
+    sampler_config: object = None  # what built the sampler (its settings are part of the search's key)
 
-    def __post_init__(self) -> None:
-        unknown = [o for o in self.objectives if o not in OBJECTIVES]
-        if unknown or not self.objectives or self.objectives[0] != "accuracy":
-            raise ValueError(
-                f"hydra.sweeper.objectives={list(self.objectives)}: start with accuracy, then any of "
-                f"{[o for o in OBJECTIVES if o != 'accuracy']}"
-            )
-        if self.n_trials < 1 or self.n_jobs < 1:
-            raise ValueError("hydra.sweeper.n_trials and n_jobs must be at least 1")
-
-    @property
-    def directions(self) -> list[str]:
-        return [OBJECTIVES[o][0] for o in self.objectives]
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    """What a launched training job gave: its validation accuracy (the value it returned)
-    and its summary (test accuracy, run id, checkpoint), or the error it raised."""
-
-    val_accuracy: float | None
-    summary: dict
-    error: str | None = None
+    def journal_path(self, base: DictConfig, target: Target) -> Path:
+        """Where this search's journal is: the same search (config, space, objectives,
+        sampler, board) always finds the same file."""
+        # unresolved: the sweep's config has Hydra interpolations that resolve only inside a job
+        trained = {k: v for k, v in OmegaConf.to_container(base, resolve=False).items() if k not in UNHASHED_KEYS}
+        parts = [
+            trained,
+            repr(self.space),
+            repr(self.settings),
+            self.max_duty_cycle,
+            self.sampler_config if self.sampler_config is not None else type(self.sampler).__name__,
+            target.name,
+        ]
+        folder = Path(base.paths.log_dir) / "search" / f"{target.name}-{study_key(*parts)}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "search.json").write_text(json.dumps(parts, indent=1, default=str))  # what the key stands for
+        return folder / "journal.jsonl"
 
 
-#: what a rejected trial's costs (latency, RAM, flash) are told to the sampler as: dominated
-#: by every trained trial, so it never joins the front and the sampler learns to avoid it
-REJECTED_COST = 1e9
-
-#: compose a trial's config from its overrides / check it on the board / train a batch
-Compose = Callable[[list[str]], DictConfig]
-Check = Callable[[DictConfig], Feasibility]
-Launch = Callable[[list["TrialJob"]], list[JobOutcome]]
-
-
-@dataclass(frozen=True)
-class TrialJob:
-    """A trial to train: its number, its config overrides, and the job folder the launcher
-    gives it (its number, so trial 7's files are in ``7/``; the final cross-validation of a
-    front member goes to ``7-cv/``)."""
-
-    number: int
-    overrides: list[str]
-    folder: str = ""
-
-    @property
-    def subdir(self) -> str:
-        return self.folder or str(self.number)
-
-
-@dataclass
-class SearchResult:
-    trials: list[TrialRecord]
-    study: optuna.Study
-    objectives: tuple[str, ...]
-    seconds: float
-
-    @property
-    def trained(self) -> list[TrialRecord]:
-        return [t for t in self.trials if t.trained]
-
-    @property
-    def rejected(self) -> list[TrialRecord]:
-        return [t for t in self.trials if t.rejected]
-
-    @property
-    def front(self) -> list[TrialRecord]:
-        """The trained trials no other trained trial beats on every objective (ties kept
-        once: a repeated configuration is the same point), most accurate first."""
-        by_number = {t.number: t for t in self.trials}
-        front = [by_number[t.number] for t in self.study.best_trials]
-        return sorted((t for t in front if t.trained), key=lambda t: -t.val_accuracy)
-
-    @property
-    def winner(self) -> TrialRecord | None:
-        """The most accurate (on validation) trial of the front."""
-        return self.front[0] if self.front else None
-
-
-def run_search(
-    space: SearchSpace,
-    settings: SearchSettings,
-    study: optuna.Study,
+def search(
+    base: DictConfig,
+    options: SearchOptions,
     compose: Compose,
-    check: Check,
     launch: Launch,
+    root: Path,
+    out_dir: Path,
     log: Callable[[str], None] = print,
-    journal: SearchJournal | None = None,
 ) -> SearchResult:
-    """``journal``: where each finished trial is written as the sampler is told of it; the
-    trials it already holds (a killed search's) are replayed into ``study`` first and count
-    toward ``n_trials``, so nothing that finished trains again."""
-    started = time.perf_counter()
-    told = (
-        (lambda trial, record: journal.record(study.trials[trial.number], record))
-        if journal
-        else (lambda trial, record: None)
+    """``base``: the sweep's composed config (its ``target`` is the board); ``compose`` turns
+    a trial's overrides into its config; ``launch`` trains trials (overrides already include
+    the command line's) and returns their outcomes."""
+    if not base.get("target"):
+        raise ValueError("hparams_search=mcu needs a board: add target=<name> (conf/target/)")
+    if base.cv.folds:
+        raise ValueError(
+            "hparams_search=mcu selects trials on one validation fold; cross-validation is for the "
+            "Pareto front's members: drop cv=all and add hydra.sweeper.final.cv=true"
+        )
+    target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
+    deploy_settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
+    check = BoardCheck(base, target, options.max_duty_cycle, DeviceCosts(root, deploy_settings.cycles_per_macc_m4))
+    study = optuna.create_study(
+        directions=options.settings.directions, sampler=options.sampler, study_name=f"mcu-{target.name}"
     )
-    proposals = _Proposals(space, settings, study, compose, check, log, told)
-    if journal and journal.entries:
-        proposals.resume(journal.replay(study))
-        log(
-            f"resuming from {journal.path}: {len(proposals.trials)} finished trial(s) reused "
-            f"({sum(t.trained for t in proposals.trials)} trained, {sum(bool(t.rejected) for t in proposals.trials)} "
-            "rejected); nothing of theirs is trained again"
-        )
-    while (
-        spent := sum(t.trained or (bool(t.failed) and t.repeat_of is None) for t in proposals.trials)
-    ) < settings.n_trials:
-        batch = proposals.next_batch(min(settings.n_jobs, settings.n_trials - spent))
-        if not batch:
-            log(
-                f"stopping: {settings.max_rejected} trials in a row were rejected or repeats; "
-                "widen the search space or the budget (hydra.sweeper.max_rejected)"
-            )
-            break
-        for trial, record in batch:
-            fe = record.feasibility
-            log(
-                f"trial {record.number} trains: {' '.join(record.overrides)} (fits: {fe.flash_bytes / 1024:.0f} KiB "
-                f"flash, {fe.ram_bytes / 1024:.1f} KiB RAM, {fe.latency_ms:.0f} ms per {fe.window_hop_ms:.0f} ms hop)"
-            )
-        for (trial, record), outcome in zip(
-            batch, launch([TrialJob(record.number, record.overrides) for _, record in batch])
-        ):
-            _record_outcome(study, trial, record, outcome, settings.objectives, log)
-            told(trial, record)
-        done, elapsed = spent + len(batch), time.perf_counter() - started
-        log(
-            f"{done} of {settings.n_trials} trial(s) trained in {elapsed / 60:.1f} min"
-            + (
-                f", about {elapsed / done * (settings.n_trials - done) / 60:.1f} min left"
-                if done < settings.n_trials
-                else ""
-            )
-        )
-    return SearchResult(proposals.trials, study, settings.objectives, time.perf_counter() - started)
-
-
-class _Proposals:
-    """Asks the study for trials until a batch of ones that fit is ready: each is checked on
-    the board (rejected ones are told and recorded), repeats reuse their first result."""
-
-    def __init__(
-        self,
-        space: SearchSpace,
-        settings: SearchSettings,
-        study: optuna.Study,
-        compose: Compose,
-        check: Check,
-        log: Callable[[str], None],
-        told: Callable[[optuna.trial.Trial, TrialRecord], None],
-    ):
-        self.space, self.settings, self.study, self.compose, self.check, self.log = (
-            space,
-            settings,
+    path = options.journal_path(base, target)
+    journal = SearchJournal(path) if options.resume else SearchJournal.fresh(path)
+    parent = _ParentRun.start(base, target, options, check.dataset, journal, log) if base.get("logger") else None
+    nested = [f"parent_run={parent.run_id}"] if parent else []  # each trial's run nests under the search's
+    log(
+        f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
+        f"{', '.join(options.settings.objectives)}" + (f"; MLflow parent run {parent.run_id}" if parent else "")
+    )
+    try:
+        result = run_search(
+            options.space,
+            options.settings,
             study,
             compose,
             check,
+            lambda batch: launch([replace(job, overrides=[*job.overrides, *nested]) for job in batch]),
             log,
+            journal,
         )
-        self.told = told
-        self.trials: list[TrialRecord] = []
-        self.seen: dict[tuple[str, ...], TrialRecord] = {}
-        self.rejected_in_a_row = 0
-
-    def resume(self, records: list[TrialRecord]) -> None:
-        """Trials a killed search finished: their configurations are known results."""
-        self.trials = list(records)
-        for record in records:
-            self.seen.setdefault(tuple(record.overrides), record)
-
-    def next_batch(self, size: int) -> list[tuple[optuna.trial.Trial, TrialRecord]]:
-        batch = []
-        while len(batch) < size and self.rejected_in_a_row < self.settings.max_rejected:
-            trial = self.study.ask()
-            record = TrialRecord(trial.number, self.space.suggest(trial))
-            self.trials.append(record)
-            if self._reused(trial, record) or self._rejected(trial, record):
-                self.told(trial, record)
-                self.rejected_in_a_row += 1  # a small or infeasible space is exhausted: do not loop forever
-                continue
-            self.rejected_in_a_row = 0
-            batch.append((trial, record))
-        return batch
-
-    def _reused(self, trial, record: TrialRecord) -> bool:
-        earlier = self.seen.setdefault(tuple(record.overrides), record)
-        if earlier is record or earlier.status in ("pending", "repeat"):
-            return False
-        _repeat(self.study, trial, record, earlier, self.settings.objectives, self.log)
-        return True
-
-    def _rejected(self, trial, record: TrialRecord) -> bool:
-        check_trial(record, self.compose, self.check)
-        if record.rejected:
-            _tell_rejected(self.study, trial, record, self.settings.objectives)
-            self.log(
-                f"trial {record.number} rejected before training "
-                f"({record.feasibility.seconds if record.feasibility else 0:.1f} s): {record.rejected}"
+        for trial in result.front:  # the search is over: the front's test accuracy may be read now
+            trial.reveal_test()
+        if options.final_cv and not check.n_folds:
+            log(f"final.cv skipped: {check.dataset} uses official split lists, not folds")
+        elif options.final_cv:
+            final.cross_validate_front(
+                result, lambda batch: launch([replace(job, overrides=[*job.overrides, *nested]) for job in batch]), log
             )
-        return bool(record.rejected)
+        if options.final_deploy:
+            tracking_uri = base.logger.tracking_uri if base.get("logger") else None
+            final.deploy_front(
+                result, target, options.max_duty_cycle, deploy_settings, root, out_dir / "deploy", tracking_uri, log
+            )
+    except BaseException:
+        if parent:
+            parent.end("KILLED")
+        raise
+    command = final.deploy_command(result.winner, target) if result.winner else None
+    files = write_report(result, target, options.max_duty_cycle, out_dir, command)
+    if parent:
+        parent.log(result, files)
+        parent.end("FINISHED")
+    log((out_dir / "report.md").read_text())
+    return result
 
 
-def check_trial(record: TrialRecord, compose: Compose, check: Check) -> None:
-    """Fit and speed on the board; a configuration that cannot be built is rejected with the
-    error that names the key."""
+class BoardCheck:
+    """A trial's config → its untrained model's fit and speed on the board."""
+
+    def __init__(self, base: DictConfig, target: Target, max_duty_cycle: float, costs: DeviceCosts):
+        self.target, self.max_duty_cycle, self.costs = target, max_duty_cycle, costs
+        experiment = Experiment.from_config(base, augment=False)
+        self.n_classes, self.n_folds = len(experiment.class_names), experiment.corpus.n_folds  # reads the index once
+        self.dataset = experiment.corpus.name
+
+    def __call__(self, cfg: DictConfig) -> Feasibility:
+        experiment = Experiment.from_config(cfg, augment=False)  # refuses a model/front-end mismatch
+        check_config(cfg, self.n_folds)
+        return check_untrained(
+            experiment.build_model(self.n_classes), experiment.frontend, self.target, self.max_duty_cycle, self.costs
+        )
+
+
+@dataclass
+class _ParentRun:
+    """The sweep's MLflow run: every trial's run nests under it; it holds the report."""
+
+    client: object
+    run_id: str
+
+    @classmethod
+    def start(
+        cls,
+        base: DictConfig,
+        target: Target,
+        options: SearchOptions,
+        dataset: str,
+        journal: SearchJournal,
+        log: Callable[[str], None] = print,
+    ) -> _ParentRun:
+        """The journal's parent run when resuming (RUNNING again, owned by this process),
+        else a new one. Search parents left RUNNING by a killed process are marked KILLED
+        first, with the trial runs under them."""
+        from mlflow import MlflowClient  # only a tracked search loads MLflow
+
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its store migrations, under Hydra's INFO logging
+        uri = base.logger.tracking_uri
+        experiment_id = ensure_experiment(
+            uri, base.logger.experiment_name or dataset, artifact_location(uri, base.logger.get("artifact_location"))
+        )
+        client = MlflowClient(uri)
+        parents = close_orphaned_runs(client, experiment_id, f"tags.`{SEARCH_TAG}` = 'hardware-aware'")
+        orphans = parents + [
+            trial
+            for parent in parents
+            for trial in close_orphaned_runs(client, experiment_id, f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'")
+        ]
+        if orphans:
+            log(f"marked KILLED {len(orphans)} run(s) of a killed search: {', '.join(orphans)}")
+        if journal.entries and journal.parent_run and _exists(client, journal.parent_run):
+            client.update_run(journal.parent_run, status="RUNNING")
+            for key, value in {**owner_tags(), "soundbench.resumed_from": str(journal.path)}.items():
+                client.set_tag(journal.parent_run, key, value)
+            return cls(client, journal.parent_run)
+        run = client.create_run(
+            experiment_id,
+            run_name=f"search-{target.name}-{dataset}",
+            tags={SEARCH_TAG: "hardware-aware", "target": target.name, "dataset": dataset, **owner_tags()},
+        )
+        settings = options.settings
+        for key, value in {
+            "target": target.name,
+            "n_trials": settings.n_trials,
+            "objectives": ",".join(settings.objectives),
+            "max_duty_cycle": options.max_duty_cycle,
+            "sampler": type(options.sampler).__name__,
+        }.items():
+            client.log_param(run.info.run_id, key, value)
+        journal.set_parent_run(run.info.run_id)
+        return cls(client, run.info.run_id)
+
+    def log(self, result: SearchResult, files: list[Path]) -> None:
+        rejected = [t for t in result.rejected if t.repeat_of is None and t.feasibility]
+        metrics = {
+            "search/trials": len(result.trials),
+            "search/trained": len(result.trained),
+            "search/rejected": len(result.rejected),
+            "search/front_size": len(result.front),
+            "search/minutes": result.seconds / 60,
+        }
+        if rejected:
+            metrics["search/seconds_per_rejection"] = sum(t.feasibility.seconds for t in rejected) / len(rejected)
+        if result.winner:
+            metrics["search/winner_val_acc"] = result.winner.val_accuracy
+            if result.winner.test_accuracy is not None:
+                metrics["search/winner_test_acc"] = result.winner.test_accuracy
+        for key, value in metrics.items():
+            self.client.log_metric(self.run_id, key, float(value))
+        for path in files:
+            self.client.log_artifact(self.run_id, str(path), "search")
+
+    def end(self, status: str) -> None:
+        self.client.set_terminated(self.run_id, status)
+
+
+def _exists(client, run_id: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
     try:
-        record.feasibility = check(compose(record.overrides))
-        record.rejected = record.feasibility.reason
-    except (ValueError, KeyError, TypeError, RuntimeError, HydraException, OmegaConfBaseException) as error:
-        record.rejected = f"cannot build: {error}"
-
-
-def _tell_rejected(study, trial, record: TrialRecord, objectives) -> None:
-    """A rejected trial goes to the sampler as the worst possible result (accuracy 0, every
-    cost REJECTED_COST), with its reason as a user attribute. Told PRUNED instead, Optuna
-    2.10's multi-objective TPE never sees it and keeps proposing the same infeasible region
-    (measured: 18 of the first 24 trials rejected on the demo)."""
-    trial.set_user_attr("rejected", record.rejected)
-    study.tell(trial, [0.0 if o == "accuracy" else REJECTED_COST for o in objectives])
-
-
-def _repeat(study, trial, record: TrialRecord, earlier: TrialRecord, objectives, log) -> None:
-    """The sampler proposed a configuration already evaluated: reuse its outcome."""
-    record.repeat_of, record.feasibility, record.rejected = earlier.number, earlier.feasibility, earlier.rejected
-    record.failed, record.val_accuracy = earlier.failed, earlier.val_accuracy
-    if earlier.trained:
-        study.tell(trial, record.objective_values(list(objectives)))
-    elif earlier.rejected:
-        _tell_rejected(study, trial, record, objectives)
-    else:
-        study.tell(trial, state=TrialState.FAIL)
-    log(f"trial {record.number} repeats trial {earlier.number}: its result reused, nothing trained")
-
-
-def _record_outcome(study, trial, record: TrialRecord, outcome: JobOutcome, objectives, log) -> None:
-    if outcome.error is not None or outcome.val_accuracy is None or outcome.val_accuracy != outcome.val_accuracy:
-        record.failed = outcome.error or "the job returned no validation accuracy"
-        study.tell(trial, state=TrialState.FAIL)
-        log(f"trial {record.number} failed: {record.failed}")
-        return
-    record.val_accuracy = float(outcome.val_accuracy)
-    summary = outcome.summary
-    record.sealed_test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
-    record.checkpoint, record.train_seconds = summary.get("checkpoint", ""), summary.get("seconds")
-    study.tell(trial, record.objective_values(list(objectives)))
-    log(
-        f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"
-        + (f" in {record.train_seconds:.0f} s" if record.train_seconds else "")
-    )
+        client.get_run(run_id)
+    except MlflowException:
+        return False
+    return True

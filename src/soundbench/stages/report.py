@@ -11,8 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from soundbench.benchmark.cross_fold_deploy import CrossFoldDeploy  # noqa: E402
 from soundbench.plots import pareto_front_2d, save_cost_accuracy_plot  # noqa: E402
+from soundbench.stages.cross_fold_deploy import CrossFoldDeploy  # noqa: E402
 
 #: published clip accuracies, (model, dataset) → text
 REPORTED = {

@@ -203,22 +203,43 @@ def test_not_a_bundle_says_what_it_needs(tmp_path):
         load_bundle(tmp_path)
 
 
-def test_short_runs_next_to_an_event_join_it_but_lone_events_stay():
+def test_short_runs_join_a_neighbour_event_with_that_event_s_probability_and_never_become_unknown():
+    """The relabelling bug: a one-window segment took its neighbour's label (``unknown``)
+    but kept its own probability (0.957 for another class)."""
     from soundbench.predict.timeline import Segment, absorb_short_segments
 
-    runs = [(SILENCE, 5), ("dog", 1), (UNKNOWN, 4), ("siren", 1), (SILENCE, 3), ("bark", 1), (SILENCE, 2)]
+    classes = ("dog", "siren", "bark")
+    # (label, windows, each window's aggregated probabilities of dog, siren, bark)
+    runs = [
+        (SILENCE, 5, None),
+        ("dog", 1, [0.957, 0.03, 0.013]),  # confident, next to unknown: stays a dog
+        (UNKNOWN, 4, [0.40, 0.35, 0.25]),
+        ("dog", 1, [0.55, 0.40, 0.05]),  # an onset window before a siren: joins it
+        ("siren", 3, [0.10, 0.85, 0.05]),
+        (SILENCE, 3, None),
+        ("bark", 1, [0.1, 0.1, 0.8]),  # a lone bark between silences stays
+        (SILENCE, 2, None),
+    ]
     segments, t = [], 0.0
-    for label, windows in runs:
-        segments.append(Segment(t, t + windows, label, float("nan") if label == SILENCE else 0.6, windows))
+    for label, windows, scores in runs:
+        rows = np.tile(np.full(3, np.nan) if scores is None else np.array(scores), (windows, 1))
+        probability = float("nan") if scores is None else float(np.nanmax(rows[0]))
+        segments.append(Segment(t, t + windows, label, probability, windows, rows))
         t += windows
-    cleaned = absorb_short_segments(segments, min_windows=2)
+    cleaned = absorb_short_segments(segments, min_windows=2, class_names=classes)
     assert [(s.label, s.start, s.end) for s in cleaned] == [
         (SILENCE, 0, 5),
-        (UNKNOWN, 5, 11),
-        (SILENCE, 11, 14),
-        ("bark", 14, 15),
-        (SILENCE, 15, 17),
+        ("dog", 5, 6),
+        (UNKNOWN, 6, 10),
+        ("siren", 10, 14),
+        (SILENCE, 14, 17),
+        ("bark", 17, 18),
+        (SILENCE, 18, 20),
     ]
+    assert cleaned[1].probability == pytest.approx(0.957)
+    # the joined onset window counts with its siren probability (0.40), not its dog one (0.55)
+    assert cleaned[3].probability == pytest.approx((0.40 + 3 * 0.85) / 4)
+    assert cleaned[2].probability < 0.5  # unknown keeps only windows no class was confident of
     assert absorb_short_segments(segments, min_windows=1) == segments
 
 

@@ -70,7 +70,7 @@ class Predictor:
     def predict_file(self, path: str | Path, progress: bool = True) -> FilePrediction:
         stream = self.stream(path)
         decide = SlidingDecision(self.bundle.class_names, self.settings)
-        rows: dict[str, list] = {"start_sample": [], "rms_db": [], "label": [], "probability": []}
+        rows: dict[str, list] = {"start_sample": [], "rms_db": [], "label": [], "probability": [], "scores": []}
         timings = dict.fromkeys(("read", "features", "model"), 0.0)
         began = time.perf_counter()
         with tqdm(
@@ -89,10 +89,12 @@ class Predictor:
                 tick = time.perf_counter()
         compute_s = time.perf_counter() - began
         windows = self._window_table(rows, stream)
+        silent = np.full(len(self.bundle.class_names), np.nan)
+        scores = np.stack([silent if s is None else s.numpy() for s in rows["scores"]]) if rows["scores"] else None
         segments = merge_segments(
-            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"])
+            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"]), scores
         )
-        segments = absorb_short_segments(segments, self.settings.min_event_windows)
+        segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names)
         return FilePrediction(
             Path(path),
             stream.duration_s,
@@ -119,6 +121,7 @@ class Predictor:
             rows["rms_db"].append(level)
             rows["label"].append(label)
             rows["probability"].append(probability)
+            rows["scores"].append(decide.scores)
         timings["model"] += time.perf_counter() - tick
 
     def _probabilities(self, features: np.ndarray) -> torch.Tensor:

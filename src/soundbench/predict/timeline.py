@@ -9,7 +9,7 @@ slot reaches back to 0 s and the last one forward to the end of the last window.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -60,14 +60,17 @@ class SlidingDecision:
     def __init__(self, class_names: tuple[str, ...], settings: DecisionSettings):
         self.class_names, self.settings = class_names, settings
         self.history: deque[torch.Tensor | None] = deque(maxlen=settings.aggregate_windows)
+        self.scores: torch.Tensor | None = None  # the last window's aggregated class probabilities
 
     def push(self, probs: torch.Tensor | None) -> tuple[str, float]:
         """``probs``: this window's class probabilities, or None when it is silent."""
         self.history.append(probs)
+        self.scores = None
         if probs is None:
             return SILENCE, float("nan")
         recent = torch.stack([p for p in self.history if p is not None])
         aggregated = vote(recent, torch.zeros(len(recent), dtype=torch.long), 1, self.settings.voting)[0]
+        self.scores = aggregated
         top = int(aggregated.argmax())
         probability = float(aggregated[top])
         if probability < self.settings.unknown_threshold:
@@ -80,8 +83,11 @@ class Segment:
     start: float  # seconds
     end: float
     label: str
-    probability: float  # mean aggregated top probability of its windows (NaN for silence)
+    probability: float  # mean over its windows of the aggregated probability of its label (NaN for silence)
     windows: int
+    #: its windows' aggregated class probabilities, ``(windows, classes)`` (NaN rows: silent),
+    #: so a segment relabelled to another class takes that class's probability
+    scores: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_samples: int) -> np.ndarray:
@@ -94,34 +100,43 @@ def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_
     return bounds / sample_rate
 
 
-def merge_segments(slots: np.ndarray, labels: list[str], probabilities: list[float]) -> list[Segment]:
-    """Runs of equal labels as segments."""
+def merge_segments(
+    slots: np.ndarray, labels: list[str], probabilities: list[float], scores: np.ndarray | None = None
+) -> list[Segment]:
+    """Runs of equal labels as segments (``scores``: each window's aggregated class
+    probabilities, ``(windows, classes)``, NaN rows for silent windows)."""
     return _merge_equal(
         [
-            Segment(float(start), float(end), label, probability, 1)
-            for (start, end), label, probability in zip(slots, labels, probabilities)
+            Segment(float(start), float(end), label, probability, 1, None if scores is None else scores[i : i + 1])
+            for i, ((start, end), label, probability) in enumerate(zip(slots, labels, probabilities))
         ]
     )
 
 
-def absorb_short_segments(segments: list[Segment], min_windows: int) -> list[Segment]:
-    """Relabel runs of fewer than ``min_windows`` windows that sit next to another event
+def absorb_short_segments(
+    segments: list[Segment], min_windows: int, class_names: tuple[str, ...] = ()
+) -> list[Segment]:
+    """Relabel runs of fewer than ``min_windows`` windows that sit next to an event
     (typically an onset window that heard only the first instants of a sound) with the
-    label of their longer non-silent neighbour, then merge. Short events between silences
-    are kept: a lone bark is a real event. Silence is never relabelled."""
+    class of their longer neighbour event, and give them that class's probability in their
+    windows (from the segments' ``scores``), then merge. Short events between silences are
+    kept: a lone bark is a real event. Silence is never relabelled, and nothing becomes
+    ``unknown``: a window confident of a class is evidence, "no class was confident" is not
+    an event to join."""
     if min_windows <= 1:
         return segments
-    result = [Segment(s.start, s.end, s.label, s.probability, s.windows) for s in segments]
+    result = [Segment(s.start, s.end, s.label, s.probability, s.windows, s.scores) for s in segments]
     for i, segment in enumerate(result):
         if segment.label == SILENCE or segment.windows >= min_windows:
             continue
         neighbours = [
             n
             for n in (result[i - 1] if i else None, result[i + 1] if i + 1 < len(result) else None)
-            if n is not None and n.label != SILENCE
+            if n is not None and n.label not in (SILENCE, UNKNOWN)
         ]
-        if neighbours:
-            segment.label = max(neighbours, key=lambda n: n.windows).label
+        if neighbours and segment.scores is not None:
+            label = max(neighbours, key=lambda n: n.windows).label
+            segment.label, segment.probability = label, float(np.nanmean(segment.scores[:, class_names.index(label)]))
     return _merge_equal(result)
 
 
@@ -134,6 +149,8 @@ def _merge_equal(segments: list[Segment]) -> list[Segment]:
                 last.windows + s.windows
             )
             last.end, last.windows = s.end, last.windows + s.windows
+            if last.scores is not None and s.scores is not None:
+                last.scores = np.concatenate([last.scores, s.scores])
         else:
             merged.append(s)
     return merged

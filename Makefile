@@ -8,7 +8,8 @@ UV     := $(or $(shell command -v uv 2>/dev/null),.tools/bin/uv)
 .PHONY: setup toolchain lint format test test-fast train clean
 setup: $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(UV) pip install --python $(VENV)/bin/python -e ".[dev]"
+	$(UV) pip install --compile-bytecode --python $(VENV)/bin/python -e ".[dev]"
+	$(VENV)/bin/python -m compileall -q src  # bytecode ahead: PYTHONDONTWRITEBYTECODE environments recompile every start
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools

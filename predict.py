@@ -1,16 +1,20 @@
 """Classify recordings of any length: `python predict.py bundle=<folder | run id | checkpoint> audio=rec.wav`.
 Writes a timeline CSV, an Audacity label track and summary.json per run (conf/predict.yaml)."""
 
-import os
-import sys
-from pathlib import Path
+import time
 
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from omegaconf import DictConfig
+STARTED = time.monotonic()  # before the imports: they are most of a start
 
-from soundbench.command_line import unreadable_override
-from soundbench.run_folder import register_run_suffix
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import hydra  # noqa: E402
+from hydra.core.hydra_config import HydraConfig  # noqa: E402
+from omegaconf import DictConfig  # noqa: E402
+
+from soundbench.command_line import unreadable_override  # noqa: E402
+from soundbench.run_folder import register_run_suffix  # noqa: E402
 
 os.environ.setdefault("SOUNDBENCH_ROOT", str(Path(__file__).resolve().parent))
 register_run_suffix()  # ${sb_run_suffix:} in the run folder's name (conf/hydra)
@@ -24,7 +28,8 @@ def main(cfg: DictConfig) -> None:
     out_dir = Path(cfg.out_dir or HydraConfig.get().runtime.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = find_audio(cfg.audio)
-    bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri)
+    bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri, cfg.bundle_cache)
+    print(f"Model ready {time.monotonic() - STARTED:.1f} s after start")
     settings = DecisionSettings.from_config(cfg)
     report = predict_files(
         bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds, cfg.audacity_silence, cfg.progress

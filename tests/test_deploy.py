@@ -349,6 +349,30 @@ def test_a_checkpoint_becomes_a_bundle_without_its_training_data(trained_checkpo
     assert len(bundle.class_names) == 8 and (tmp_path / "out" / "model" / "model.onnx").is_file()
 
 
+@pytest.mark.slow
+def test_a_second_prediction_on_the_same_checkpoint_reuses_its_bundle_until_the_checkpoint_changes(
+    trained_checkpoint, tmp_path, monkeypatch
+):
+    from soundbench.predict import run as predict_run
+
+    cache = tmp_path / "cache"
+    first = predict_run.resolve_model(str(trained_checkpoint), tmp_path / "a", cache_dir=cache)
+    exported = []
+    real_export = predict_run.export_bundle
+    monkeypatch.setattr(predict_run, "export_bundle", lambda *a: exported.append(a) or real_export(*a))
+    again = predict_run.resolve_model(str(trained_checkpoint), tmp_path / "b", cache_dir=cache)
+    assert again.folder == first.folder and not exported  # served from the cache, nothing exported
+    assert [p.name for p in cache.iterdir()] == [first.folder.name]  # no half-written entry left
+
+    saved = torch.load(trained_checkpoint, weights_only=True)  # the same run, retrained: other weights
+    for name, tensor in saved["state_dict"].items():
+        if tensor.is_floating_point():
+            tensor.add_(0.01)
+    torch.save(saved, tmp_path / "retrained.ckpt")
+    changed = predict_run.resolve_model(str(tmp_path / "retrained.ckpt"), tmp_path / "c", cache_dir=cache)
+    assert changed.folder != first.folder and len(exported) == 1
+
+
 def test_the_c_generator_runs_in_this_process_reports_its_errors_and_leaves_logging_alone(tmp_path):
     import logging
 

@@ -49,20 +49,25 @@ def _subclasses(base: type) -> list[type]:
 
 
 @cache
-def allowed_targets() -> dict[str, frozenset[str]]:
-    """Group → the ``_target_`` strings a file's config may use there."""
-    import soundbench.data.datasets as datasets
-    import soundbench.features as features
-    import soundbench.models as models
-    from soundbench.models import registry
+def allowed_targets(group: str) -> frozenset[str]:
+    """The ``_target_`` strings a file's config may use in ``group`` (each group imports
+    only its own package: a bundle's front end is checked without loading the model zoo)."""
+    if group == "features":
+        import soundbench.features as features
 
-    frontends = [cls for cls in _subclasses(features.FrontEnd) if cls is not features.FrontEnd]
-    corpora = [cls for cls in _subclasses(datasets.AudioCorpus) if cls.__module__.startswith("soundbench.")]
-    return {
-        "features": _public_names(frontends, [features]),
-        "dataset": _public_names(corpora, [datasets]),
-        "model": _public_names([registry.create_model], [models, registry]),
-    }
+        frontends = [cls for cls in _subclasses(features.FrontEnd) if cls is not features.FrontEnd]
+        return _public_names(frontends, [features])
+    if group == "dataset":
+        import soundbench.data.datasets as datasets
+
+        corpora = [cls for cls in _subclasses(datasets.AudioCorpus) if cls.__module__.startswith("soundbench.")]
+        return _public_names(corpora, [datasets])
+    if group == "model":
+        import soundbench.models as models
+        from soundbench.models import registry
+
+        return _public_names([registry.create_model], [models, registry])
+    raise ValueError(f"no allowlist for config group {group!r}")
 
 
 def check_targets(node, allowed: frozenset[str], source: str, key: str) -> None:
@@ -91,20 +96,19 @@ def trusted_file_config(data, source: str, groups: Iterable[str] = GROUPS) -> Di
     and with each group that will be built checked. A missing group is an error too: a
     file's config must say what it trained."""
     cfg = _resolved(data, source)
-    allowed = allowed_targets()
     for group in groups:
         if not isinstance(cfg.get(group), DictConfig):
             raise UntrustedConfigError(
                 f"{source}: the stored config has no {group!r} section; it was not written by soundbench training"
             )
-        check_targets(cfg[group], allowed[group], source, group)
+        check_targets(cfg[group], allowed_targets(group), source, group)
     return cfg
 
 
 def trusted_features_config(data, source: str) -> DictConfig:
     """A bundle's front-end config (``features.yaml``), resolved and checked before it is built."""
     cfg = _resolved(data, source)
-    check_targets(cfg, allowed_targets()["features"], source, "features")
+    check_targets(cfg, allowed_targets("features"), source, "features")
     return cfg
 
 

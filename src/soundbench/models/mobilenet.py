@@ -17,17 +17,18 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-import torchvision
 from torch import nn
 
 from soundbench.models.checkpoint import load_tensors
 from soundbench.models.layers import require_spectrogram
 from soundbench.models.registry import register_model
 
+#: variant → its ImageNet weights in torchvision's registry (imported when a MobileNet is
+#: built: torchvision takes seconds to import, which every soundbench process would pay)
 VARIANTS = {
-    "mobilenet_v2": torchvision.models.MobileNet_V2_Weights.IMAGENET1K_V1,
-    "mobilenet_v3_small": torchvision.models.MobileNet_V3_Small_Weights.IMAGENET1K_V1,
-    "mobilenet_v3_large": torchvision.models.MobileNet_V3_Large_Weights.IMAGENET1K_V1,
+    "mobilenet_v2": "MobileNet_V2_Weights",
+    "mobilenet_v3_small": "MobileNet_V3_Small_Weights",
+    "mobilenet_v3_large": "MobileNet_V3_Large_Weights",
 }
 FINETUNE = ("all", "head", "first_and_last")
 
@@ -59,6 +60,8 @@ class MobileNet(nn.Module):
         if pretrained not in (None, "imagenet"):
             raise ValueError(f"model.pretrained={pretrained!r}: use imagenet or null")
         self.input_size = tuple(input_size) if input_size else None
+        import torchvision
+
         self.net = getattr(torchvision.models, variant)(weights=None, dropout=dropout)
         state = _load_state(variant, pretrained, weights, weights_sha256)
         if state is not None:
@@ -84,7 +87,9 @@ def _load_state(variant: str, pretrained: str | None, weights: str | None, sha25
     if weights:
         return _load_local(Path(weights).expanduser(), sha256)
     if pretrained == "imagenet":
-        registry = VARIANTS[variant]
+        import torchvision
+
+        registry = getattr(torchvision.models, VARIANTS[variant]).IMAGENET1K_V1
         try:
             return registry.get_state_dict(progress=True, check_hash=True)
         except Exception as err:  # offline and not cached

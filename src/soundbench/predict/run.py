@@ -14,15 +14,27 @@ from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
 
 
-def resolve_model(source: str, out_dir: Path, tracking_uri: str | None = None) -> ModelBundle:
+def resolve_model(
+    source: str, out_dir: Path, tracking_uri: str | None = None, cache_dir: str | Path | None = None
+) -> ModelBundle:
     """A bundle folder as is (a folder that is not one is refused with what it lacks); an
-    MLflow run id or a checkpoint exported to ``out_dir/model``."""
-    from soundbench.artifacts.trained import load_trained
+    MLflow run id or a checkpoint exported to a bundle: in ``cache_dir``, reused while the
+    checkpoint (and soundbench's export) stays the same, or, without one, to ``out_dir/model``."""
+    from soundbench.artifacts.bundle_cache import cached_bundle
+    from soundbench.artifacts.trained_files import fetch_trained
+
+    def export(folder: Path) -> ModelBundle:
+        from soundbench.artifacts.trained import build_trained  # Lightning & co.: only to export
+
+        return export_bundle(build_trained(files), folder)
 
     if Path(source).is_dir():
         return load_bundle(source)
-    print(f"Exporting {source} to a model bundle in {out_dir / 'model'}")
-    return export_bundle(load_trained(source, tracking_uri), out_dir / "model")
+    files = fetch_trained(source, tracking_uri)
+    if cache_dir is None or not files.checkpoint.is_file():  # a missing file is explained when built
+        print(f"Exporting {source} to a model bundle in {out_dir / 'model'}")
+        return export(out_dir / "model")
+    return cached_bundle(files, Path(cache_dir), export)
 
 
 def find_audio(inputs: str | list[str]) -> list[Path]:

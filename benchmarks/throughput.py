@@ -21,7 +21,6 @@ import warnings
 from pathlib import Path
 
 import torch
-from hydra.utils import instantiate
 
 from soundbench.experiment import Experiment
 from soundbench.models import list_models, model_entry
@@ -63,19 +62,11 @@ def measure(model_name: str, augment: str, args, render_dir: Path) -> dict:
         ]
     )
     experiment = Experiment.from_config(cfg, batch_size=args.batch_size, num_workers=args.workers, windows_per_clip=16)
-    dm, aug = experiment.datamodule, experiment.augment
+    dm = experiment.datamodule
     started = time.perf_counter()
     dm.setup("fit")  # decodes, and pre-renders where the augment config says so
     setup_s = time.perf_counter() - started
-    module = AudioClassifier(
-        experiment.frontend,
-        experiment.build_model(),
-        instantiate(cfg.optimizer),
-        dm.class_names,
-        specaugment=aug["specaugment"],
-        mixup=aug["mixup"],
-        waveform_batch=aug["waveform_batch"],
-    )
+    module = AudioClassifier.from_experiment(experiment, experiment.build_model(), dm.class_names)
     optimizer = module.configure_optimizers()
     train_steps(module, optimizer, list(itertools.islice(iter(dm.train_dataloader()), 2)))  # warm-up
     piped = train_steps(module, optimizer, itertools.islice(iter(dm.train_dataloader()), args.steps))

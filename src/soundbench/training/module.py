@@ -42,6 +42,32 @@ class AudioClassifier(L.LightningModule):
         self.config = config  # the resolved training config, which checkpoints carry
         self.backbone_lr_scale = backbone_lr_scale  # fine-tuning: the pretrained layers learn slower
 
+    @classmethod
+    def from_experiment(
+        cls, experiment, model: nn.Module, class_names: tuple[str, ...], teacher: Teacher | None = None
+    ) -> AudioClassifier:
+        """The module an :class:`soundbench.experiment.Experiment` trains: its front end and
+        augmentation, the config's optimizer, scheduler, voting and fine-tuning learning
+        rates, and the resolved config that checkpoints carry."""
+        from hydra.utils import instantiate
+
+        cfg, augment = experiment.cfg, experiment.augment
+        finetune = cfg.get("finetune") or {}
+        return cls(
+            experiment.frontend,
+            model,
+            instantiate(cfg.optimizer),
+            class_names,
+            cfg.eval.voting,
+            specaugment=augment["specaugment"],
+            mixup=augment["mixup"],
+            waveform_batch=augment["waveform_batch"],
+            config=experiment.resolved_config(),
+            scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
+            teacher=teacher,
+            backbone_lr_scale=float(finetune.get("backbone_lr_scale", 1.0)) if cfg.get("init") else 1.0,
+        )
+
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         # so that predict and deploy can name the classes without the training data at hand
         checkpoint["class_names"] = list(self.class_names)

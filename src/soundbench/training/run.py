@@ -39,31 +39,15 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         return run_embedding(cfg, output_dir, extra_tags)
 
     experiment = Experiment.from_config(cfg)
-    corpus, frontend, augment, datamodule = (
-        experiment.corpus,
-        experiment.frontend,
-        experiment.augment,
-        experiment.datamodule,
-    )
+    corpus, frontend, datamodule = experiment.corpus, experiment.frontend, experiment.datamodule
     check_config(cfg, corpus.n_folds)
     splits = datamodule.prepare_index()
     class_names = datamodule.class_names
     input_shape = experiment.input_shape
     model = experiment.build_model(len(class_names))
     initialised = _initialise(cfg, model) if cfg.get("init") and not cfg.get("ckpt_path") else None
-    module = AudioClassifier(
-        frontend,
-        model,
-        instantiate(cfg.optimizer),
-        class_names,
-        cfg.eval.voting,
-        specaugment=augment["specaugment"],
-        mixup=augment["mixup"],
-        waveform_batch=augment["waveform_batch"],
-        config=experiment.resolved_config(),
-        scheduler=instantiate(cfg.scheduler) if cfg.get("scheduler") else None,
-        teacher=_teacher(cfg, frontend.sample_rate, class_names),
-        backbone_lr_scale=float((cfg.get("finetune") or {}).get("backbone_lr_scale", 1.0)) if cfg.get("init") else 1.0,
+    module = AudioClassifier.from_experiment(
+        experiment, model, class_names, teacher=_teacher(cfg, frontend.sample_rate, class_names)
     )
     cost = model_cost(model, input_shape)
     if cfg.get("ckpt_path"):

@@ -6,129 +6,28 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from tests.conftest import ROOT
 
-# layer → the soundbench packages it may import (besides itself and the layers below)
-LAYERS = {
-    "soundbench.project": set(),
-    "soundbench.voting": set(),
-    "soundbench.features": set(),
-    "soundbench.models": set(),
-    "soundbench.file_signature": set(),
-    "soundbench.augment": {"file_signature"},
-    "soundbench.plots": set(),
-    "soundbench.data": {"augment", "file_signature"},
-    "soundbench.evaluation": {"voting"},
-    # configs read from files: checked against the front ends, datasets and models it names
-    "soundbench.config_trust": {"config_check", "data", "file_signature", "augment", "features", "models"},
-    "soundbench.experiment": {
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "config_check",
-        "config_trust",
-    },
-    "soundbench.artifacts": {
-        "experiment",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "config_check",
-        "config_trust",
-    },
-    "soundbench.tracking": {"plots", "evaluation", "voting"},
-    "soundbench.predict": {
-        "artifacts",
-        "experiment",
-        "config_check",
-        "config_trust",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "voting",
-    },
-    # deploy checks the device application against predict on the same recording
-    "soundbench.deploy": {
-        "predict",
-        "artifacts",
-        "experiment",
-        "config_check",
-        "config_trust",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "plots",
-        "evaluation",
-        "voting",
-        "run_folder",
-    },
-    "soundbench.stages": {
-        "deploy",
-        "predict",
-        "artifacts",
-        "experiment",
-        "config_check",
-        "config_trust",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "plots",
-        "evaluation",
-        "voting",
-        "run_folder",
-    },
-    # search: checks untrained models with deploy's pieces, trains through Hydra's launcher (not training's code)
-    "soundbench.search": {
-        "deploy",
-        "predict",
-        "artifacts",
-        "experiment",
-        "config_check",
-        "config_trust",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "plots",
-        "evaluation",
-        "voting",
-        "run_folder",
-        "tracking",
-    },
-    # training: distillation loads its teacher as deploy and predict load a trained model
-    "soundbench.training": {
-        "artifacts",
-        "experiment",
-        "data",
-        "file_signature",
-        "augment",
-        "features",
-        "models",
-        "plots",
-        "evaluation",
-        "voting",
-        "tracking",
-        "config_check",
-        "config_trust",
-    },
-}
-#: below every layer: where the project is and its configs composed (soundbench.project)
-BENEATH_ALL = {"project"}
+
+def _layers_from_pyproject() -> dict[str, set[str]]:
+    """Package → the soundbench packages it may import: those in the layers below it, as the
+    import-linter contract in pyproject.toml states them (one statement of the layers, which
+    `make lint` checks statically and this file by importing)."""
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"][0]
+    layers = [[name.strip() for name in layer.split("|")] for layer in contract["layers"]]
+    allowed = {}
+    for i, layer in enumerate(layers):
+        below = {name.split(".")[1] for lower in layers[i + 1 :] for name in lower}
+        allowed.update({name: set(below) for name in layer})
+    return allowed
+
+
+LAYERS = _layers_from_pyproject()
 HEAVY_FOR_PREDICT = ("lightning", "mlflow", "torchmetrics", "soundbench.training", "soundbench.deploy")
 
 
@@ -161,7 +60,6 @@ def loaded() -> dict[str, set[str]]:
 def test_packages_import_alone_and_only_downward(loaded, package):
     own = package.split(".")[1]
     used = {m.split(".")[1] for m in loaded[package] if m.startswith("soundbench.") and m.count(".") >= 1} - {own}
-    used -= BENEATH_ALL
     assert used <= LAYERS[package], f"{package} imports {sorted(used - LAYERS[package])}, which are not below it"
 
 

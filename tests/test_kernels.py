@@ -197,3 +197,36 @@ def test_conv_scratch_is_planned_in_the_arena(tmp_path):
     for other in plan.buffers:
         if other is not scratch and other.alive_with(scratch):
             assert other.offset + other.size <= scratch.offset or scratch.offset + scratch.size <= other.offset
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "arm-none-eabi-gcc"])
+def test_the_kernels_compile_without_a_warning(compiler, tmp_path):
+    """Every kernel file under -Wall -Wextra -Werror: on the Cortex-M4F (the SIMD and
+    assembly paths) and on the host (the plain-C path the device build falls back to)."""
+    import shutil
+    import subprocess
+
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed (make toolchain installs the Arm one)")
+    flags = list(codegen.CORTEX_M4F_FLAGS) if compiler.startswith("arm") else []
+    kernels = codegen.kernels_dir(ROOT)
+    for source in sorted(kernels.glob("*.c")):
+        done = subprocess.run(
+            [
+                compiler,
+                *flags,
+                "-O2",
+                "-std=c99",
+                "-Wall",
+                "-Wextra",
+                "-Werror",
+                f"-I{kernels}",
+                "-c",
+                str(source),
+                "-o",
+                str(tmp_path / "kernel.o"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, f"{source.name}:\n{done.stderr[-2000:]}"

@@ -137,7 +137,7 @@ typedef struct {
  * SSAT to 8 bits. TAIL is the 2-tap word step or nothing. r0..r3 accumulators, r4 weights,
  * r5 columns, r6 count, r7..r11 scratch, ip bias, lr scale. */
 #define SB_PAIR_LOOP(name, TAIL)                                                           \
-    __attribute__((naked, noinline)) static void name(const sb_pair_loop *loop) {          \
+    __attribute__((naked, noinline)) static void name(__attribute__((unused)) const sb_pair_loop *loop) { \
         __asm volatile(                                                                    \
             "push {r4-r11, lr}\n\t"                                                        \
             "vldm r0, {s6-s15}\n\t"                                                        \

@@ -168,7 +168,8 @@ def test_a_run_is_fetched_with_one_line_of_output_not_a_bar_per_file(trained_che
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     client = MlflowClient(uri)
-    run_id = client.create_run(client.create_experiment("x")).info.run_id
+    experiment = client.create_experiment("x", artifact_location=str(tmp_path / "artifacts"))  # not ./mlruns
+    run_id = client.create_run(experiment).info.run_id
     client.log_artifact(run_id, str(trained_checkpoint), "checkpoints")
     client.log_text(run_id, "model: {}\n", "config/resolved.yaml")
     capfd.readouterr()

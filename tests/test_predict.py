@@ -220,13 +220,14 @@ def test_short_runs_join_a_neighbour_event_with_that_event_s_probability_and_nev
         ("bark", 1, [0.1, 0.1, 0.8]),  # a lone bark between silences stays
         (SILENCE, 2, None),
     ]
-    segments, t = [], 0.0
+    segments, table, t = [], [], 0
     for label, windows, scores in runs:
         rows = np.tile(np.full(3, np.nan) if scores is None else np.array(scores), (windows, 1))
         probability = float("nan") if scores is None else float(np.nanmax(rows[0]))
-        segments.append(Segment(t, t + windows, label, probability, windows, rows))
+        segments.append(Segment(t, t + windows, label, probability, windows, first_window=t))
+        table.append(rows)
         t += windows
-    cleaned = absorb_short_segments(segments, min_windows=2, class_names=classes)
+    cleaned = absorb_short_segments(segments, min_windows=2, class_names=classes, scores=np.concatenate(table))
     assert [(s.label, s.start, s.end) for s in cleaned] == [
         (SILENCE, 0, 5),
         ("dog", 5, 6),

@@ -92,9 +92,9 @@ class Predictor:
         silent = np.full(len(self.bundle.class_names), np.nan)
         scores = np.stack([silent if s is None else s.numpy() for s in rows["scores"]]) if rows["scores"] else None
         segments = merge_segments(
-            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"]), scores
+            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"])
         )
-        segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names)
+        segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names, scores)
         return FilePrediction(
             Path(path),
             stream.duration_s,

@@ -9,7 +9,7 @@ slot reaches back to 0 s and the last one forward to the end of the last window.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -85,9 +85,7 @@ class Segment:
     label: str
     probability: float  # mean over its windows of the aggregated probability of its label (NaN for silence)
     windows: int
-    #: its windows' aggregated class probabilities, ``(windows, classes)`` (NaN rows: silent),
-    #: so a segment relabelled to another class takes that class's probability
-    scores: np.ndarray | None = field(default=None, repr=False, compare=False)
+    first_window: int = 0  # its first window's row in the file's window table
 
 
 def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_samples: int) -> np.ndarray:
@@ -100,32 +98,30 @@ def window_slots(starts: np.ndarray, window: int, hop: int, sample_rate: int, n_
     return bounds / sample_rate
 
 
-def merge_segments(
-    slots: np.ndarray, labels: list[str], probabilities: list[float], scores: np.ndarray | None = None
-) -> list[Segment]:
-    """Runs of equal labels as segments (``scores``: each window's aggregated class
-    probabilities, ``(windows, classes)``, NaN rows for silent windows)."""
+def merge_segments(slots: np.ndarray, labels: list[str], probabilities: list[float]) -> list[Segment]:
+    """Runs of equal labels as segments."""
     return _merge_equal(
         [
-            Segment(float(start), float(end), label, probability, 1, None if scores is None else scores[i : i + 1])
+            Segment(float(start), float(end), label, probability, 1, i)
             for i, ((start, end), label, probability) in enumerate(zip(slots, labels, probabilities))
         ]
     )
 
 
 def absorb_short_segments(
-    segments: list[Segment], min_windows: int, class_names: tuple[str, ...] = ()
+    segments: list[Segment], min_windows: int, class_names: tuple[str, ...] = (), scores: np.ndarray | None = None
 ) -> list[Segment]:
     """Relabel runs of fewer than ``min_windows`` windows that sit next to an event
     (typically an onset window that heard only the first instants of a sound) with the
     class of their longer neighbour event, and give them that class's probability in their
-    windows (from the segments' ``scores``), then merge. Short events between silences are
-    kept: a lone bark is a real event. Silence is never relabelled, and nothing becomes
-    ``unknown``: a window confident of a class is evidence, "no class was confident" is not
-    an event to join."""
+    windows (``scores``: every window's aggregated class probabilities, ``(windows,
+    classes)``, NaN rows for silent ones; without them nothing is relabelled), then merge.
+    Short events between silences are kept: a lone bark is a real event. Silence is never
+    relabelled, and nothing becomes ``unknown``: a window confident of a class is evidence,
+    "no class was confident" is not an event to join."""
     if min_windows <= 1:
         return segments
-    result = [Segment(s.start, s.end, s.label, s.probability, s.windows, s.scores) for s in segments]
+    result = [Segment(s.start, s.end, s.label, s.probability, s.windows, s.first_window) for s in segments]
     for i, segment in enumerate(result):
         if segment.label == SILENCE or segment.windows >= min_windows:
             continue
@@ -134,9 +130,10 @@ def absorb_short_segments(
             for n in (result[i - 1] if i else None, result[i + 1] if i + 1 < len(result) else None)
             if n is not None and n.label not in (SILENCE, UNKNOWN)
         ]
-        if neighbours and segment.scores is not None:
+        if neighbours and scores is not None:
             label = max(neighbours, key=lambda n: n.windows).label
-            segment.label, segment.probability = label, float(np.nanmean(segment.scores[:, class_names.index(label)]))
+            rows = scores[segment.first_window : segment.first_window + segment.windows]
+            segment.label, segment.probability = label, float(np.nanmean(rows[:, class_names.index(label)]))
     return _merge_equal(result)
 
 
@@ -149,8 +146,6 @@ def _merge_equal(segments: list[Segment]) -> list[Segment]:
                 last.windows + s.windows
             )
             last.end, last.windows = s.end, last.windows + s.windows
-            if last.scores is not None and s.scores is not None:
-                last.scores = np.concatenate([last.scores, s.scores])
         else:
             merged.append(s)
     return merged

@@ -23,14 +23,15 @@ def resolve_model(
     from soundbench.artifacts.bundle_cache import cached_bundle
     from soundbench.artifacts.trained_files import fetch_trained
 
+    if Path(source).is_dir():
+        return load_bundle(source)
+    files = fetch_trained(source, tracking_uri)
+
     def export(folder: Path) -> ModelBundle:
         from soundbench.artifacts.trained import build_trained  # Lightning & co.: only to export
 
         return export_bundle(build_trained(files), folder)
 
-    if Path(source).is_dir():
-        return load_bundle(source)
-    files = fetch_trained(source, tracking_uri)
     if cache_dir is None or not files.checkpoint.is_file():  # a missing file is explained when built
         print(f"Exporting {source} to a model bundle in {out_dir / 'model'}")
         return export(out_dir / "model")

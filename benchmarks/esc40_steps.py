@@ -49,6 +49,15 @@ STEPS: dict[str, list[str]] = {
     # the duty cycle 16 kHz frees, spent on the layers after the first pooling (the peak RAM,
     # the first layer's output, stays as it is)
     "sbcnn_strong_16k_wide": ["model=sbcnn", *STRONG, "features.sample_rate=16000", "model.filters=[24,64,64]"],
+    # longer training: the 60-epoch runs were still improving on validation at their last epoch
+    "sbcnn_strong_16k_wide_100ep": [
+        "model=sbcnn",
+        *STRONG,
+        "features.sample_rate=16000",
+        "model.filters=[24,64,64]",
+        "trainer.max_epochs=100",
+        "callbacks.early_stopping.patience=30",
+    ],
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
     # Stride-DS-24 taught by the strong SB-CNN of seed 0 (its best-validation checkpoint)
     "strided_ds_distilled": ["model=strided_ds", "distill.teacher={teacher:sbcnn_strong}"],

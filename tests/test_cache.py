@@ -51,6 +51,27 @@ def test_interrupted_build_is_redone(tmp_path, demo_root):
     assert (path / "complete").is_file() and len(read_cached(index, path)) == len(index)
 
 
+def test_a_concurrent_build_never_rewrites_the_cache_another_run_is_reading(tmp_path, demo_root):
+    """Two runs building one cache at once (parallel seeds): the one that finishes second
+    leaves the first one's published files alone instead of truncating a memory map that
+    run is reading (SIGBUS)."""
+    import numpy as np
+
+    index = Demo(demo_root).load_index()
+    seen = {}
+
+    def decode_while_another_run_finishes_first(idx):
+        path = build_cache(idx, 8000, tmp_path, lambda i: decode_clips(i, 8000, "x"))
+        seen["map"] = np.load(path / "audio.npy", mmap_mode="r")  # the other run reads it
+        seen["values"] = np.array(seen["map"])
+        return [torch.full_like(clip, 0.5) for clip in decode_clips(idx, 8000, "x")]
+
+    path = build_cache(index, 8000, tmp_path, decode_while_another_run_finishes_first)
+    assert np.array_equal(seen["map"], seen["values"])  # untouched while the second build finished
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no leftover build folders
+    assert (path / "complete").is_file() and len(read_cached(index, path)) == len(index)
+
+
 def test_audio_replaced_in_place_invalidates_the_cache_and_the_fingerprint(tmp_path, demo_root):
     """White noise written over a clip (same name, same size, its mtime restored) is new data,
     not a cache hit."""

@@ -6,8 +6,10 @@ from the memory map instead of decoding and resampling audio in every run.
 Why waveforms and not spectrograms: the front end runs inside the model step on each
 window exactly as it will on a device (per-window dB floor and normalisation), waveform
 augmentation stays possible, and the cache serves every feature type at that rate.
-Layout: ``<cache_dir>/<key>/{audio.npy, clips.csv, complete}``; ``complete`` is written
-last, so an interrupted build is redone rather than half-used.
+Layout: ``<cache_dir>/<key>/{audio.npy, clips.csv, complete}``. A build writes into a folder
+of its own and renames it into place when complete, so an interrupted build is redone rather
+than half-used, and two runs building the same cache at once (parallel seeds, a sweep) never
+delete or truncate the memory map the other is reading (which killed the reader with SIGBUS).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -41,8 +44,21 @@ def build_cache(index: ClipIndex, sample_rate: int, cache_dir: str | Path, decod
     path = cache_path(cache_dir, index, sample_rate)
     if (path / "complete").is_file():
         return path
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{path.name}.building-"))
+    _write(index, sample_rate, building, decode)
+    try:
+        building.rename(path)
+    except OSError:  # another run finished the same cache first (or left an incomplete one)
+        if not (path / "complete").is_file():
+            shutil.rmtree(path, ignore_errors=True)
+            building.rename(path)
+            return path
+        shutil.rmtree(building, ignore_errors=True)
+    return path
+
+
+def _write(index: ClipIndex, sample_rate: int, path: Path, decode) -> None:
     clips = decode(index)
     lengths = np.array([len(c) for c in clips], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -52,7 +68,6 @@ def build_cache(index: ClipIndex, sample_rate: int, cache_dir: str | Path, decod
     audio.flush()
     _keys(index.table).assign(offset=offsets, length=lengths).to_csv(path / "clips.csv", index=False)
     (path / "complete").write_text(f"{len(clips)} clips at {sample_rate} Hz\n")
-    return path
 
 
 def read_cached(index: ClipIndex, path: Path) -> list[torch.Tensor]:

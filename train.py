@@ -1,7 +1,6 @@
 """Train and test one configuration: `python train.py model=sbcnn features=logmel dataset=esc50`,
 or every fold of it: `python train.py cv=all`."""
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -25,16 +24,14 @@ def main(cfg: DictConfig) -> float:
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     summary = run_cv(cfg, output_dir) if cfg.cv.folds else run(cfg, output_dir)
-    if summary:  # the numbers of this job for whoever launched it (a search reads test accuracy and run id here);
-        # a helper rank of distributed training has none and must not overwrite rank 0's
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "summary.json").write_text(
-            json.dumps({k: v for k, v in summary.items() if isinstance(v, (int, float, str))}, indent=2)
-        )
+    if summary is None:  # a helper rank of distributed training: rank 0 reports, and its summary.json stays
+        return float("nan")
+    summary.write(output_dir)  # the numbers of this job for whoever launched it (a search reads them here)
     metric = cfg.get("optimized_metric") or ("cv/test_clip_acc_mean" if cfg.cv.folds else "test/clip_acc")
-    if metric not in summary and summary:  # a helper rank of distributed training returns nothing
-        raise KeyError(f"optimized_metric={metric}: this run reports {sorted(k for k in summary if '/' in k)}")
-    return summary.get(metric, float("nan"))  # the value sweepers optimise
+    metrics = summary.metrics()
+    if metric not in metrics:
+        raise KeyError(f"optimized_metric={metric}: this run reports {sorted(metrics)}")
+    return metrics[metric]  # the value sweepers optimise
 
 
 if __name__ == "__main__":

@@ -33,9 +33,9 @@ def main():
         )
         started = time.perf_counter()
         summary = run_cv(cfg, ROOT / "logs" / "cv_table" / model)
-        folds = summary["folds"]["test_clip_acc"]
+        folds = summary.folds["test_clip_acc"]
         rows[model] = (
-            f"| {model} | {features} | {summary['cv/test_clip_acc_mean']:.3f} ± {summary['cv/test_clip_acc_std']:.3f} "
+            f"| {model} | {features} | {summary.test_clip_acc_mean:.3f} ± {summary.test_clip_acc_std:.3f} "
             f"| {' / '.join(f'{a:.2f}' for a in folds)} | {time.perf_counter() - started:.0f} s |"
         )
         write(args.out, rows, overrides)

@@ -72,8 +72,7 @@ def main() -> None:
             with tempfile.TemporaryDirectory() as out:
                 summary = run(cfg, out)
             print(
-                f"| {args.dataset} | {args.model} | {args.fold} | {seed} | {framing} | "
-                f"{summary['test/clip_acc']:.3f} |",
+                f"| {args.dataset} | {args.model} | {args.fold} | {seed} | {framing} | {summary.test_clip_acc:.3f} |",
                 flush=True,
             )
 

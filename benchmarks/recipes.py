@@ -51,9 +51,9 @@ def run_recipe(recipe: str, seed: int, dataset: str, extra: list[str], tracking_
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
         if cfg.cv.folds:
-            accuracies = run_cv(cfg, out)["folds"]["test_clip_acc"].tolist()
+            accuracies = run_cv(cfg, out).folds["test_clip_acc"].tolist()
         else:
-            accuracies = [run(cfg, out)["test/clip_acc"]]
+            accuracies = [run(cfg, out).test_clip_acc]
     return accuracies, time.perf_counter() - started
 
 

@@ -31,10 +31,10 @@ def main() -> None:
         {
             "experiment": spec["experiment"],
             "overrides": spec.get("overrides", []),
-            "run_id": summary["run_id"],
-            "checkpoint": summary["checkpoint"],
-            "val_clip_acc": summary["val/clip_acc"],
-            "test_clip_acc": summary["test/clip_acc"],
+            "run_id": summary.run_id,
+            "checkpoint": summary.checkpoint,
+            "val_clip_acc": summary.val_clip_acc,
+            "test_clip_acc": summary.test_clip_acc,
         },
     )
 

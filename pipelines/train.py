@@ -27,10 +27,10 @@ def main() -> None:
         cfg = train_config(params, model, dataset_root=root, init=str(in_project(pretrained)) if pretrained else None)
         summary = run_cv(cfg, ROOT / "logs" / "pipeline" / params["experiment"] / model)
         results[model] = {
-            "parent_run_id": summary["parent_run_id"],
-            "clip_acc_mean": summary["cv/test_clip_acc_mean"],
-            "clip_acc_std": summary["cv/test_clip_acc_std"],
-            "folds": summary["folds"].to_dict("records"),
+            "parent_run_id": summary.parent_run_id,
+            "clip_acc_mean": summary.test_clip_acc_mean,
+            "clip_acc_std": summary.test_clip_acc_std,
+            "folds": summary.folds.to_dict("records"),
             "config_hash": config_hash(cfg, fingerprint),
             "dataset_fingerprint": fingerprint,
             "git_commit": git_commit(ROOT),

@@ -26,7 +26,7 @@ def cv_config(tmp_path, demo_root, folds="[1,2]"):
 def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_folds(tmp_path, demo_root, capsys):
     summary = run_cv(cv_config(tmp_path, demo_root), tmp_path / "out")
     client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
-    parent = client.get_run(summary["parent_run_id"])
+    parent = client.get_run(summary.parent_run_id)
     assert parent.info.status == "FINISHED"
     metrics = parent.data.metrics
     accs = [metrics["cv/fold1/test_clip_acc"], metrics["cv/fold2/test_clip_acc"]]
@@ -49,8 +49,8 @@ def test_two_fold_cv_logs_a_parent_with_children_and_a_rerun_skips_finished_fold
     assert "fold 1: already finished" in printed and "fold 2: already finished" in printed
     assert "fold 3: already finished" not in printed
     assert "== CV fold 3 (3 of 3)" in printed  # which fold of how many
-    assert list(again["folds"]["fold"]) == [1, 2, 3]
-    assert again["folds"]["test_clip_acc"][:2].tolist() == accs  # reused, not retrained
+    assert list(again.folds["fold"]) == [1, 2, 3]
+    assert again.folds["test_clip_acc"][:2].tolist() == accs  # reused, not retrained
 
 
 def test_cv_refuses_list_protocol_datasets(tmp_path, speechcommands):
@@ -83,10 +83,10 @@ def test_cv_over_folds_and_seeds_reports_both_spreads(tmp_path, demo_root):
     cfg = cv_config(tmp_path, demo_root)
     cfg.cv.seeds = [0, 1]
     summary = run_cv(cfg, tmp_path / "out")
-    table = summary["folds"]
+    table = summary.folds
     assert sorted(zip(table["fold"], table["seed"])) == [(1, 0), (1, 1), (2, 0), (2, 1)]  # folds × seeds
     client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
-    parent = client.get_run(summary["parent_run_id"])
+    parent = client.get_run(summary.parent_run_id)
     metrics = parent.data.metrics
     assert metrics["cv/n_seeds"] == 2 and parent.data.params["cv/seeds"] == "0,1"
     assert metrics["cv/test_clip_acc_mean"] == pytest.approx(table["test_clip_acc"].mean())

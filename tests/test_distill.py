@@ -62,7 +62,7 @@ def test_a_student_distils_from_a_trained_run(tmp_path, demo_root):
         ]
     )
     small = run(student_cfg, tmp_path / "student")
-    assert big["test/clip_acc"] > 0 and 0 <= small["test/clip_acc"] <= 1
+    assert big.test_clip_acc > 0 and 0 <= small.test_clip_acc <= 1
     saved = torch.load(next((tmp_path / "student" / "checkpoints").glob("best-*.ckpt")), weights_only=True)
     assert not any(k.startswith("teacher") for k in saved["state_dict"])  # the student's weights only
     assert saved["soundbench_config"]["distill"]["teacher"] == str(checkpoint)

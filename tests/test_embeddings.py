@@ -71,10 +71,10 @@ def test_a_trained_run_as_backbone_is_tested_and_logged_like_a_run(tmp_path, dem
         compose_config(common + ["model=embedding", f"model.backbone={checkpoint}", f"logger.tracking_uri={uri}"]),
         tmp_path / "embedding",
     )
-    assert summary["test/clip_acc"] > 2 * summary["chance"]
-    assert summary["confusion"].sum() == 64  # every test clip of fold 1, voted once
+    assert summary.test_clip_acc > 2 * summary.chance
+    assert summary.confusion.sum() == 64  # every test clip of fold 1, voted once
     client, logged = the_only_run(uri)
-    assert logged.data.metrics["test/clip_acc"] == pytest.approx(summary["test/clip_acc"])
+    assert logged.data.metrics["test/clip_acc"] == pytest.approx(summary.test_clip_acc)
     assert 0 < logged.data.metrics["val/clip_acc"] <= 1 and logged.data.params["embedding/chosen"].startswith("C=")
     assert logged.data.tags["soundbench.backbone"] == str(checkpoint)
     artifacts = {a.path for folder in ("test", "classifier") for a in client.list_artifacts(logged.info.run_id, folder)}
@@ -97,7 +97,7 @@ def test_an_architecture_with_verified_weights_as_backbone(tmp_path, demo_root):
         f"+model.backbone_args.weights={path}",
     ]
     summary = run(compose_config(common + [f"+model.backbone_args.weights_sha256={sha}"]), tmp_path / "run")
-    assert summary["confusion"].sum() == 64
+    assert summary.confusion.sum() == 64
     from soundbench.models.mobilenet import WeightsError
 
     with pytest.raises(WeightsError, match="sha256"):

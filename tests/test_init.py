@@ -106,7 +106,7 @@ def test_a_fine_tune_by_run_id_records_its_lineage(tmp_path, demo_root):
             common
             + [
                 f"logger.tracking_uri={uri}",
-                f"init={pretrained['run_id']}",
+                f"init={pretrained.run_id}",
                 "finetune.freeze_epochs=1",
                 "trainer.max_epochs=2",
                 "dataset.fold=2",
@@ -117,7 +117,7 @@ def test_a_fine_tune_by_run_id_records_its_lineage(tmp_path, demo_root):
     from mlflow import MlflowClient
 
     client = MlflowClient(uri)
-    fine = client.get_run(tuned["run_id"])
-    assert fine.data.tags[INIT_RUN_TAG] == pretrained["run_id"]
-    assert f"runs/{pretrained['run_id']})" in fine.data.tags["mlflow.note.content"]
-    assert fine.data.params["init"] == pretrained["run_id"]
+    fine = client.get_run(tuned.run_id)
+    assert fine.data.tags[INIT_RUN_TAG] == pretrained.run_id
+    assert f"runs/{pretrained.run_id})" in fine.data.tags["mlflow.note.content"]
+    assert fine.data.params["init"] == pretrained.run_id

@@ -212,4 +212,4 @@ def test_train_on_own_folder(tmp_path, sound_folder):
     )
     assert OmegaConf.select(cfg, "dataset.n_folds") == 5
     summary = run(cfg, tmp_path / "run")
-    assert summary["test/clip_acc"] >= 0.6  # three tones, well apart: learnable in a few epochs
+    assert summary.test_clip_acc >= 0.6  # three tones, well apart: learnable in a few epochs

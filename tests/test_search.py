@@ -25,6 +25,7 @@ from soundbench.plots import pareto_front_2d
 from soundbench.search.loop import REJECTED_COST, JobOutcome, SearchSettings, run_search
 from soundbench.search.run import SearchOptions, search
 from soundbench.search.space import SearchSpace
+from soundbench.tracking.summary import RunSummary
 from tests.conftest import ROOT, compose_config
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -99,9 +100,11 @@ class FakeJobs:
         for overrides in (job.overrides for job in batch):
             model = overrides[0].split("=")[1]
             if model == self.fail:
-                outcomes.append(JobOutcome(None, {}, "RuntimeError: out of memory"))
+                outcomes.append(JobOutcome(None, None, "RuntimeError: out of memory"))
             else:
-                outcomes.append(JobOutcome(self.accuracy[model], {"test/clip_acc": 0.5, "run_id": f"run-{model}"}))
+                outcomes.append(
+                    JobOutcome(self.accuracy[model], RunSummary(0.7, 0.5, 0.5, 0.25, run_id=f"run-{model}"))
+                )
         return outcomes
 
 
@@ -442,9 +445,10 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
     import socket
 
     from soundbench.search.journal import SearchJournal
-    from soundbench.search.run import SEARCH_TAG, _ParentRun
+    from soundbench.search.run import _start_parent_run
     from soundbench.search.trials import TrialRecord
     from soundbench.tracking.mlflow import HOST_TAG, PID_TAG
+    from soundbench.tracking.search_run import SEARCH_TAG
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     base = compose_config([f"paths.root_dir={tmp_path}", f"logger.tracking_uri={uri}", "logger.experiment_name=s"])
@@ -466,7 +470,7 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
     orphan_trial = client.create_run(experiment, tags={MLFLOW_PARENT_RUN_ID: orphan, **gone}).info.run_id
 
     journal = SearchJournal(tmp_path / "journal.jsonl")
-    first = _ParentRun.start(base, target, options, "demo", journal, log=lambda _: None)
+    first = _start_parent_run(base, target, options, "demo", journal, log=lambda _: None)
     assert client.get_run(orphan).info.status == client.get_run(orphan_trial).info.status == "KILLED"
     assert first.run_id != orphan and journal.parent_run == first.run_id
     journal.record(
@@ -474,7 +478,7 @@ def test_a_killed_searchs_parent_run_is_closed_or_resumed(tmp_path):
     )
     client.set_terminated(first.run_id, "KILLED")  # as the next start finds it after a kill
 
-    resumed = _ParentRun.start(
+    resumed = _start_parent_run(
         base, target, options, "demo", SearchJournal(tmp_path / "journal.jsonl"), log=lambda _: None
     )
     assert resumed.run_id == first.run_id and client.get_run(first.run_id).info.status == "RUNNING"
@@ -525,7 +529,7 @@ def test_the_front_is_cross_validated_in_folders_of_its_own(monkeypatch):
 
     def launch(jobs):
         launched.extend(jobs)
-        return [JobOutcome(0.77, {})]
+        return [JobOutcome(0.77, None)]
 
     cross_validate_front(SearchResult([member], optuna.create_study(), ("accuracy",), 1.0), launch, lambda _: None)
     # trial 3 trained in 3/; its cross-validation must not write over it

@@ -70,10 +70,10 @@ def test_short_run_on_real_speech_commands(tmp_path, speechcommands):
         ]
     )
     summary = run(cfg, output_dir=tmp_path / "run")
-    assert 0.0 <= summary["test/clip_acc"] <= 1.0 and summary["chance"] == pytest.approx(1 / 3)
+    assert 0.0 <= summary.test_clip_acc <= 1.0 and summary.chance == pytest.approx(1 / 3)
     _, run_ = the_only_run(f"sqlite:///{tmp_path}/mlflow.db")
     assert run_.data.params["dataset/task"] == "words"
-    assert run_.data.metrics["test/clip_acc"] == pytest.approx(summary["test/clip_acc"])
+    assert run_.data.metrics["test/clip_acc"] == pytest.approx(summary.test_clip_acc)
 
 
 def test_unknown_config_key_is_refused_before_training():

@@ -10,7 +10,6 @@ never reach the launcher."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +78,7 @@ class McuSearchSweeper(Sweeper):
         job index counts only launched jobs, so with trials rejected before training trial 2
         would train in ``1/``."""
         from soundbench.search.loop import JobOutcome
+        from soundbench.tracking.summary import SUMMARY_FILE, read_summary
 
         returns = self.launcher.launch(batch, initial_job_idx=self.job_idx)
         self.job_idx += len(returns)
@@ -87,11 +87,10 @@ class McuSearchSweeper(Sweeper):
             try:
                 value = ret.return_value  # re-raises the job's exception
             except Exception as error:  # one failed trial must not end the search
-                outcomes.append(JobOutcome(None, {}, f"{type(error).__name__}: {error}"))
+                outcomes.append(JobOutcome(None, None, f"{type(error).__name__}: {error}"))
                 continue
-            summary_file = Path(ret.hydra_cfg.hydra.runtime.output_dir) / "summary.json"
-            summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-            outcomes.append(JobOutcome(float(value), summary))
+            summary_file = Path(ret.hydra_cfg.hydra.runtime.output_dir) / SUMMARY_FILE
+            outcomes.append(JobOutcome(float(value), read_summary(summary_file) if summary_file.is_file() else None))
         return outcomes
 
 

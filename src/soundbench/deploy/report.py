@@ -168,11 +168,13 @@ def metrics(r: DeployReport) -> dict[str, float]:
 def log_to_mlflow(r: DeployReport, out_dir: Path, tracking_uri: str) -> None:
     """Attach the report to the training run it came from (metrics prefixed ``deploy/``,
     files under ``deploy/<target>/``)."""
-    from mlflow import MlflowClient
+    from soundbench.tracking.mlflow import log_to_run  # only a tracked deploy loads MLflow
 
-    client = MlflowClient(tracking_uri)
-    for key, value in metrics(r).items():
-        client.log_metric(r.run_id, key.replace("deploy/", f"deploy/{r.target}/"), float(value))
-    for name in ("report.md", "report.json", "layers.csv", "model.onnx", "model_int8.onnx", "memory_plan.png"):
-        if (out_dir / name).is_file():
-            client.log_artifact(r.run_id, str(out_dir / name), f"deploy/{r.target}")
+    names = ("report.md", "report.json", "layers.csv", "model.onnx", "model_int8.onnx", "memory_plan.png")
+    log_to_run(
+        tracking_uri,
+        r.run_id,
+        {key.replace("deploy/", f"deploy/{r.target}/"): value for key, value in metrics(r).items()},
+        [out_dir / name for name in names if (out_dir / name).is_file()],
+        f"deploy/{r.target}",
+    )

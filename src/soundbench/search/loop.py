@@ -25,6 +25,7 @@ from soundbench.deploy.feasibility import Feasibility
 from soundbench.search.journal import SearchJournal
 from soundbench.search.space import SearchSpace
 from soundbench.search.trials import OBJECTIVES, TrialRecord
+from soundbench.tracking.summary import CvSummary, RunSummary
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class JobOutcome:
     and its summary (test accuracy, run id, checkpoint), or the error it raised."""
 
     val_accuracy: float | None
-    summary: dict
+    summary: RunSummary | CvSummary | None
     error: str | None = None
 
 
@@ -277,9 +278,10 @@ def _record_outcome(study, trial, record: TrialRecord, outcome: JobOutcome, obje
         log(f"trial {record.number} failed: {record.failed}")
         return
     record.val_accuracy = float(outcome.val_accuracy)
-    summary = outcome.summary
-    record.sealed_test_accuracy, record.run_id = summary.get("test/clip_acc"), summary.get("run_id", "")
-    record.checkpoint, record.train_seconds = summary.get("checkpoint", ""), summary.get("seconds")
+    if isinstance(outcome.summary, RunSummary):
+        summary = outcome.summary
+        record.sealed_test_accuracy, record.run_id = summary.test_clip_acc, summary.run_id
+        record.checkpoint, record.train_seconds = summary.checkpoint, summary.seconds
     study.tell(trial, record.objective_values(list(objectives)))
     log(
         f"trial {record.number}: validation accuracy {record.val_accuracy:.3f}"

@@ -6,13 +6,11 @@ cross-validation and deploy, the report. ``hydra_plugins.soundbench_search`` dri
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 import optuna
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.config_check import check_config
@@ -25,17 +23,10 @@ from soundbench.search.journal import SearchJournal, study_key
 from soundbench.search.loop import Compose, JobOutcome, SearchResult, SearchSettings, run_search
 from soundbench.search.report import write_report
 from soundbench.search.space import SearchSpace
-from soundbench.tracking.mlflow import (
-    UNHASHED_KEYS,
-    artifact_location,
-    close_orphaned_runs,
-    ensure_experiment,
-    owner_tags,
-)
+from soundbench.tracking.mlflow import UNHASHED_KEYS
+from soundbench.tracking.search_run import SearchParentRun
 
 Launch = Callable[[list[list[str]]], list[JobOutcome]]
-#: the tag that marks a search's parent run
-SEARCH_TAG = "soundbench.search"
 
 
 @dataclass(frozen=True)
@@ -95,7 +86,7 @@ def search(
     )
     path = options.journal_path(base, target)
     journal = SearchJournal(path) if options.resume else SearchJournal.fresh(path)
-    parent = _ParentRun.start(base, target, options, check.dataset, journal, log) if base.get("logger") else None
+    parent = _start_parent_run(base, target, options, check.dataset, journal, log) if base.get("logger") else None
     nested = [f"parent_run={parent.run_id}"] if parent else []  # each trial's run nests under the search's
     log(
         f"Hardware-aware search on {target.name}: {options.settings.n_trials} trial(s) to train, objectives "
@@ -132,7 +123,7 @@ def search(
     command = final.deploy_command(result.winner, target) if result.winner else None
     files = write_report(result, target, options.max_duty_cycle, out_dir, command)
     if parent:
-        parent.log(result, files)
+        parent.log(_search_metrics(result), files)
         parent.end("FINISHED")
     log((out_dir / "report.md").read_text())
     return result
@@ -155,93 +146,45 @@ class BoardCheck:
         )
 
 
-@dataclass
-class _ParentRun:
-    """The sweep's MLflow run: every trial's run nests under it; it holds the report."""
-
-    client: object
-    run_id: str
-
-    @classmethod
-    def start(
-        cls,
-        base: DictConfig,
-        target: Target,
-        options: SearchOptions,
-        dataset: str,
-        journal: SearchJournal,
-        log: Callable[[str], None] = print,
-    ) -> _ParentRun:
-        """The journal's parent run when resuming (RUNNING again, owned by this process),
-        else a new one. Search parents left RUNNING by a killed process are marked KILLED
-        first, with the trial runs under them."""
-        from mlflow import MlflowClient  # only a tracked search loads MLflow
-
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # its store migrations, under Hydra's INFO logging
-        uri = base.logger.tracking_uri
-        experiment_id = ensure_experiment(
-            uri, base.logger.experiment_name or dataset, artifact_location(uri, base.logger.get("artifact_location"))
-        )
-        client = MlflowClient(uri)
-        parents = close_orphaned_runs(client, experiment_id, f"tags.`{SEARCH_TAG}` = 'hardware-aware'")
-        orphans = parents + [
-            trial
-            for parent in parents
-            for trial in close_orphaned_runs(client, experiment_id, f"tags.`{MLFLOW_PARENT_RUN_ID}` = '{parent}'")
-        ]
-        if orphans:
-            log(f"marked KILLED {len(orphans)} run(s) of a killed search: {', '.join(orphans)}")
-        if journal.entries and journal.parent_run and _exists(client, journal.parent_run):
-            client.update_run(journal.parent_run, status="RUNNING")
-            for key, value in {**owner_tags(), "soundbench.resumed_from": str(journal.path)}.items():
-                client.set_tag(journal.parent_run, key, value)
-            return cls(client, journal.parent_run)
-        run = client.create_run(
-            experiment_id,
-            run_name=f"search-{target.name}-{dataset}",
-            tags={SEARCH_TAG: "hardware-aware", "target": target.name, "dataset": dataset, **owner_tags()},
-        )
-        settings = options.settings
-        for key, value in {
+def _start_parent_run(
+    base: DictConfig, target: Target, options: SearchOptions, dataset: str, journal: SearchJournal, log
+) -> SearchParentRun:
+    settings = options.settings
+    parent = SearchParentRun.start(
+        base.logger.tracking_uri,
+        base.logger.experiment_name or dataset,
+        base.logger.get("artifact_location"),
+        name=f"search-{target.name}-{dataset}",
+        tags={"target": target.name, "dataset": dataset},
+        params={
             "target": target.name,
             "n_trials": settings.n_trials,
             "objectives": ",".join(settings.objectives),
             "max_duty_cycle": options.max_duty_cycle,
             "sampler": type(options.sampler).__name__,
-        }.items():
-            client.log_param(run.info.run_id, key, value)
-        journal.set_parent_run(run.info.run_id)
-        return cls(client, run.info.run_id)
-
-    def log(self, result: SearchResult, files: list[Path]) -> None:
-        rejected = [t for t in result.rejected if t.repeat_of is None and t.feasibility]
-        metrics = {
-            "search/trials": len(result.trials),
-            "search/trained": len(result.trained),
-            "search/rejected": len(result.rejected),
-            "search/front_size": len(result.front),
-            "search/minutes": result.seconds / 60,
-        }
-        if rejected:
-            metrics["search/seconds_per_rejection"] = sum(t.feasibility.seconds for t in rejected) / len(rejected)
-        if result.winner:
-            metrics["search/winner_val_acc"] = result.winner.val_accuracy
-            if result.winner.test_accuracy is not None:
-                metrics["search/winner_test_acc"] = result.winner.test_accuracy
-        for key, value in metrics.items():
-            self.client.log_metric(self.run_id, key, float(value))
-        for path in files:
-            self.client.log_artifact(self.run_id, str(path), "search")
-
-    def end(self, status: str) -> None:
-        self.client.set_terminated(self.run_id, status)
+        },
+        resume=(journal.parent_run, journal.path) if journal.entries and journal.parent_run else None,
+        log=log,
+    )
+    if parent.run_id != journal.parent_run:
+        journal.set_parent_run(parent.run_id)
+    return parent
 
 
-def _exists(client, run_id: str) -> bool:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        client.get_run(run_id)
-    except MlflowException:
-        return False
-    return True
+def _search_metrics(result: SearchResult) -> dict[str, float]:
+    """The search's headline numbers, on its parent run."""
+    rejected = [t for t in result.rejected if t.repeat_of is None and t.feasibility]
+    metrics = {
+        "search/trials": len(result.trials),
+        "search/trained": len(result.trained),
+        "search/rejected": len(result.rejected),
+        "search/front_size": len(result.front),
+        "search/minutes": result.seconds / 60,
+    }
+    if rejected:
+        metrics["search/seconds_per_rejection"] = sum(t.feasibility.seconds for t in rejected) / len(rejected)
+    if result.winner:
+        metrics["search/winner_val_acc"] = result.winner.val_accuracy
+        if result.winner.test_accuracy is not None:
+            metrics["search/winner_test_acc"] = result.winner.test_accuracy
+    return metrics

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pandas as pd
 from lightning.pytorch.loggers import MLFlowLogger
 from lightning.pytorch.utilities import rank_zero_only
-from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
+from mlflow.utils.mlflow_tags import MLFLOW_GIT_COMMIT, MLFLOW_PARENT_RUN_ID, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE
 from omegaconf import DictConfig, OmegaConf
 
 from soundbench.plots import plot_confusion_matrix
@@ -42,6 +42,9 @@ UNHASHED_KEYS = ("logger", "paths", "cv", "hydra", "ckpt_path", "target", "optim
 #: keys below the top level that say where or how fast, not what: the data is identified by
 #: its fingerprint instead of its path, so moving it or another checkout resumes CV
 UNHASHED_SUBKEYS = {"dataset": ("root",), "data": ("num_workers", "cache_dir", "bad_clips")}
+
+#: what the MLflow UI nests child runs by (a CV's folds, a search's trials)
+PARENT_TAG = MLFLOW_PARENT_RUN_ID
 
 
 def config_hash(cfg: DictConfig, data_fingerprint: str) -> str:
@@ -111,6 +114,17 @@ def link_init_run(client, run_id: str, init_run_id: str) -> None:
     except Exception:  # noqa: BLE001 — the pretrained run lives in another store: name it without a link
         link = init_run_id
     client.set_tag(run_id, "mlflow.note.content", f"Fine-tuned from run {link} (init=).")
+
+
+def log_to_run(tracking_uri: str, run_id: str, metrics: dict[str, float], files: list[Path], folder: str) -> None:
+    """Attach results computed after a run finished (a deploy report) to that run."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri)
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, float(value))
+    for path in files:
+        client.log_artifact(run_id, str(path), folder)
 
 
 def log_run_setup(logger: MLFlowLogger, cfg: DictConfig, tags: dict[str, str], hydra_dir: Path | None) -> None:

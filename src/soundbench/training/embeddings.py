@@ -38,8 +38,9 @@ from soundbench.experiment import Experiment, check_pairing
 from soundbench.features.frontends import FrontEnd
 from soundbench.models import create_model, list_models
 from soundbench.tracking.mlflow import finish_run, log_test_results
+from soundbench.tracking.summary import RunSummary
+from soundbench.tracking.training_run import dataset_record, run_tags, start_tracking
 from soundbench.training.init import classifier_head
-from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 
 CLASSIFIERS = ("logreg", "forest")
 
@@ -162,7 +163,7 @@ def _last_linear(network: nn.Module, source: str) -> nn.Linear:
         ) from None
 
 
-def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> dict:
+def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> RunSummary:
     """Embed, fit, select on validation, test, log: one run, the same summary as ``run``."""
     started, output_dir = time.perf_counter(), Path(output_dir)
     tracking_uri = cfg.logger.tracking_uri if cfg.get("logger") else None
@@ -217,18 +218,19 @@ def run_embedding(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str,
         log_test_results(logger, results, salience, None, title=f"{run_name} (test, clip level)")
         logger.experiment.log_artifact(logger.run_id, str(output_dir / "classifier.json"), "classifier")
         finish_run(logger)
-    summary = {
-        "test/clip_acc": results.accuracy,
-        "test/window_acc": results.window_accuracy,
-        "chance": 1.0 / len(class_names),
-        "confusion": results.confusion(),
-        "class_names": class_names,
-        "run_id": logger.run_id if logger else "",
-        "seconds": time.perf_counter() - started,
-    }
+    summary = RunSummary(
+        val_clip_acc=fitted.validation_accuracy,
+        test_clip_acc=results.accuracy,
+        test_window_acc=results.window_accuracy,
+        chance=1.0 / len(class_names),
+        run_id=logger.run_id if logger else "",
+        seconds=time.perf_counter() - started,
+        class_names=class_names,
+        confusion=results.confusion(),
+    )
     print(
         f"{run_name}: {embedded['train'][0].shape[1]}-d embeddings of {backbone.source}; {fitted.kind} "
         f"{fitted.setting} chosen on validation ({fitted.validation_accuracy:.3f}); test clip accuracy "
-        f"{results.accuracy:.3f} (window {results.window_accuracy:.3f}) in {summary['seconds']:.0f} s"
+        f"{results.accuracy:.3f} (window {results.window_accuracy:.3f}) in {summary.seconds:.0f} s"
     )
     return summary

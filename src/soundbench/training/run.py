@@ -10,28 +10,28 @@ from pathlib import Path
 
 import lightning as L
 from hydra.utils import instantiate
-from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 from omegaconf import DictConfig
 
 from soundbench.config_check import check_config
 from soundbench.experiment import Experiment
 from soundbench.models import model_cost
 from soundbench.models.checkpoint import check_resumable
-from soundbench.tracking.mlflow import finish_run, link_init_run, log_test_results
+from soundbench.tracking.mlflow import PARENT_TAG, finish_run, link_init_run, log_test_results
+from soundbench.tracking.summary import RunSummary
+from soundbench.tracking.training_run import dataset_record, run_tags, start_tracking
 from soundbench.training.distill import Teacher
 from soundbench.training.embeddings import run_embedding
 from soundbench.training.init import FreezeBackbone, InitResult, initialise
 from soundbench.training.known_warnings import quiet_known_warnings
-from soundbench.training.mlflow_run import dataset_record, run_tags, start_tracking
 from soundbench.training.module import AudioClassifier
 from soundbench.training.progress import EpochLines
 
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> dict:
-    """Train and test one configuration; returns the headline numbers, the test confusion
-    matrix and the MLflow run id. ``extra_tags`` go on the MLflow run (e.g. a CV parent)."""
+def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | None = None) -> RunSummary | None:
+    """Train and test one configuration; returns its summary (None on a helper rank of
+    distributed training). ``extra_tags`` go on the MLflow run (e.g. a CV parent)."""
     started = time.perf_counter()
     output_dir = Path(output_dir)
     L.seed_everything(cfg.seed, workers=True)
@@ -57,7 +57,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     if len((cfg.get("cv") or {}).get("seeds") or []) > 1:  # one of several seeds of a CV fold
         run_name += f"-seed{cfg.seed}"
     if cfg.get("parent_run"):  # a search's trial nests under the search's MLflow run
-        extra_tags = {MLFLOW_PARENT_RUN_ID: cfg.parent_run, **(extra_tags or {})}
+        extra_tags = {PARENT_TAG: cfg.parent_run, **(extra_tags or {})}
     if initialised:  # lineage: the pretrained run, as tags and a link in the run's description
         extra_tags = {**initialised.tags(), **(extra_tags or {})}
     fingerprint = datamodule.index.fingerprint()  # stats every file: once
@@ -105,7 +105,7 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
     best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
     if trainer.world_size > 1:
         if not trainer.is_global_zero:
-            return {}  # a helper rank of distributed training: rank 0 tests and reports
+            return None  # a helper rank of distributed training: rank 0 tests and reports
         # every test window exactly once, on one process (a DistributedSampler would repeat some)
         trainer = instantiate(
             cfg.trainer,
@@ -126,17 +126,17 @@ def run(cfg: DictConfig, output_dir: str | Path, extra_tags: dict[str, str] | No
         finish_run(logger)
 
     best_score = trainer.checkpoint_callback.best_model_score if trainer.checkpoint_callback else None
-    summary = {
-        "val/clip_acc": float(best_score) if best_score is not None else float("nan"),  # what selected the checkpoint
-        "test/clip_acc": results.accuracy,
-        "test/window_acc": results.window_accuracy,
-        "chance": 1.0 / len(class_names),
-        "confusion": results.confusion(),
-        "class_names": class_names,
-        "run_id": logger.run_id if logger else "",
-        "checkpoint": best,
-        "seconds": time.perf_counter() - started,
-    }
+    summary = RunSummary(
+        val_clip_acc=float(best_score) if best_score is not None else float("nan"),  # what selected the checkpoint
+        test_clip_acc=results.accuracy,
+        test_window_acc=results.window_accuracy,
+        chance=1.0 / len(class_names),
+        run_id=logger.run_id if logger else "",
+        checkpoint=best,
+        seconds=time.perf_counter() - started,
+        class_names=class_names,
+        confusion=results.confusion(),
+    )
     _print_summary(summary, cfg, logger, best)
     return summary
 
@@ -194,10 +194,10 @@ def _explain_interruption(trainer: L.Trainer, checkpoints: Path) -> None:
     )
 
 
-def _print_summary(summary: dict, cfg: DictConfig, logger, best: str) -> None:
+def _print_summary(summary: RunSummary, cfg: DictConfig, logger, best: str) -> None:
     print(
-        f"\nTest clip accuracy {summary['test/clip_acc']:.3f} (window {summary['test/window_acc']:.3f}, "
-        f"chance {summary['chance']:.3f}, voting={cfg.eval.voting}) in {summary['seconds']:.0f} s"
+        f"\nTest clip accuracy {summary.test_clip_acc:.3f} (window {summary.test_window_acc:.3f}, "
+        f"chance {summary.chance:.3f}, voting={cfg.eval.voting}) in {summary.seconds:.0f} s"
     )
     if best:
         print(f"Best checkpoint: {best}")

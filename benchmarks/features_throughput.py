@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from pathlib import Path
 
 import librosa
 import numpy as np
@@ -27,8 +26,9 @@ from soundbench.data.datamodule import decode_clips
 from soundbench.data.index import ClipIndex, make_table
 from soundbench.data.windows import cut_windows
 from soundbench.features.frontends import LogMel
+from soundbench.project import project_root
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SHARED = project_root().parent / "shared" / "data"
 
 
 def real_files() -> list[str]:

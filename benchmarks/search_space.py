@@ -14,12 +14,11 @@ import time
 from collections import Counter
 
 import optuna
-from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
 from soundbench.deploy.feasibility import DeviceCosts
 from soundbench.deploy.targets import target_from_config
-from soundbench.project import ROOT_VARIABLE, project_root
+from soundbench.project import ROOT_VARIABLE, composer, project_root
 from soundbench.search.loop import check_trial
 from soundbench.search.run import BoardCheck
 from soundbench.search.space import SearchSpace
@@ -39,8 +38,8 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
     overrides = ["hparams_search=mcu", f"target={args.target}", *args.overrides]
-    with initialize_config_dir(config_dir=str(ROOT / "conf"), version_base="1.3"):
-        base = compose("train", overrides=overrides, return_hydra_config=True)
+    with composer(ROOT) as compose:
+        base = compose(overrides, return_hydra_config=True)
         sweeper = base.hydra.sweeper
         space = SearchSpace.from_config(sweeper.families, sweeper.params)
         target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
@@ -50,7 +49,7 @@ def main() -> None:
         for number in range(args.trials):
             record = TrialRecord(number, space.suggest(study.ask()))
             started = time.perf_counter()
-            check_trial(record, lambda o: compose("train", overrides=[*overrides, *o]), check)
+            check_trial(record, lambda o: compose([*overrides, *o]), check)
             composing += time.perf_counter() - started - (record.feasibility.seconds if record.feasibility else 0)
             records.append(record)
             print(

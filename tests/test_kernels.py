@@ -5,6 +5,8 @@ padding, channel counts that are not a multiple of 4, odd widths and kernels 1/3
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import onnx
 import pytest
@@ -79,16 +81,22 @@ def pool_model(path, rng, c, h, w, k, stride):
     return _model(path, (c, h, w), nodes, [_tensor("w", weight)], (c, out_h, out_w))
 
 
-def run_on_kernels(float_model, tmp_path, rng, windows=3):
-    """Quantize, check which kernels run it, build and run the firmware; returns
-    (emulator outputs, onnxruntime outputs, kernel layers)."""
+def generate_on_kernels(float_model, tmp_path, rng):
+    """Quantize, plan which kernels run it, generate its C; returns (model.c, int8 model,
+    kernel layers, input shape)."""
     shape = Graph(float_model).values["x"].shape[1:]
     calibration = rng.standard_normal((16, *shape)).astype(np.float32)
     int8 = quantize_int8(float_model, tmp_path / "int8.onnx", calibration, input_name="x")
     graph = Graph(int8)
     layers = plan_kernels(graph)
     footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
-    source = codegen.generate_c(int8, tmp_path / "fw", footprint.plan, layers)
+    return codegen.generate_c(int8, tmp_path / "fw", footprint.plan, layers), int8, layers, shape
+
+
+def run_on_kernels(float_model, tmp_path, rng, windows=3):
+    """Build and run the firmware in QEMU; returns (emulator outputs, onnxruntime outputs,
+    kernel layers)."""
+    source, int8, layers, shape = generate_on_kernels(float_model, tmp_path, rng)
     link = codegen.build_firmware(source, load_target("stm32l476", ROOT), ROOT, tmp_path / "fw")
     x = rng.standard_normal((windows, *shape)).astype(np.float32) * 1.5
     expected = onnx_logits(int8, x)
@@ -164,6 +172,35 @@ def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride):
     np.testing.assert_array_equal(got, expected)
 
 
+HOST_CASES = {  # one per kernel and per special path: the QEMU tests above cover every shape
+    "conv stride 2, odd width, 27 taps": lambda p, rng: conv_model(p, rng, *CONV_SHAPES[1]),
+    "conv with a 2-tap tail only": lambda p, rng: conv_model(p, rng, *CONV_SHAPES[5]),
+    "depthwise int8 plane (Stride-DS)": lambda p, rng: conv_model(p, rng, 5, 13, 16, 5, 5, 2, 2, group=5),
+    "depthwise int16 plane 6x6": lambda p, rng: conv_model(p, rng, 2, 12, 15, 2, 6, 2, 2, group=2),
+    "depthwise stride 1": lambda p, rng: conv_model(p, rng, 6, 7, 9, 6, 3, 1, 1, group=6),
+    "fully connected": lambda p, rng: dense_model(p, rng, 37, 9),
+    "max pool": lambda p, rng: pool_model(p, rng, 3, 10, 8, 3, 3),
+}
+
+
+@pytest.mark.skipif(shutil.which(codegen.HOST_CC) is None, reason="no host C compiler (apt-get install gcc)")
+@pytest.mark.parametrize("case", list(HOST_CASES))
+def test_the_plain_c_kernels_on_the_host_are_bit_exact(tmp_path, case):
+    """The kernels' plain-C path (no DSP extension: what a host or a Cortex-M0 build runs),
+    in the generated model built with the host compiler, against onnxruntime."""
+    rng = np.random.default_rng(len(case))
+    source, int8, layers, shape = generate_on_kernels(HOST_CASES[case](tmp_path / "m.onnx", rng), tmp_path, rng)
+    assert all(layer.on_kernels for layer in layers)
+    x = rng.standard_normal((4, *shape)).astype(np.float32) * 1.5
+    expected = onnx_logits(int8, x)
+    program = codegen.build_host(source, ROOT, tmp_path / "host")
+    np.testing.assert_array_equal(codegen.run_host(program, x, expected[0].size).reshape(expected.shape), expected)
+    # the scratch the generator planned is what each kernel's own *_scratch_bytes asks for
+    planned = {layer.index: layer.scratch_bytes for layer in layers if layer.scratch_bytes}
+    reported = codegen.host_scratch(program)
+    assert {layer: p for layer, p, _ in reported} == planned and all(p == n for _, p, n in reported), reported
+
+
 def test_unsupported_layers_stay_portable_and_say_why(tmp_path):
     rng = np.random.default_rng(0)
     grouped = conv_model(tmp_path / "grouped.onnx", rng, 4, 6, 6, 4, 3, 1, 1, group=2)
@@ -203,7 +240,6 @@ def test_conv_scratch_is_planned_in_the_arena(tmp_path):
 def test_the_kernels_compile_without_a_warning(compiler, tmp_path):
     """Every kernel file under -Wall -Wextra -Werror: on the Cortex-M4F (the SIMD and
     assembly paths) and on the host (the plain-C path the device build falls back to)."""
-    import shutil
     import subprocess
 
     if shutil.which(compiler) is None:

@@ -280,6 +280,13 @@ SB_CHANNELS_INSTANCE(channels_of_two_pixels_tail, 1, 2)
 SB_CHANNELS_INSTANCE(channels_of_one_pixel, 0, 0)
 SB_CHANNELS_INSTANCE(channels_of_one_pixel_tail, 0, 2)
 
+uint32_t sb_conv_s8_scratch_bytes(const sb_conv_params *p) {
+    const uint32_t taps = ((uint32_t)p->column_length + 3u) & ~3u; /* the offsets table's length */
+    const uint32_t columns = 2u * 2u * taps;                        /* two pixels' int16 taps */
+    const int padded = p->padded_h != p->in_h || p->padded_w != p->in_w;
+    return columns + (padded ? (uint32_t)p->in_c * p->padded_h * p->padded_w : 0u);
+}
+
 void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
                 const float *scale, int8_t *output, int16_t *scratch) {
     const int pixels = p->out_h * p->out_w, length = p->column_length, tail = length & 2;

@@ -212,6 +212,11 @@ __attribute__((noinline)) static void output_row(const sb_depthwise_params *p, c
     for (; ow < out_w; ow++) out[ow] = sb_requantize(one_output(p, top + ow * p->stride_w, filter, bias), scale, zero_point);
 }
 
+uint32_t sb_depthwise_conv_s8_scratch_bytes(const sb_depthwise_params *p) {
+    const uint32_t plane = (uint32_t)p->plane_h * p->plane_w * (p->byte_plane ? 1u : 2u);
+    return (plane + 3u) & ~3u;
+}
+
 void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int16_t *weights,
                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch) {
     const int filter_size = p->kernel_h * p->kernel_w_even, row_step = p->stride_h * p->plane_w;

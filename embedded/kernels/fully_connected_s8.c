@@ -4,6 +4,10 @@
 #include "sb_requantize.h"
 #include "sb_simd.h"
 
+uint32_t sb_fully_connected_s8_scratch_bytes(const sb_fully_connected_params *p) {
+    return 2u * p->row_length; /* the input row widened to int16 */
+}
+
 void sb_fully_connected_s8(const sb_fully_connected_params *p, const int8_t *input, const int8_t *weights,
                            const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch) {
     const int length = p->row_length, rows = p->out_features;

@@ -50,9 +50,13 @@ typedef struct {
     uint8_t kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left;
 } sb_pool_params;
 
-/* Scratch sizes are computed by the code generator (soundbench.deploy.kernels), which
- * plans them in the arena: sb_conv_s8 two int16 columns + the padded input, depthwise the
- * int16 plane, fully connected the widened input row. */
+/* Scratch bytes each kernel needs for its parameters (as CMSIS-NN's *_get_buffer_size):
+ * sb_conv_s8 two int16 columns + the padded input, depthwise the padded plane, fully
+ * connected the widened input row. The code generator plans the same sizes in the arena;
+ * the generated sb_model_report_scratch lets a host build check that both agree. */
+uint32_t sb_conv_s8_scratch_bytes(const sb_conv_params *p);
+uint32_t sb_depthwise_conv_s8_scratch_bytes(const sb_depthwise_params *p);
+uint32_t sb_fully_connected_s8_scratch_bytes(const sb_fully_connected_params *p);
 void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weights, const int32_t *bias,
                 const float *scale, int8_t *output, int16_t *scratch);
 void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int16_t *weights,

@@ -4,8 +4,9 @@ pipeline stages, the search and the benchmark scripts."""
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
@@ -30,6 +31,17 @@ def compose_config(
     """``conf/<config_name>.yaml`` of the project at ``root`` with ``overrides``, as the
     entry point would compose it (``options``: Hydra's compose options, e.g.
     ``return_hydra_config=True``)."""
-    conf = (root or project_root()) / "conf"
-    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+    with composer(root) as compose_one:
+        return compose_one(overrides, config_name, **options)
+
+
+@contextmanager
+def composer(root: Path | None = None) -> Iterator[Callable[..., DictConfig]]:
+    """``compose_config`` for many configs in a row (a search's trials) with Hydra
+    initialised once."""
+
+    def compose_one(overrides: Sequence[str] = (), config_name: str = "train", **options) -> DictConfig:
         return compose(config_name, overrides=list(overrides), **options)
+
+    with initialize_config_dir(config_dir=str((root or project_root()) / "conf"), version_base="1.3"):
+        yield compose_one

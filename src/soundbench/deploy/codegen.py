@@ -25,6 +25,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from soundbench.deploy.graph import Graph, UnsupportedModelError
 from soundbench.deploy.kernels import KernelLayer
 from soundbench.deploy.memory_plan import MemoryPlan
@@ -185,7 +187,28 @@ def _call_kernels(code: str, graph: Graph, plan: MemoryPlan, layers: list[Kernel
     return (
         f'#include <string.h>\n#include "sb_nn.h"\n\n{constants}\n'
         "static inline void sb_view(const void *input, void *output, unsigned bytes) {\n"
-        "    if (input != output) memmove(output, input, bytes);\n}\n\n" + "\n".join(out) + "\n"
+        "    if (input != output) memmove(output, input, bytes);\n}\n\n"
+        + _scratch_report(layers)
+        + "\n".join(out)
+        + "\n"
+    )
+
+
+def _scratch_report(layers: list[KernelLayer]) -> str:
+    """``sb_model_report_scratch``: each kernel layer's planned scratch beside what the
+    kernel's own ``*_scratch_bytes`` says it needs (the host build prints them; the firmware
+    never calls it, so the linker drops it)."""
+    lines = [
+        f"    report({layer.index}, {layer.scratch_bytes}u, "
+        f"{layer.kernel}_scratch_bytes(&sb_layer{layer.index}_params));"
+        for layer in layers
+        if layer.on_kernels and layer.scratch_bytes
+    ]
+    return (
+        "void sb_model_report_scratch(void (*report)(int layer, uint32_t planned, uint32_t needed)) {\n"
+        + "".join(line + "\n" for line in lines)
+        + ("" if lines else "    (void)report;\n")
+        + "}\n\n"
     )
 
 
@@ -232,6 +255,7 @@ def _io_header(graph: Graph, plan: MemoryPlan) -> str:
             "float *sb_model_input(void);",
             "float *sb_model_output(void);",
             "void sb_model_run(void);",
+            "void sb_model_report_scratch(void (*report)(int layer, uint32_t planned, uint32_t needed));",
             f"void {LAYER_MARKER}(void);  /* the harness defines it: a marker the emulator counts layers by */",
             "#endif",
             "",
@@ -329,6 +353,56 @@ def link(
         f".bss {sections['bss']:,} B incl. {STACK_BYTES:,} B stack)"
     )
     return link
+
+
+HOST_CC = "cc"
+
+
+def build_host(model_c: Path, root: str | Path, out_dir: str | Path) -> Path:
+    """The generated model and the kernels' plain-C path as a host program
+    (``embedded/host/main.c``): the same C the firmware runs, checkable against onnxruntime
+    without an Arm toolchain or an emulator."""
+    if shutil.which(HOST_CC) is None:
+        raise RuntimeError(f"no host C compiler ({HOST_CC}); apt-get install gcc")
+    model_c, kernels = Path(model_c).resolve(), kernels_dir(root).resolve()
+    host = Path(root) / "embedded" / "host"
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    program = out_dir / "model_host"
+    command = [
+        HOST_CC,
+        "-O2",
+        "-std=c99",
+        f"-I{model_c.parent}",
+        f"-I{kernels}",
+        str(model_c),
+        str(host / "main.c"),
+        *(str(s) for s in sorted(kernels.glob("*.c"))),
+        "-lm",
+        "-o",
+        str(program),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
+    (out_dir / "host_build.log").write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise RuntimeError(f"host build failed (log: {out_dir / 'host_build.log'}):\n{result.stderr[-2000:]}")
+    return program
+
+
+def host_scratch(program: Path) -> list[tuple[int, int, int]]:
+    """(layer, planned scratch bytes, bytes the kernel says it needs) of each kernel layer."""
+    done = subprocess.run([str(program), "--scratch"], capture_output=True, text=True, check=True)
+    return [tuple(int(v) for v in line.split()) for line in done.stdout.splitlines()]
+
+
+def run_host(program: Path, windows, n_outputs: int):
+    """Outputs of the host build for ``windows`` (float32, one model input each)."""
+    work = Path(program).parent
+    np.ascontiguousarray(windows, dtype="<f4").tofile(work / "windows.bin")
+    done = subprocess.run([str(program), "windows.bin", "logits.bin"], capture_output=True, text=True, cwd=work)
+    if done.returncode != 0:
+        raise RuntimeError(f"{program} exited with {done.returncode}: {done.stderr[-2000:]}")
+    return np.fromfile(work / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
 
 
 def _overflow(stderr: str, region: str) -> int:

@@ -69,111 +69,170 @@ def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
 # --- one builder per op ---------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ConvNode:
+    """What a QLinearConv node gives both convolution kernels: its int8 weights, geometry,
+    requantization scale, bias and zero points."""
+
+    weights: np.ndarray
+    kernel: list[int]
+    strides: list[int]
+    pads: list[int]
+    in_c: int
+    in_h: int
+    in_w: int
+    out_c: int
+    out_h: int
+    out_w: int
+    group: int
+    scale: np.ndarray
+    bias: np.ndarray  # int64, before the input zero point is folded in
+    x_zp: int
+    y_zp: int
+
+    @classmethod
+    def of(cls, graph: Graph, node) -> _ConvNode:
+        x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero = node.input[:8]
+        _require_int8(graph, node, x, node.output[0])
+        weights = _constant(graph, w)
+        _require_symmetric(graph, w_zero)
+        kernel, strides, pads = _window(node, weights.shape[2:])
+        (_, in_c, in_h, in_w) = _as_2d(graph.value(x).shape)
+        (_, out_c, out_h, out_w) = _as_2d(graph.value(node.output[0], node).shape)
+        has_bias = len(node.input) > 8 and node.input[8]
+        return cls(
+            weights,
+            kernel,
+            strides,
+            pads,
+            in_c,
+            in_h,
+            in_w,
+            out_c,
+            out_h,
+            out_w,
+            attribute(node, "group", 1),
+            _requantization_scale(graph, x_scale, w_scale, y_scale, weights.shape[0]),
+            _constant(graph, node.input[8]).astype(np.int64) if has_bias else np.zeros(weights.shape[0], np.int64),
+            int(_scalar(graph, x_zero)),
+            int(_scalar(graph, y_zero)),
+        )
+
+    @property
+    def geometry(self) -> dict[str, int]:
+        return dict(
+            kernel_h=self.kernel[0],
+            kernel_w=self.kernel[1],
+            stride_h=self.strides[0],
+            stride_w=self.strides[1],
+            pad_top=self.pads[0],
+            pad_left=self.pads[1],
+        )
+
+    def folded_bias(self) -> np.ndarray:
+        """bias - input zero point × Σ weights: the kernels multiply raw inputs."""
+        return self.bias - self.x_zp * self.weights.reshape(self.out_c, -1).astype(np.int64).sum(axis=1)
+
+    def padded_extent(self, kernel_w: int) -> tuple[int, int]:
+        """Rows and columns of the input with its padding, as the windows read it."""
+        return (
+            max((self.out_h - 1) * self.strides[0] + self.kernel[0], self.pads[0] + self.in_h),
+            max((self.out_w - 1) * self.strides[1] + kernel_w, self.pads[1] + self.in_w),
+        )
+
+
 def _qlinear_conv(graph: Graph, node, index: int) -> KernelLayer:
-    x, x_scale, x_zero, w, w_scale, w_zero, y_scale, y_zero = node.input[:8]
-    _require_int8(graph, node, x, node.output[0])
-    weights = _constant(graph, w)
-    _require_symmetric(graph, w_zero)
-    kernel, strides, pads = _window(node, weights.shape[2:])
-    in_shape, out_shape = _as_2d(graph.value(x).shape), _as_2d(graph.value(node.output[0], node).shape)
-    group = attribute(node, "group", 1)
-    scale = _requantization_scale(graph, x_scale, w_scale, y_scale, weights.shape[0])
-    bias = (
-        _constant(graph, node.input[8]).astype(np.int64)
-        if len(node.input) > 8 and node.input[8]
-        else np.zeros(weights.shape[0], np.int64)
-    )
-    x_zp, y_zp = int(_scalar(graph, x_zero)), int(_scalar(graph, y_zero))
-    (_, in_c, in_h, in_w), (_, out_c, out_h, out_w) = in_shape, out_shape
-    geometry = dict(
-        kernel_h=kernel[0],
-        kernel_w=kernel[1],
-        stride_h=strides[0],
-        stride_w=strides[1],
-        pad_top=pads[0],
-        pad_left=pads[1],
-    )
+    conv = _ConvNode.of(graph, node)
+    if conv.group == 1:
+        return _conv_layer(conv, node, index)
+    if conv.group == conv.in_c == conv.out_c and conv.weights.shape[1] == 1:
+        return _depthwise_layer(conv, node, index)
+    raise NotOnKernels(f"grouped convolution (group={conv.group}, {conv.in_c} input channels)")
+
+
+def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
+    """``sb_conv_s8`` (conv_s8.c): im2col of two pixels into int16 columns, two channels at a time."""
     name = f"sb_layer{index}"
-    if group == 1:
-        rows = weights.reshape(out_c, -1).astype(np.int64)
-        length = _column_length(rows.shape[1])
-        folded = bias - x_zp * rows.sum(axis=1)  # the kernel multiplies raw inputs
-        padded_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
-        padded_w = max((out_w - 1) * strides[1] + kernel[1], pads[1] + in_w)
-        padded_bytes = 0 if (padded_h, padded_w) == (in_h, in_w) else in_c * padded_h * padded_w
-        order, quads = _tap_order(in_c, kernel)
-        offsets = _tap_offsets(order, in_c, kernel, padded_h, padded_w, _round_up(length, 4))
-        params = dict(
-            in_c=in_c,
-            in_h=in_h,
-            in_w=in_w,
-            out_c=out_c,
-            out_h=out_h,
-            out_w=out_w,
-            **geometry,
-            column_length=length,
-            padded_h=padded_h,
-            padded_w=padded_w,
-            input_zero_point=x_zp,
-            output_zero_point=y_zp,
-            quads=quads,
-            offsets=f"{name}_offsets",
+    rows = conv.weights.reshape(conv.out_c, -1).astype(np.int64)
+    length = _column_length(rows.shape[1])
+    padded_h, padded_w = conv.padded_extent(conv.kernel[1])
+    padded_bytes = 0 if (padded_h, padded_w) == (conv.in_h, conv.in_w) else conv.in_c * padded_h * padded_w
+    order, quads = _tap_order(conv.in_c, conv.kernel)
+    offsets = _tap_offsets(order, conv.in_c, conv.kernel, padded_h, padded_w, _round_up(length, 4))
+    params = dict(
+        in_c=conv.in_c,
+        in_h=conv.in_h,
+        in_w=conv.in_w,
+        out_c=conv.out_c,
+        out_h=conv.out_h,
+        out_w=conv.out_w,
+        **conv.geometry,
+        column_length=length,
+        padded_h=padded_h,
+        padded_w=padded_w,
+        input_zero_point=conv.x_zp,
+        output_zero_point=conv.y_zp,
+        quads=quads,
+        offsets=f"{name}_offsets",
+    )
+    constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
+        name, "sb_conv_params", params, _conv_weights(rows[:, order], length), conv.folded_bias(), conv.scale
+    )
+    columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
+    return KernelLayer(
+        index,
+        node_label(node),
+        node.op_type,
+        "sb_conv_s8",
+        scratch_bytes=columns_bytes + padded_bytes,
+        constants=constants,
+        call=_call("sb_conv_s8", name, scratch=True),
+    )
+
+
+def _depthwise_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
+    """``sb_depthwise_conv_s8`` (depthwise_conv_s8.c): one padded plane per channel."""
+    name = f"sb_layer{index}"
+    kernel, strides, out_c = conv.kernel, conv.strides, conv.out_c
+    kernel_w_even = _round_up(kernel[1], 2)
+    byte_plane = strides[1] == 2 and kernel[1] == 5  # int8 plane, even/odd split (depthwise_conv_s8.c)
+    plane_h, plane_w = conv.padded_extent(kernel_w_even)
+    if byte_plane:  # groups of 4 outputs read 12 bytes from byte 8g; rows stay word-aligned
+        plane_w = _round_up(max((conv.out_w - 1) * 2 + 5, conv.pads[1] + conv.in_w, conv.out_w // 4 * 8 + 4), 4)
+    else:
+        plane_w = _round_up(plane_w, 2)
+    params = dict(
+        channels=conv.in_c,
+        in_h=conv.in_h,
+        in_w=conv.in_w,
+        out_h=conv.out_h,
+        out_w=conv.out_w,
+        **conv.geometry,
+        plane_w=plane_w,
+        plane_h=plane_h,
+        kernel_w_even=kernel_w_even,
+        byte_plane=byte_plane,
+        input_zero_point=conv.x_zp,
+        output_zero_point=conv.y_zp,
+    )
+    widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
+    widened[:, :, : kernel[1]] = conv.weights.reshape(out_c, kernel[0], kernel[1])
+    if byte_plane:  # per row (f0, f2, f1, f3, f4, 0) and the row step in bytes as an int32
+        step = np.array([plane_w], "<i4").view("<i2")
+        widened = np.concatenate(
+            [widened[:, :, [0, 2, 1, 3, 4, 5]], np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2
         )
-        constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
-            name, "sb_conv_params", params, _conv_weights(rows[:, order], length), folded, scale
-        )
-        columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
-        return KernelLayer(
-            index,
-            node_label(node),
-            node.op_type,
-            "sb_conv_s8",
-            scratch_bytes=columns_bytes + padded_bytes,
-            constants=constants,
-            call=_call("sb_conv_s8", name, scratch=True),
-        )
-    if group == in_c == out_c and weights.shape[1] == 1:
-        kernel_w_even = _round_up(kernel[1], 2)
-        plane_h = max((out_h - 1) * strides[0] + kernel[0], pads[0] + in_h)
-        byte_plane = strides[1] == 2 and kernel[1] == 5  # int8 plane, even/odd split (depthwise_conv_s8.c)
-        if byte_plane:  # groups of 4 outputs read 12 bytes from byte 8g; rows stay word-aligned
-            plane_w = _round_up(max((out_w - 1) * 2 + 5, pads[1] + in_w, out_w // 4 * 8 + 4), 4)
-        else:
-            plane_w = _round_up(max((out_w - 1) * strides[1] + kernel_w_even, pads[1] + in_w), 2)
-        params = dict(
-            channels=in_c,
-            in_h=in_h,
-            in_w=in_w,
-            out_h=out_h,
-            out_w=out_w,
-            **geometry,
-            plane_w=plane_w,
-            plane_h=plane_h,
-            kernel_w_even=kernel_w_even,
-            byte_plane=byte_plane,
-            input_zero_point=x_zp,
-            output_zero_point=y_zp,
-        )
-        folded = bias - x_zp * weights.reshape(out_c, -1).astype(np.int64).sum(axis=1)  # raw inputs, as for conv
-        widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
-        widened[:, :, : kernel[1]] = weights.reshape(out_c, kernel[0], kernel[1])
-        if byte_plane:  # per row (f0, f2, f1, f3, f4, 0) and the row step in bytes as an int32
-            step = np.array([plane_w], "<i4").view("<i2")
-            widened = np.concatenate(
-                [widened[:, :, [0, 2, 1, 3, 4, 5]], np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2
-            )
-        constants = _constants(name, "sb_depthwise_params", params, widened, folded, scale)
-        plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
-        return KernelLayer(
-            index,
-            node_label(node),
-            node.op_type,
-            "sb_depthwise_conv_s8",
-            scratch_bytes=_round_up(plane_bytes, 4),
-            constants=constants,
-            call=_call("sb_depthwise_conv_s8", name, scratch=True),
-        )
-    raise NotOnKernels(f"grouped convolution (group={group}, {in_c} input channels)")
+    constants = _constants(name, "sb_depthwise_params", params, widened, conv.folded_bias(), conv.scale)
+    plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
+    return KernelLayer(
+        index,
+        node_label(node),
+        node.op_type,
+        "sb_depthwise_conv_s8",
+        scratch_bytes=_round_up(plane_bytes, 4),
+        constants=constants,
+        call=_call("sb_depthwise_conv_s8", name, scratch=True),
+    )
 
 
 def _qgemm(graph: Graph, node, index: int) -> KernelLayer:

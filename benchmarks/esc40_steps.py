@@ -147,7 +147,7 @@ def board_cost(step: str) -> str:
         ],
     )  # the student is what deploys
     target = target_from_config(OmegaConf.to_container(cfg.target, resolve=True))
-    fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT))(cfg)
+    fe = BoardCheck(cfg, target, 0.8, DeviceCosts(ROOT, margin=0.1))(cfg)  # conf/deploy.yaml's margin
     return (
         f"{fe.flash_bytes / 1024:.1f} KiB | {fe.ram_bytes / 1024:.1f} KiB | {fe.duty_cycle:.0%} | "
         f"{'yes' if fe.feasible else 'no: ' + str(fe.reason)}"

@@ -114,9 +114,14 @@ def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
 
 
 def test_board_profiles_and_unknown_target():
-    assert {"stm32l476", "stm32u585", "stm32f746", "stm32h743"} <= set(available_targets(ROOT))
+    assert {"stm32l476", "stm32l4r5", "stm32u585", "stm32f746", "stm32h743"} <= set(available_targets(ROOT))
     l476 = load_target("stm32l476", ROOT)
     assert (l476.flash_budget, l476.ram_budget, l476.cpu_mhz) == (512 * 1024, 64 * 1024, 80)
+    # the flash model of each Cortex-M4 board (RM0351 / RM0432); the others say they have none
+    assert (l476.memory.wait_states, l476.memory.icache_bytes, l476.memory.dcache_bytes) == (4, 1024, 256)
+    l4r5 = load_target("stm32l4r5", ROOT)
+    assert (l4r5.cpu_mhz, l4r5.memory.wait_states) == (120, 5) and l4r5.core == "cortex-m4"
+    assert load_target("stm32h743", ROOT).memory is None
     with pytest.raises(ValueError, match="unknown target 'stm32xyz'; available: .*stm32l476"):
         load_target("stm32xyz", ROOT)
 
@@ -231,7 +236,12 @@ def test_firmware_fits_and_runs_bit_exact_in_qemu(deploy_report):
     # Stride-DS-24 on the int8 kernels: ≈4 cycles/MACC measured (the portable C took ≈53);
     # a loose guard against the kernels silently falling back
     assert run_.cycles_per_macc < 8
-    assert report.latency.cycles_per_macc_source == "measured for this model in QEMU"
+    assert report.latency.cycles_per_macc_source == (
+        "modelled: QEMU instruction trace + Cortex-M4 timings + flash/cache model, for this model"
+    )
+    # the flash model's stalls are on top of the zero-wait trace, and the report gives both
+    assert run_.cycles_per_window_m4 > run_.zero_wait_cycles_per_window_m4 > 0
+    assert "zero-wait" in (deploy_report[1] / "report.md").read_text()
     assert report.kernels.portable == ("node_mean (ReduceMean): no kernel for ReduceMean",)
 
 

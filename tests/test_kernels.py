@@ -172,6 +172,43 @@ def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride):
     np.testing.assert_array_equal(got, expected)
 
 
+@needs_toolchain
+def test_the_flash_model_charges_the_wait_states_that_prefetch_and_caches_do_not_hide(tmp_path):
+    """The emulator's flash model on one convolution: it never changes what runs (outputs,
+    zero-wait cycles), adds nothing at 0 wait states, charges stalls in proportion to the
+    wait states, and fewer the larger the caches (with caches that hold the whole image, only
+    the first touch of each flash word misses)."""
+    import dataclasses
+
+    rng = np.random.default_rng(7)
+    source, int8, layers, shape = generate_on_kernels(
+        conv_model(tmp_path / "c.onnx", rng, 8, 10, 10, 16, 3, 1, 1), tmp_path, rng
+    )
+    target = load_target("stm32l476", ROOT)
+    link = codegen.build_firmware(source, target, ROOT, tmp_path / "fw")
+    x = rng.standard_normal((2, *shape)).astype(np.float32)
+    l476 = target.memory
+
+    def run(memory):
+        return emulator.run_firmware(link.elf, x, 16 * 100, ROOT, tmp_path / "fw", memory=memory)
+
+    runs = {
+        "none": run(None),
+        "0 ws": run(dataclasses.replace(l476, wait_states=0)),
+        "l476": run(l476),
+        "no caches": run(dataclasses.replace(l476, icache_bytes=0, dcache_bytes=0)),
+        "no caches, 8 ws": run(dataclasses.replace(l476, icache_bytes=0, dcache_bytes=0, wait_states=8)),
+        "huge caches": run(dataclasses.replace(l476, icache_bytes=1 << 20, dcache_bytes=1 << 20)),
+    }
+    stalls = {k: r.stall_cycles_per_window for k, r in runs.items()}
+    assert all(np.array_equal(r.outputs, runs["none"].outputs) for r in runs.values())
+    assert {r.zero_wait_cycles_per_window for r in runs.values()} == {runs["none"].cycles_per_window}
+    assert stalls["none"] == stalls["0 ws"] == 0
+    assert stalls["no caches, 8 ws"] == 2 * stalls["no caches"] > stalls["no caches"] > stalls["l476"] > 0
+    image_words = sum(codegen.elf_sections(link.elf)[s] for s in ("text", "data")) / 8
+    assert 0 < stalls["huge caches"] < stalls["l476"] and stalls["huge caches"] * 2 <= 4 * image_words
+
+
 HOST_CASES = {  # one per kernel and per special path: the QEMU tests above cover every shape
     "conv stride 2, odd width, 27 taps": lambda p, rng: conv_model(p, rng, *CONV_SHAPES[1]),
     "conv with a 2-tap tail only": lambda p, rng: conv_model(p, rng, *CONV_SHAPES[5]),

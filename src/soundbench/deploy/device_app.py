@@ -17,7 +17,7 @@ import numpy as np
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.cmsis_dsp import cmsis_dsp_root, include_dirs, source_files
 from soundbench.deploy.frontend_c import DeviceFrontEnd, write_sources
-from soundbench.deploy.targets import Target
+from soundbench.deploy.targets import FlashMemory, Target
 
 
 def app_dir(root: str | Path) -> Path:
@@ -99,13 +99,15 @@ def run_app(
     root: str | Path,
     work_dir: str | Path,
     timeout_s: float = 600,
+    memory: FlashMemory | None = None,
 ) -> AppRun:
-    """Stream int16 ``pcm`` (mono, the front end's rate) through the application in QEMU."""
+    """Stream int16 ``pcm`` (mono, the front end's rate) through the application in QEMU
+    (``memory``: the target's flash, whose stalls the cycles then include)."""
     work_dir = Path(work_dir).resolve()
     hops = len(pcm) // device.hop
     np.ascontiguousarray(pcm[: hops * device.hop], dtype="<i2").tofile(work_dir / "pcm.bin")
     (work_dir / "probs.bin").unlink(missing_ok=True)
-    counts = emulator.run_with_markers(elf, root, work_dir, timeout_s)
+    counts = emulator.run_with_markers(elf, root, work_dir, timeout_s, memory)
     probabilities = np.fromfile(work_dir / "probs.bin", dtype="<f4").reshape(-1, n_classes)
     windows = max(len(probabilities), 1)
     segments = counts.segment_cycles + [0.0, 0.0]  # a stream too short for a window has no segment 1

@@ -6,8 +6,12 @@ Instruction counts come from a small QEMU plugin (``embedded/qemu/insn_count.c``
 counts each instruction executed between the firmware's ``sb_marker_start`` and
 ``sb_marker_stop``, split at every ``sb_layer_done`` the model calls after a layer. Cycles
 follow from the Cortex-M4 timing of each instruction class (Arm Cortex-M4 Technical
-Reference Manual, "Instruction set summary"). The model assumes zero-wait-state memory
-(code and data in SRAM or behind the flash accelerator's cache) and no interrupts.
+Reference Manual, "Instruction set summary"). Given the target's flash memory
+(:class:`~soundbench.deploy.targets.FlashMemory`), the plugin also models the flash
+accelerator (prefetch, instruction and data caches, wait states) and adds the stall cycles
+of every fetch and read it does not serve; without it memory is zero-wait. No interrupts.
+Every cycle figure is modelled, not measured: QEMU's instruction trace + Cortex-M4 timings
+(+ the flash/cache model).
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ from pathlib import Path
 import numpy as np
 
 from soundbench.deploy.codegen import TOOLCHAIN_HINT
+from soundbench.deploy.targets import FLASH_ORIGIN, FlashMemory
 
 QEMU = "qemu-system-arm"
 MACHINE = "netduinoplus2"
+#: the end of the STM32 memory map's flash region (code and constants live below it)
+FLASH_END = 0x10000000
 
 #: Cortex-M4 cycles per instruction class (TRM table 3-1). Loads/stores are counted at 2
 #: (the pipelined back-to-back case is 1), LDRD/STRD at 3, taken branches at 1 + 2 for the
@@ -97,6 +104,19 @@ class EmulatorRun:
     #: segment after the final layer marker holds the model's return
     segment_instructions: list[float] = field(default_factory=list)
     segment_cycles: list[float] = field(default_factory=list)
+    stall_cycles_per_window: float = 0.0  # of cycles_per_window: flash wait states not hidden (memory model)
+    segment_stalls: list[float] = field(default_factory=list)  # of segment_cycles, per window
+
+    @property
+    def zero_wait_cycles_per_window(self) -> float:
+        return self.cycles_per_window - self.stall_cycles_per_window
+
+
+def timing_label(memory: FlashMemory | None) -> str:
+    """What a cycle figure is: always modelled, with or without the memory system."""
+    return "modelled: QEMU instruction trace + Cortex-M4 timings" + (
+        " + flash/cache model" if memory else ", zero-wait memory"
+    )
 
 
 def emulator_missing() -> str | None:
@@ -115,14 +135,21 @@ def build_plugin(root: str | Path, out_dir: str | Path) -> Path:
 
 
 def run_firmware(
-    elf: Path, windows: np.ndarray, n_outputs: int, root: str | Path, work_dir: str | Path, timeout_s: float = 600
+    elf: Path,
+    windows: np.ndarray,
+    n_outputs: int,
+    root: str | Path,
+    work_dir: str | Path,
+    timeout_s: float = 600,
+    memory: FlashMemory | None = None,
 ) -> EmulatorRun:
-    """Feed ``windows`` (float32, one model input each) through the firmware in QEMU."""
+    """Feed ``windows`` (float32, one model input each) through the firmware in QEMU;
+    ``memory``: the target's flash, whose stalls the cycles then include."""
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     np.ascontiguousarray(windows, dtype="<f4").tofile(work_dir / "windows.bin")
     (work_dir / "logits.bin").unlink(missing_ok=True)
-    counts = run_with_markers(elf, root, work_dir, timeout_s)
+    counts = run_with_markers(elf, root, work_dir, timeout_s, memory)
     outputs = np.fromfile(work_dir / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
     n = len(outputs)
     return EmulatorRun(
@@ -133,6 +160,8 @@ def run_firmware(
         n,
         [i / n for i in counts.segment_instructions],
         [c / n for c in counts.segment_cycles],
+        sum(counts.segment_stalls) / n,
+        [s / n for s in counts.segment_stalls],
     )
 
 
@@ -143,7 +172,8 @@ class MarkedCounts:
 
     per_class: dict[str, int]
     segment_instructions: list[float]
-    segment_cycles: list[float]
+    segment_cycles: list[float]  # including the memory model's stalls, when it ran
+    segment_stalls: list[float] = field(default_factory=list)  # flash wait-state cycles, by segment
 
     @property
     def instructions(self) -> float:
@@ -154,9 +184,11 @@ class MarkedCounts:
         return sum(self.segment_cycles)
 
 
-def run_with_markers(elf: Path, root: str | Path, work_dir: Path, timeout_s: float = 600) -> MarkedCounts:
+def run_with_markers(
+    elf: Path, root: str | Path, work_dir: Path, timeout_s: float = 600, memory: FlashMemory | None = None
+) -> MarkedCounts:
     """Run ``elf`` in QEMU in ``work_dir`` (its semihosting files are there) with the
-    instruction-count plugin on the marked region."""
+    instruction-count plugin on the marked region (and its flash model, given ``memory``)."""
     missing = emulator_missing()
     if missing:
         raise RuntimeError(missing)
@@ -166,6 +198,8 @@ def run_with_markers(elf: Path, root: str | Path, work_dir: Path, timeout_s: flo
     markers = f"start={symbols['sb_marker_start']:#x},stop={symbols['sb_marker_stop']:#x}"
     if "sb_layer_done" in symbols:
         markers += f",layer={symbols['sb_layer_done']:#x}"
+    if memory:
+        markers += "," + _memory_arguments(memory)
     command = [
         QEMU,
         "-M",
@@ -187,12 +221,22 @@ def run_with_markers(elf: Path, root: str | Path, work_dir: Path, timeout_s: flo
         raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
     code = _disassembly(elf)
     per_class, instructions, cycles = Counter(), [], []
-    for executed in _executions(counts_file):
+    executions, stalls = _executions(counts_file)
+    for executed in executions:
         classes = _instruction_classes(code, executed)
         per_class.update(classes)
         instructions.append(sum(classes.values()))
         cycles.append(_cycles(classes, code, executed))
-    return MarkedCounts(dict(per_class), instructions, cycles)
+    stalls = (stalls + [0.0] * len(cycles))[: len(cycles)]
+    return MarkedCounts(dict(per_class), instructions, [c + s for c, s in zip(cycles, stalls)], stalls)
+
+
+def _memory_arguments(memory: FlashMemory) -> str:
+    """The plugin's flash model: the STM32 flash region (code, weights, tables) and the target's accelerator."""
+    return (
+        f"flash={FLASH_ORIGIN:#x}:{FLASH_END:#x},ws={memory.wait_states},word={memory.word_bytes},"
+        f"icache={memory.icache_bytes},dcache={memory.dcache_bytes},ways={memory.ways}"
+    )
 
 
 def _cycles(per_class: Counter, code: dict[int, tuple[str, str]], executed: Counter) -> float:
@@ -222,14 +266,20 @@ def _disassembly(elf: Path) -> dict[int, tuple[str, str]]:
     return table
 
 
-def _executions(counts_file: Path) -> list[Counter]:
-    """Per segment: address → executions (all windows)."""
+def _executions(counts_file: Path) -> tuple[list[Counter], list[float]]:
+    """Per segment: address → executions (all windows), and the flash stall cycles (all windows)."""
     segments: dict[int, Counter] = {}
+    stalls: dict[int, float] = {}
     for line in counts_file.read_text().splitlines():
-        segment, address, count = line.split()
+        fields = line.split()
+        if fields[0] == "stall":
+            stalls[int(fields[1])] = float(int(fields[2]) + int(fields[3]))
+            continue
+        segment, address, count = fields
         # retranslated blocks repeat an address
         segments.setdefault(int(segment), Counter())[int(address, 16)] += int(count)
-    return [segments.get(k, Counter()) for k in range(max(segments, default=-1) + 1)]
+    n = max(segments, default=-1) + 1
+    return [segments.get(k, Counter()) for k in range(n)], [stalls.get(k, 0.0) for k in range(n)]
 
 
 def _instruction_classes(code: dict[int, tuple[str, str]], executed: Counter) -> Counter:

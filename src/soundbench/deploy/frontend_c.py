@@ -13,7 +13,7 @@ import torch
 
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.cmsis_dsp import cmsis_dsp_root, include_dirs, source_files
-from soundbench.deploy.targets import Target
+from soundbench.deploy.targets import FlashMemory, Target
 from soundbench.features.frontends import MFCC, FrontEnd, LogMel
 
 #: entries of CMSIS-DSP's bit-reversal table per complex FFT length
@@ -211,14 +211,21 @@ class StreamRun:
 
 
 def run_stream(
-    elf: Path, pcm: np.ndarray, device: DeviceFrontEnd, root: str | Path, work_dir: str | Path, timeout_s: float = 600
+    elf: Path,
+    pcm: np.ndarray,
+    device: DeviceFrontEnd,
+    root: str | Path,
+    work_dir: str | Path,
+    timeout_s: float = 600,
+    memory: FlashMemory | None = None,
 ) -> StreamRun:
-    """Stream int16 ``pcm`` through the front-end firmware in QEMU, one hop per block."""
+    """Stream int16 ``pcm`` through the front-end firmware in QEMU, one hop per block
+    (``memory``: the target's flash, whose stalls the cycles then include)."""
     work_dir = Path(work_dir).resolve()
     hops = len(pcm) // device.hop
     np.ascontiguousarray(pcm[: hops * device.hop], dtype="<i2").tofile(work_dir / "pcm.bin")
     (work_dir / "features.bin").unlink(missing_ok=True)
-    counts = emulator.run_with_markers(elf, root, work_dir, timeout_s)
+    counts = emulator.run_with_markers(elf, root, work_dir, timeout_s, memory)
     features = np.fromfile(work_dir / "features.bin", dtype="<f4").reshape(-1, device.out_bands, device.window_frames)
     frame, window = (counts.segment_cycles + [0.0, 0.0])[:2]  # a stream too short for a window has no segment 1
     return StreamRun(features, hops, frame / hops, window / max(len(features), 1), counts.instructions / hops)

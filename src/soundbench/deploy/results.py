@@ -137,7 +137,7 @@ class Latency(Serializable):
 
     code_path: str
     cycles_per_macc_m4: float
-    cycles_per_macc_source: str  # measured in QEMU, or estimated from the kernel table
+    cycles_per_macc_source: str  # modelled from QEMU's trace, or estimated from the kernel table
     cycles_per_macc: float  # on this target, after core scaling
     cpu_mhz: float
     window_ms: float
@@ -147,10 +147,12 @@ class Latency(Serializable):
     duty_cycle: float  # (front end + network) per window hop / window hop
     frontend_ms: float | None = None  # per window hop; None: not measured (see frontend_source)
     frontend_source: str = ""
+    margin: float = 0.0  # safety margin on the modelled figures: keeps up when duty × (1 + margin) < 1
+    memory_model: str = ""  # the flash/cache model the cycles include
 
     @property
     def keeps_up(self) -> bool:
-        return self.duty_cycle < 1.0
+        return self.duty_cycle * (1 + self.margin) < 1.0
 
     @property
     def network_duty_cycle(self) -> float:
@@ -216,6 +218,7 @@ class EmulatorCheck(Serializable):
     instructions_per_macc: float
     cycles_per_macc: float
     instruction_mix: dict[str, Any]
+    zero_wait_cycles_per_window_m4: float = 0.0  # the same trace with no flash stalls (all memory zero-wait)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,8 @@ class DeploySettings:
     #: measured KERNEL_CYCLES_PER_MACC_M4, with these entries overriding it
     cycles_per_macc_m4: dict[str, float] = field(default_factory=dict)
     opset: int = OPSET
+    #: safety margin on the modelled cycles for every keeps-up verdict (duty × (1 + margin) < limit)
+    timing_margin: float = 0.1
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.cycles_per_macc_m4) - set(KERNEL_CYCLES_PER_MACC_M4))
@@ -90,6 +92,7 @@ class DeploySettings:
             cfg.emulator.stream_seconds,
             dict(cfg.latency.cycles_per_macc_m4),
             cfg.opset or OPSET,
+            float(cfg.latency.get("margin", 0.1)),
         )
 
 
@@ -136,7 +139,7 @@ def deploy(
         front_end, end_to_end = _application(
             trained, device, front_end, int8_fp, firmware, target, root, out_dir, settings
         )
-    per_layer, source = _layer_cycles(measured, kernel_layers, int8_fp, settings)
+    per_layer, source = _layer_cycles(measured, kernel_layers, int8_fp, settings, target)
     _write_layers({"float32": float_fp, "int8": int8_fp}, kernel_layers, per_layer, out_dir / "layers.csv")
 
     print("[5/5] latency estimate")
@@ -157,7 +160,15 @@ def deploy(
         firmware=firmware,
         slowest_layers=_slowest_layers(kernel_layers, int8_fp.layers, per_layer),
         latency=_latency(
-            int8_fp.macc, per_layer, source, kernel_layers, target, hop_s, accuracy.windows_per_clip, front_end
+            int8_fp.macc,
+            per_layer,
+            source,
+            kernel_layers,
+            target,
+            hop_s,
+            accuracy.windows_per_clip,
+            front_end,
+            settings.timing_margin,
         ),
         front_end=front_end,
         front_end_not_on_device=not_on_device,
@@ -187,11 +198,15 @@ def _accuracy(test, float_logits: np.ndarray, int8_logits: np.ndarray, class_nam
 
 
 def _layer_cycles(
-    measured: dict[str, float] | None, layers: list[KernelLayer], int8_fp: ModelFootprint, settings: DeploySettings
+    measured: dict[str, float] | None,
+    layers: list[KernelLayer],
+    int8_fp: ModelFootprint,
+    settings: DeploySettings,
+    target: Target,
 ) -> tuple[dict[str, float], str]:
-    """Cycles per layer: measured in the emulator, else MACC × each kernel's cycles/MACC."""
+    """Cycles per layer: modelled from the emulator's trace, else MACC × each kernel's cycles/MACC."""
     if measured is not None:
-        return measured, "measured for this model in QEMU"
+        return measured, f"{emulator.timing_label(target.memory)}, for this model"
     return (
         layer_cycles_estimate(layers, int8_fp.layers, settings.cycles_per_macc_m4),
         "estimated from conf/deploy.yaml cycles/MACC per kernel (emulator not run)",
@@ -207,6 +222,7 @@ def _latency(
     hop_s: float,
     windows_per_clip: int,
     front_end: FrontEndCost | None,
+    margin: float,
 ) -> Latency:
     cycles_per_macc = sum(per_layer.values()) / max(macc, 1)
     estimate = estimate_latency(macc, target, cycles_per_macc, _code_path(layers), hop_s, windows_per_clip)
@@ -225,6 +241,8 @@ def _latency(
         duty_cycle=total_s / hop_s,
         frontend_ms=frontend_ms,
         frontend_source=frontend_source,
+        margin=margin,
+        memory_model=target.memory.describe() if target.memory else "zero-wait memory (no flash model for this target)",
     )
 
 
@@ -240,7 +258,9 @@ def _front_end_time(front_end: FrontEndCost | None, target: Target) -> tuple[flo
             "the duty cycle is the network's only",
         )
     scaled = cycles * CORTEX_M4_COREMARK_PER_MHZ / target.coremark_per_mhz
-    return scaled / (target.cpu_mhz * 1e3), "measured in QEMU with the model (Cortex-M4 timing, scaled by CoreMark/MHz)"
+    return scaled / (target.cpu_mhz * 1e3), (
+        f"{emulator.timing_label(target.memory)}, in QEMU with the model (scaled by CoreMark/MHz)"
+    )
 
 
 def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str | None]:
@@ -298,7 +318,7 @@ def _application(
         linker_ram_bytes=link.ram_bytes - firmware.ram_bytes,
     )
     recording = _test_recording(trained, device, settings.stream_seconds, work / "recording.wav")
-    run = run_app(link.elf, pcm16(recording.audio), device, len(trained.class_names), root, work)
+    run = run_app(link.elf, pcm16(recording.audio), device, len(trained.class_names), root, work, memory=target.memory)
     host = _host_predict(out_dir, recording.path)
     if len(host) != run.windows:
         raise RuntimeError(
@@ -470,7 +490,9 @@ def _firmware(
         return linked, None
     n = min(settings.emulator_windows, len(test.features))
     picked = np.linspace(0, len(test.features) - 1, n).astype(int)
-    run = emulator.run_firmware(link.elf, test.features[picked], int8_logits.shape[1], root, build)
+    run = emulator.run_firmware(
+        link.elf, test.features[picked], int8_logits.shape[1], root, build, memory=target.memory
+    )
     parity = Parity.of(int8_logits[picked], run.outputs)
     measured = EmulatorCheck(
         emulator=f"qemu-system-arm -M {emulator.MACHINE}",
@@ -480,6 +502,7 @@ def _firmware(
         bit_exact=parity.bit_exact,
         instructions_per_window=run.instructions_per_window,
         cycles_per_window_m4=run.cycles_per_window,
+        zero_wait_cycles_per_window_m4=run.zero_wait_cycles_per_window,
         instructions_per_macc=run.instructions_per_window / footprint.macc,
         cycles_per_macc=run.cycles_per_window / footprint.macc,
         instruction_mix=run.class_counts,

@@ -13,6 +13,31 @@ KIB = 1024
 STACK_BYTES = 4096
 
 
+#: where the firmware's linker script puts flash (every STM32 maps it here)
+FLASH_ORIGIN = 0x08000000
+
+
+@dataclass(frozen=True)
+class FlashMemory:
+    """How the target's flash feeds the core, as the emulator's memory model charges it
+    (``embedded/qemu/insn_count.c``): each flash read of ``word_bytes`` not served by the
+    instruction prefetch or a cache stalls the core ``wait_states`` cycles (the reference
+    manual's wait states at ``cpu_mhz``); SRAM never stalls."""
+
+    wait_states: int
+    word_bytes: int = 8  # one flash read (64 bits on the L4)
+    icache_bytes: int = 0  # the flash accelerator's instruction cache
+    dcache_bytes: int = 0  # its data cache (weights and tables read from flash go through it)
+    ways: int = 4  # associativity modelled (the manuals do not state it): LRU within a set
+    source: str = ""  # the reference manual sections the numbers come from
+
+    def describe(self) -> str:
+        return (
+            f"{self.wait_states} flash wait states, {self.word_bytes * 8}-bit flash reads, "
+            f"{self.icache_bytes} B instruction cache + prefetch, {self.dcache_bytes} B data cache"
+        )
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
@@ -23,6 +48,7 @@ class Target:
     ram_bytes: int
     budget_fraction: float = 1.0  # share of flash and RAM the model may take
     coremark_per_mhz: float = 3.40  # Arm's published CoreMark/MHz for the core (latency scaling)
+    memory: FlashMemory | None = None  # None: zero-wait memory (no stalls modelled)
 
     @property
     def flash_budget(self) -> int:
@@ -52,4 +78,5 @@ def load_target(name: str, root: str | Path) -> Target:
 
 
 def target_from_config(cfg: dict) -> Target:
-    return Target(**cfg)
+    memory = cfg.get("memory")
+    return Target(**{**cfg, "memory": FlashMemory(**memory) if memory else None})

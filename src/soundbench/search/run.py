@@ -80,7 +80,12 @@ def search(
         )
     target = target_from_config(OmegaConf.to_container(base.target, resolve=True))
     deploy_settings = DeploySettings.from_config(OmegaConf.load(root / "conf" / "deploy.yaml"))
-    check = BoardCheck(base, target, options.max_duty_cycle, DeviceCosts(root, deploy_settings.cycles_per_macc_m4))
+    check = BoardCheck(
+        base,
+        target,
+        options.max_duty_cycle,
+        DeviceCosts(root, deploy_settings.cycles_per_macc_m4, deploy_settings.timing_margin),
+    )
     study = optuna.create_study(
         directions=options.settings.directions, sampler=options.sampler, study_name=f"mcu-{target.name}"
     )

@@ -72,8 +72,9 @@ def markdown(table: list[dict], train: dict, params: dict, target, plots: list[s
         f"flash, RAM, latency and fit for the int8 model on {target.board} ({target.cpu_mhz:g} MHz, budget "
         f"{target.flash_budget // 1024} KiB flash / {target.ram_budget // 1024} KiB RAM). Flash and RAM "
         "include the front end on the device (its tables; its buffers and the 4 KiB stack); latency is the "
-        "compute per window hop, front end + network, measured in QEMU (Cortex-M4 timing); the duty "
-        "cycle is that over the window hop.",
+        "compute per window hop, front end + network, modelled: QEMU instruction trace + Cortex-M4 timings "
+        + ("+ the board's flash/cache model" if target.memory else "(zero-wait memory)")
+        + "; the duty cycle is that over the window hop.",
         "",
         "| " + " | ".join(columns) + " |",
         "|" + "---|" * len(columns),

@@ -81,6 +81,20 @@ def test_sbcnn_layout_matches_the_paper():
     assert model.l2_parameters() == [d.weight for d in dense]
 
 
+def test_dscnn_builds_mlperf_tinys_keyword_spotting_reference(tmp_path):
+    """The like-for-like anchor of docs/deploy.md: with TensorFlow 'same' padding the first
+    conv gives 25 × 5 maps (bands × frames transposed here) and the exported network has the
+    reference's 2,656,768 MACs in its convolutions and dense layer (+ 8,000 of average pooling)."""
+    from soundbench.deploy.macc import layer_costs
+
+    model = create_model("dscnn", (1, 10, 49), 12, first_kernel=(4, 10), padding="tf_same").eval()
+    assert model.features[0](torch.zeros(1, 1, 10, 49)).shape == (1, 64, 5, 25)
+    costs = layer_costs(Graph(export_onnx(model, (1, 10, 49), tmp_path / "dscnn.onnx")))
+    assert sum(c.macc for c in costs if c.op_type in ("Conv", "Gemm")) == 2_656_768
+    with pytest.raises(ValueError, match="model.padding='valid'"):
+        create_model("dscnn", (1, 10, 49), 12, padding="valid")
+
+
 def test_strided_ds_downsamples_with_strides_not_pooling():
     model = create_model("strided_ds", (1, 60, 31), 10, filters=16, n_stages=4)
     assert not any(isinstance(m, torch.nn.MaxPool2d) for m in model.modules())

@@ -92,10 +92,31 @@ static inline void four_outputs_2(const sb_word *row, const sb_word *w, int kern
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
+/* Four stride-1 outputs of a 3-wide filter. Output ow+k reads plane values ow+k..ow+k+2:
+ * with each filter row stored as (f0, f1), (f2, 0) and shifted by one tap as (0, f0),
+ * (f1, f2), the odd outputs line up with the same words as the even ones, so 3 plane words
+ * (values ow..ow+5) feed 8 SMLADs and no unaligned pair is ever built. */
+static inline void four_outputs_stride1_3(const sb_word *row, const sb_word *w, int kernel_h, int row_words,
+                                          int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int y = kernel_h; y > 0; y--, row += row_words, w += 4) {
+        int32_t f0, f1, g0, g1, r0, r1;
+        SB_READ_WORDS(w, 0, f0, f1);
+        SB_READ_WORDS(w, 2, g0, g1);
+        SB_READ_WORDS(row, 0, r0, r1);
+        const int32_t r2 = row[2];
+        a0 = sb_smlad(f0, r0, a0), a1 = sb_smlad(g0, r0, a1);
+        a0 = sb_smlad(f1, r1, a0), a1 = sb_smlad(g1, r1, a1);
+        a2 = sb_smlad(f0, r1, a2), a3 = sb_smlad(g0, r1, a3);
+        a2 = sb_smlad(f1, r2, a2), a3 = sb_smlad(g1, r2, a3);
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 static int32_t one_output(const sb_depthwise_params *p, const int16_t *top, const int16_t *filter, int32_t acc) {
     const int pairs = p->kernel_w_even >> 1;
-    for (int y = 0; y < p->kernel_h; y++, top += p->plane_w)
-        for (int j = 0; j < pairs; j++, filter += 2) acc = sb_smlad(sb_read_s16x2(filter), sb_read_s16x2(top + 2 * j), acc);
+    for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, filter += p->filter_row)
+        for (int j = 0; j < pairs; j++) acc = sb_smlad(sb_read_s16x2(filter + 2 * j), sb_read_s16x2(top + 2 * j), acc);
     return acc;
 }
 
@@ -198,6 +219,16 @@ __attribute__((noinline)) static void output_row(const sb_depthwise_params *p, c
     const int pairs = p->kernel_w_even >> 1, out_w = p->out_w, kernel_h = p->kernel_h, row_words = p->plane_w >> 1;
     const int32_t zero_point = p->output_zero_point;
     int ow = 0;
+    if (p->shifted) {  /* stride 1: output ow starts at value ow, word ow / 2 */
+        for (; ow + 3 < out_w; ow += 4) {
+            int32_t a[4] = {bias, bias, bias, bias};
+            four_outputs_stride1_3((const sb_word *)top + (ow >> 1), (const sb_word *)filter, kernel_h, row_words, a);
+            out[ow] = sb_requantize(a[0], scale, zero_point);
+            out[ow + 1] = sb_requantize(a[1], scale, zero_point);
+            out[ow + 2] = sb_requantize(a[2], scale, zero_point);
+            out[ow + 3] = sb_requantize(a[3], scale, zero_point);
+        }
+    }
     if (p->stride_w == 2 && (pairs == 3 || pairs == 2)) {  /* output ow starts at word ow */
         for (; ow + 3 < out_w; ow += 4) {
             int32_t a[4] = {bias, bias, bias, bias};
@@ -219,7 +250,7 @@ uint32_t sb_depthwise_conv_s8_scratch_bytes(const sb_depthwise_params *p) {
 
 void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, const int16_t *weights,
                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch) {
-    const int filter_size = p->kernel_h * p->kernel_w_even, row_step = p->stride_h * p->plane_w;
+    const int filter_size = p->kernel_h * p->filter_row, row_step = p->stride_h * p->plane_w;
     if (p->byte_plane) {
         int8_t *plane = (int8_t *)scratch;
         memset(plane, p->input_zero_point, (unsigned)p->plane_h * p->plane_w);

@@ -36,6 +36,8 @@ typedef struct {
     uint16_t plane_h;
     uint8_t kernel_w_even;          /* kernel_w rounded up to 2 */
     uint8_t byte_plane;             /* stride 2, 5 wide: int8 plane (plane_w a multiple of 4 bytes) */
+    uint8_t shifted;                /* stride 1, 3 wide: each filter row also stored shifted by one tap */
+    uint8_t filter_row;             /* int16 values per stored filter row */
     int8_t input_zero_point, output_zero_point;
 } sb_depthwise_params;
 

@@ -196,6 +196,7 @@ def _depthwise_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
     kernel, strides, out_c = conv.kernel, conv.strides, conv.out_c
     kernel_w_even = _round_up(kernel[1], 2)
     byte_plane = strides[1] == 2 and kernel[1] == 5  # int8 plane, even/odd split (depthwise_conv_s8.c)
+    shifted = strides[1] == 1 and kernel[1] == 3  # rows also stored shifted by a tap: 4 outputs per pass
     plane_h, plane_w = conv.padded_extent(kernel_w_even)
     if byte_plane:  # groups of 4 outputs read 12 bytes from byte 8g; rows stay word-aligned
         plane_w = _round_up(max((conv.out_w - 1) * 2 + 5, conv.pads[1] + conv.in_w, conv.out_w // 4 * 8 + 4), 4)
@@ -212,16 +213,21 @@ def _depthwise_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         plane_h=plane_h,
         kernel_w_even=kernel_w_even,
         byte_plane=byte_plane,
+        shifted=shifted,
+        filter_row=0,  # set below, from the stored layout
         input_zero_point=conv.x_zp,
         output_zero_point=conv.y_zp,
     )
     widened = np.zeros((out_c, kernel[0], kernel_w_even), np.int16)  # rows padded with a zero tap
     widened[:, :, : kernel[1]] = conv.weights.reshape(out_c, kernel[0], kernel[1])
+    if shifted:  # per row (f0, f1, f2, 0) then (0, f0, f1, f2): the odd outputs' taps on the same words
+        widened = np.concatenate([widened, np.roll(widened, 1, axis=2)], axis=2)
     if byte_plane:  # per row (f0, f2, f1, f3, f4, 0) and the row step in bytes as an int32
         step = np.array([plane_w], "<i4").view("<i2")
         widened = np.concatenate(
             [widened[:, :, [0, 2, 1, 3, 4, 5]], np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2
         )
+    params["filter_row"] = widened.shape[2]
     constants = _constants(name, "sb_depthwise_params", params, widened, conv.folded_bias(), conv.scale)
     plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
     return KernelLayer(

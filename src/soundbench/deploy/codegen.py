@@ -336,8 +336,7 @@ def link(
         "-o",
         str(elf),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
-    (out_dir / "build.log").write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
+    result = _run_compiler(command, out_dir, "build.log")
     if result.returncode != 0:
         flash = _overflow(result.stderr, "FLASH")
         ram = _overflow(result.stderr, "RAM")
@@ -382,8 +381,7 @@ def build_host(model_c: Path, root: str | Path, out_dir: str | Path) -> Path:
         "-o",
         str(program),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
-    (out_dir / "host_build.log").write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
+    result = _run_compiler(command, out_dir, "host_build.log")
     if result.returncode != 0:
         raise RuntimeError(f"host build failed (log: {out_dir / 'host_build.log'}):\n{result.stderr[-2000:]}")
     return program
@@ -403,6 +401,13 @@ def run_host(program: Path, windows, n_outputs: int):
     if done.returncode != 0:
         raise RuntimeError(f"{program} exited with {done.returncode}: {done.stderr[-2000:]}")
     return np.fromfile(work / "logits.bin", dtype="<f4").reshape(-1, n_outputs)
+
+
+def _run_compiler(command: list[str], out_dir: Path, log_name: str) -> subprocess.CompletedProcess:
+    """Run a compile/link command in ``out_dir``, keeping its command line and output in ``log_name`` there."""
+    result = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
+    (out_dir / log_name).write_text(" ".join(command) + "\n" + result.stdout + result.stderr)
+    return result
 
 
 def _overflow(stderr: str, region: str) -> int:

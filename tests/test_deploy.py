@@ -3,6 +3,7 @@ toolchain and QEMU installed) the firmware built into a board budget and run bit
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -111,6 +112,18 @@ def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
     onnx.save(helper.make_model(graph), tmp_path / "dyn.onnx")
     with pytest.raises(UnsupportedModelError, match="'x' has a dynamic shape"):
         Graph(tmp_path / "dyn.onnx")
+
+
+def test_deploy_settings_carry_the_safety_margin_and_weight_staging():
+    """conf/deploy.yaml's latency.margin decides keeps-up on the modelled duty cycle (10 % by
+    default); kernels.stage_weights_up_to reaches the kernel plan (off by default)."""
+    from soundbench.deploy.results import Latency
+
+    default, chosen = deploy_settings([]), deploy_settings(["latency.margin=0.2", "kernels.stage_weights_up_to=4096"])
+    assert (default.timing_margin, default.stage_weights_up_to) == (0.1, 0)
+    assert (chosen.timing_margin, chosen.stage_weights_up_to) == (0.2, 4096)
+    latency = Latency("kernels", 2.0, "modelled", 2.0, 80, 300.0, 900.0, 3, 320.0, 300.0 / 320.0)
+    assert latency.keeps_up and not dataclasses.replace(latency, margin=0.1).keeps_up  # 94 % × 1.1 > 100 %
 
 
 def test_board_profiles_and_unknown_target():

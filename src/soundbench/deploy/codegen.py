@@ -199,7 +199,7 @@ def _scratch_report(layers: list[KernelLayer]) -> str:
     kernel's own ``*_scratch_bytes`` says it needs (the host build prints them; the firmware
     never calls it, so the linker drops it)."""
     lines = [
-        f"    report({layer.index}, {layer.scratch_bytes}u, "
+        f"    report({layer.index}, {layer.scratch_bytes - layer.staged_bytes}u, "
         f"{layer.kernel}_scratch_bytes(&sb_layer{layer.index}_params));"
         for layer in layers
         if layer.on_kernels and layer.scratch_bytes

@@ -15,6 +15,7 @@ per-channel requantization scale computed in float32 exactly as onnxruntime does
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,13 +42,18 @@ class KernelLayer:
     scratch_bytes: int = 0  # planned in the arena, alive during this node only
     constants: str = ""  # C definitions (weights, biases, scales, parameters)
     call: str = ""  # C statement; {input}, {output} and {scratch} are arena addresses
+    weight_bytes: int = 0  # the weight table in flash
+    staged_bytes: int = 0  # of the scratch: the weights copied into SRAM for the call (0: read from flash)
 
     @property
     def on_kernels(self) -> bool:
         return self.kernel != PORTABLE
 
 
-def plan_kernels(graph: Graph) -> list[KernelLayer]:
+def plan_kernels(graph: Graph, stage_weights_up_to: int = 0) -> list[KernelLayer]:
+    """``stage_weights_up_to``: convolutions whose weight table is at most this many bytes
+    copy it into SRAM scratch before running (one flash read per weight instead of one per
+    pixel pair; the scratch grows by the table), 0: none."""
     layers = []
     for index, node in enumerate(graph.nodes):
         builder = _BUILDERS.get(node.op_type)
@@ -55,10 +61,28 @@ def plan_kernels(graph: Graph) -> list[KernelLayer]:
             layers.append(KernelLayer(index, node_label(node), node.op_type, PORTABLE, f"no kernel for {node.op_type}"))
             continue
         try:
-            layers.append(builder(graph, node, index))
+            layer = builder(graph, node, index)
         except NotOnKernels as why:
-            layers.append(KernelLayer(index, node_label(node), node.op_type, PORTABLE, str(why)))
+            layer = KernelLayer(index, node_label(node), node.op_type, PORTABLE, str(why))
+        layers.append(_staged(layer, stage_weights_up_to))
     return layers
+
+
+def _staged(layer: KernelLayer, up_to: int) -> KernelLayer:
+    """``sb_conv_s8`` with its weights copied into SRAM ahead of its own scratch, if at most ``up_to`` bytes."""
+    if layer.kernel != "sb_conv_s8" or not 0 < layer.weight_bytes <= up_to:
+        return layer
+    name, staged = f"sb_layer{layer.index}", _round_up(layer.weight_bytes, 4)
+    # the staged table first (word-aligned), the kernel's own scratch after it
+    call = layer.call.replace(f"{name}_weights,", "(const int8_t *)({scratch}),").replace(
+        "(int16_t *)({scratch})", f"(int16_t *)((int8_t *)({{scratch}}) + {staged})"
+    )
+    return dataclasses.replace(
+        layer,
+        scratch_bytes=staged + layer.scratch_bytes,
+        call=f"sb_stage_weights((int8_t *)({{scratch}}), {name}_weights, {layer.weight_bytes}u); {call}",
+        staged_bytes=staged,
+    )
 
 
 def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
@@ -187,6 +211,7 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         scratch_bytes=columns_bytes + padded_bytes,
         constants=constants,
         call=_call("sb_conv_s8", name, scratch=True),
+        weight_bytes=_conv_weights(rows[:, order], length).size,
     )
 
 

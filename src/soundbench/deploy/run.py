@@ -71,6 +71,8 @@ class DeploySettings:
     opset: int = OPSET
     #: safety margin on the modelled cycles for every keeps-up verdict (duty × (1 + margin) < limit)
     timing_margin: float = 0.1
+    #: convolutions with weight tables up to this many bytes stage them in SRAM scratch (0: off)
+    stage_weights_up_to: int = 0
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.cycles_per_macc_m4) - set(KERNEL_CYCLES_PER_MACC_M4))
@@ -93,6 +95,7 @@ class DeploySettings:
             dict(cfg.latency.cycles_per_macc_m4),
             cfg.opset or OPSET,
             float(cfg.latency.get("margin", 0.1)),
+            int((cfg.get("kernels") or {}).get("stage_weights_up_to", 0)),
         )
 
 
@@ -124,7 +127,8 @@ def deploy(
 
     print(f"[3/5] memory plan and fit on {target.name}")
     int8_graph = Graph(int8_path)
-    kernel_layers = plan_kernels(int8_graph)  # which nodes run on the Cortex-M4 kernels, their scratch
+    # which nodes run on the Cortex-M4 kernels, their scratch (and weights staged in SRAM)
+    kernel_layers = plan_kernels(int8_graph, settings.stage_weights_up_to)
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
     int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
     device, not_on_device = _device_front_end(trained)

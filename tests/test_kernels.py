@@ -333,3 +333,34 @@ def test_the_kernels_compile_without_a_warning(compiler, tmp_path):
             text=True,
         )
         assert done.returncode == 0, f"{source.name}:\n{done.stderr[-2000:]}"
+
+
+@needs_toolchain
+def test_board_firmware_links_runs_and_its_printout_is_compared_per_layer(tmp_path):
+    """deploy ... board=true: firmware for the board (clock, flash latency, DWT timing) that
+    links into its budget; the emulated build runs in QEMU and prints a line per layer (zeros:
+    QEMU has no cycle counter); a printout is compared with layers.csv per layer."""
+    from soundbench.deploy.board import compare, read_printout, write_board_project
+
+    rng = np.random.default_rng(5)
+    source, int8, layers, shape = generate_on_kernels(
+        conv_model(tmp_path / "c.onnx", rng, 3, 9, 7, 6, 3, 2, 1), tmp_path, rng
+    )
+    target = load_target("stm32l476", ROOT)
+    board = write_board_project(source, target, ROOT, tmp_path / "board")
+    assert board.board.fits and board.emulated.fits and (board.folder / "Makefile").is_file()
+    assert "SB_FLASH_LATENCY=4" in (board.folder / "Makefile").read_text()
+    printed, total = read_printout(emulator.run_console(board.emulated.elf, tmp_path))
+    assert len(printed) == len(layers) and total == 0
+    (tmp_path / "deploy").mkdir()
+    (tmp_path / "deploy" / "layers.csv").write_text(
+        "precision,node,op_type,output_shape,macc,runs_on,cycles,cycles_per_macc\n"
+        + "".join(
+            f"int8,{layer.node},{layer.op_type},,0,{layer.kernel},{110 * (k + 1)},\n" for k, layer in enumerate(layers)
+        )
+    )
+    board_printout = "".join(f"layer {k} {100 * (k + 1)}\n" for k in range(len(layers))) + "total 999\n"
+    timings = compare(board_printout, tmp_path / "deploy")
+    assert [round(t.error, 3) for t in timings] == [0.1] * len(layers)  # the model says 10 % more than the board
+    with pytest.raises(ValueError, match="layer <k> <cycles>"):
+        read_printout("hello\n")

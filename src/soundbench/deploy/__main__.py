@@ -39,12 +39,27 @@ def main(cfg: DictConfig) -> dict:
     plot_memory_plan(plan_memory(int8), len(int8.nodes), "Memory plan of model_int8.onnx", out_dir / "memory_plan.png")
     print("\n" + (out_dir / "report.md").read_text())
     print(f"Files: {out_dir}")
+    if cfg.get("board"):
+        _write_board(out_dir, target)
     if trained.run_id:
         log_to_mlflow(report, out_dir, cfg.tracking_uri)
         print(
             f"Logged to MLflow run {trained.run_id} (metrics deploy/{target.name}/*, artifacts deploy/{target.name}/)"
         )
     return report
+
+
+def _write_board(out_dir: Path, target) -> None:
+    from soundbench.deploy.board import write_board_project
+
+    model_c = out_dir / "firmware" / "model.c"
+    if not model_c.is_file():
+        raise SystemExit(f"board=true needs the generated C ({model_c}); it is written when the Arm toolchain runs")
+    board = write_board_project(model_c, target, ROOT, out_dir / "board")
+    print(
+        f"Board firmware for {target.board}: {board.folder} ({board.board.message}). Flash firmware.elf, run it with "
+        "semihosting on, save its printout, then: python -m soundbench.deploy.board <printout> " + str(out_dir)
+    )
 
 
 if __name__ == "__main__":

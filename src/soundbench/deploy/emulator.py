@@ -200,22 +200,7 @@ def run_with_markers(
         markers += f",layer={symbols['sb_layer_done']:#x}"
     if memory:
         markers += "," + _memory_arguments(memory)
-    command = [
-        QEMU,
-        "-M",
-        MACHINE,
-        "-nographic",
-        "-monitor",
-        "none",
-        "-serial",
-        "none",
-        "-semihosting-config",
-        "enable=on,target=native",
-        "-kernel",
-        str(elf.resolve()),
-        "-plugin",
-        f"{plugin},{markers},out={counts_file}",
-    ]
+    command = [*_qemu_command(elf), "-plugin", f"{plugin},{markers},out={counts_file}"]
     result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
     if result.returncode != 0:
         raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
@@ -237,6 +222,35 @@ def _memory_arguments(memory: FlashMemory) -> str:
         f"flash={FLASH_ORIGIN:#x}:{FLASH_END:#x},ws={memory.wait_states},word={memory.word_bytes},"
         f"icache={memory.icache_bytes},dcache={memory.dcache_bytes},ways={memory.ways}"
     )
+
+
+def _qemu_command(elf: Path) -> list[str]:
+    return [
+        QEMU,
+        "-M",
+        MACHINE,
+        "-nographic",
+        "-monitor",
+        "none",
+        "-serial",
+        "none",
+        "-semihosting-config",
+        "enable=on,target=native",
+        "-kernel",
+        str(elf.resolve()),
+    ]
+
+
+def run_console(elf: Path, work_dir: Path, timeout_s: float = 120) -> str:
+    """Run ``elf`` in QEMU and return what it wrote to the semihosting console (QEMU puts it
+    on stderr, with any warnings of its own)."""
+    missing = emulator_missing()
+    if missing:
+        raise RuntimeError(missing)
+    result = subprocess.run(_qemu_command(elf), cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
+    if result.returncode != 0:
+        raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
+    return result.stdout + result.stderr
 
 
 def _cycles(per_class: Counter, code: dict[int, tuple[str, str]], executed: Counter) -> float:

@@ -39,6 +39,20 @@ class FlashMemory:
 
 
 @dataclass(frozen=True)
+class BoardClock:
+    """How the board's firmware (``deploy ... board=true``) sets the clock the timing model
+    assumes: SYSCLK = 4 MHz MSI / pllm × plln / pllr, with ``flash_latency`` wait states."""
+
+    pllm: int
+    plln: int
+    pllr: int
+    flash_latency: int
+
+    def mhz(self) -> float:
+        return 4.0 / self.pllm * self.plln / self.pllr
+
+
+@dataclass(frozen=True)
 class Target:
     name: str
     board: str
@@ -49,6 +63,7 @@ class Target:
     budget_fraction: float = 1.0  # share of flash and RAM the model may take
     coremark_per_mhz: float = 3.40  # Arm's published CoreMark/MHz for the core (latency scaling)
     memory: FlashMemory | None = None  # None: zero-wait memory (no stalls modelled)
+    clock: BoardClock | None = None  # None: no board firmware written for it yet
 
     @property
     def flash_budget(self) -> int:
@@ -78,5 +93,7 @@ def load_target(name: str, root: str | Path) -> Target:
 
 
 def target_from_config(cfg: dict) -> Target:
-    memory = cfg.get("memory")
-    return Target(**{**cfg, "memory": FlashMemory(**memory) if memory else None})
+    memory, clock = cfg.get("memory"), cfg.get("clock")
+    return Target(
+        **{**cfg, "memory": FlashMemory(**memory) if memory else None, "clock": BoardClock(**clock) if clock else None}
+    )

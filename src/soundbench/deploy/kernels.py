@@ -517,7 +517,7 @@ def _constants(
     return "\n".join(
         [
             f"static const {params_type} {name}_params = {_struct(params)};",
-            f"static const {_C_TYPES[weights.dtype]} {name}_weights[{weights.size}] __attribute__((aligned(4))) = "
+            f"static const {_C_TYPES[weights.dtype]} {name}_weights[{weights.size}] __attribute__((aligned(8))) = "
             f"{_array(weights)};",
             f"static const int32_t {name}_bias[{bias.size}] = {_array(bias)};",
             f"static const float {name}_scale[{scale.size}] = {{{', '.join(_float(v) for v in scale)}}};",

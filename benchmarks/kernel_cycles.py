@@ -7,8 +7,8 @@ Cycles are modelled: instruction counts × Cortex-M4 TRM timings (soundbench.dep
 "zero-wait" as if all memory were SRAM, "flash model" with stm32l476's flash and ART
 accelerator (4 wait states at 80 MHz, prefetch, 1 KB I-cache, 256 B D-cache); the
 weights are random (cycle counts do not depend on the values) and calibration uses random
-windows. Anchors: MLPerf Tiny v1.1 KWS DS-CNN on a Cortex-M4 ≈ 2.3 cycles/MAC (Plumerai),
-≈ 3.4 (TFLite Micro + CMSIS-NN); SMLAD's ceiling 0.5.
+windows. SMLAD's ceiling is 0.5 cycles/MAC. For published real-board results, compare like
+for like with benchmarks/mlperf_kws.py (MLPerf Tiny's DS-CNN on the NUCLEO-L4R5ZI).
 """
 
 from __future__ import annotations

@@ -104,8 +104,12 @@ class EmulatorRun:
     #: segment after the final layer marker holds the model's return
     segment_instructions: list[float] = field(default_factory=list)
     segment_cycles: list[float] = field(default_factory=list)
-    stall_cycles_per_window: float = 0.0  # of cycles_per_window: flash wait states not hidden (memory model)
-    segment_stalls: list[float] = field(default_factory=list)  # of segment_cycles, per window
+    segment_stalls: list[float] = field(default_factory=list)  # of segment_cycles, per window: flash wait states
+
+    @property
+    def stall_cycles_per_window(self) -> float:
+        """Of cycles_per_window: the flash wait states the memory model did not hide."""
+        return sum(self.segment_stalls)
 
     @property
     def zero_wait_cycles_per_window(self) -> float:
@@ -160,7 +164,6 @@ def run_firmware(
         n,
         [i / n for i in counts.segment_instructions],
         [c / n for c in counts.segment_cycles],
-        sum(counts.segment_stalls) / n,
         [s / n for s in counts.segment_stalls],
     )
 
@@ -200,10 +203,7 @@ def run_with_markers(
         markers += f",layer={symbols['sb_layer_done']:#x}"
     if memory:
         markers += "," + _memory_arguments(memory)
-    command = [*_qemu_command(elf), "-plugin", f"{plugin},{markers},out={counts_file}"]
-    result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
-    if result.returncode != 0:
-        raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
+    _run_qemu(elf, work_dir, timeout_s, "-plugin", f"{plugin},{markers},out={counts_file}")
     code = _disassembly(elf)
     per_class, instructions, cycles = Counter(), [], []
     executions, stalls = _executions(counts_file)
@@ -212,7 +212,6 @@ def run_with_markers(
         per_class.update(classes)
         instructions.append(sum(classes.values()))
         cycles.append(_cycles(classes, code, executed))
-    stalls = (stalls + [0.0] * len(cycles))[: len(cycles)]
     return MarkedCounts(dict(per_class), instructions, [c + s for c, s in zip(cycles, stalls)], stalls)
 
 
@@ -224,8 +223,13 @@ def _memory_arguments(memory: FlashMemory) -> str:
     )
 
 
-def _qemu_command(elf: Path) -> list[str]:
-    return [
+def _run_qemu(elf: Path, work_dir: Path, timeout_s: float, *plugin: str) -> subprocess.CompletedProcess:
+    """Run ``elf`` on the emulated board in ``work_dir`` (its semihosting files are there);
+    a non-zero exit is an error with QEMU's output."""
+    missing = emulator_missing()
+    if missing:
+        raise RuntimeError(missing)
+    command = [
         QEMU,
         "-M",
         MACHINE,
@@ -238,18 +242,18 @@ def _qemu_command(elf: Path) -> list[str]:
         "enable=on,target=native",
         "-kernel",
         str(elf.resolve()),
+        *plugin,
     ]
+    result = subprocess.run(command, cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
+    if result.returncode != 0:
+        raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
+    return result
 
 
 def run_console(elf: Path, work_dir: Path, timeout_s: float = 120) -> str:
     """Run ``elf`` in QEMU and return what it wrote to the semihosting console (QEMU puts it
     on stderr, with any warnings of its own)."""
-    missing = emulator_missing()
-    if missing:
-        raise RuntimeError(missing)
-    result = subprocess.run(_qemu_command(elf), cwd=work_dir, capture_output=True, text=True, timeout=timeout_s)
-    if result.returncode != 0:
-        raise RuntimeError(f"firmware exited with {result.returncode} in QEMU: {result.stdout}{result.stderr}".strip())
+    result = _run_qemu(elf, work_dir, timeout_s)
     return result.stdout + result.stderr
 
 

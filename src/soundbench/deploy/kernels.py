@@ -74,9 +74,7 @@ def _staged(layer: KernelLayer, up_to: int) -> KernelLayer:
         return layer
     name, staged = f"sb_layer{layer.index}", _round_up(layer.weight_bytes, 4)
     # the staged table first (word-aligned), the kernel's own scratch after it
-    call = layer.call.replace(f"{name}_weights,", "(const int8_t *)({scratch}),").replace(
-        "(int16_t *)({scratch})", f"(int16_t *)((int8_t *)({{scratch}}) + {staged})"
-    )
+    call = _call(layer.kernel, name, scratch=True, weights="(const int8_t *)({scratch})", scratch_at=staged)
     return dataclasses.replace(
         layer,
         scratch_bytes=staged + layer.scratch_bytes,
@@ -199,8 +197,9 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         quads=quads,
         offsets=f"{name}_offsets",
     )
+    weights = _conv_weights(rows[:, order], length)
     constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
-        name, "sb_conv_params", params, _conv_weights(rows[:, order], length), conv.folded_bias(), conv.scale
+        name, "sb_conv_params", params, weights, conv.folded_bias(), conv.scale
     )
     columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
     return KernelLayer(
@@ -211,7 +210,7 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         scratch_bytes=columns_bytes + padded_bytes,
         constants=constants,
         call=_call("sb_conv_s8", name, scratch=True),
-        weight_bytes=_conv_weights(rows[:, order], length).size,
+        weight_bytes=weights.size,
     )
 
 
@@ -239,7 +238,6 @@ def _depthwise_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         kernel_w_even=kernel_w_even,
         byte_plane=byte_plane,
         shifted=shifted,
-        filter_row=0,  # set below, from the stored layout
         input_zero_point=conv.x_zp,
         output_zero_point=conv.y_zp,
     )
@@ -252,7 +250,7 @@ def _depthwise_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         widened = np.concatenate(
             [widened[:, :, [0, 2, 1, 3, 4, 5]], np.broadcast_to(step, (out_c, kernel[0], 2))], axis=2
         )
-    params["filter_row"] = widened.shape[2]
+    params["filter_row"] = widened.shape[2]  # int16 per stored filter row, whichever layout above
     constants = _constants(name, "sb_depthwise_params", params, widened, conv.folded_bias(), conv.scale)
     plane_bytes = plane_h * plane_w * (1 if byte_plane else 2)
     return KernelLayer(
@@ -526,11 +524,14 @@ def _constants(
     )
 
 
-def _call(kernel: str, name: str, scratch: bool) -> str:
-    tail = ", (int16_t *)({scratch})" if scratch else ""
+def _call(kernel: str, name: str, scratch: bool, weights: str = "", scratch_at: int = 0) -> str:
+    """The kernel call; ``weights``: where the weights are read (default: the table in
+    flash), ``scratch_at``: where the kernel's scratch starts in the planned scratch."""
+    at = f"(int8_t *)({{scratch}}) + {scratch_at}" if scratch_at else "{scratch}"
+    tail = f", (int16_t *)({at})" if scratch else ""
     return (
-        f"{kernel}(&{name}_params, (const int8_t *)({{input}}), {name}_weights, {name}_bias, {name}_scale, "
-        f"(int8_t *)({{output}}){tail});"
+        f"{kernel}(&{name}_params, (const int8_t *)({{input}}), {weights or name + '_weights'}, {name}_bias, "
+        f"{name}_scale, (int8_t *)({{output}}){tail});"
     )
 
 

@@ -94,8 +94,8 @@ class DeploySettings:
             cfg.emulator.stream_seconds,
             dict(cfg.latency.cycles_per_macc_m4),
             cfg.opset or OPSET,
-            float(cfg.latency.get("margin", 0.1)),
-            int((cfg.get("kernels") or {}).get("stage_weights_up_to", 0)),
+            float(cfg.latency.margin),
+            int(cfg.kernels.stage_weights_up_to),
         )
 
 

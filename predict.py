@@ -22,6 +22,7 @@ register_run_suffix()  # ${sb_run_suffix:} in the run folder's name (conf/hydra)
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="predict")
 def main(cfg: DictConfig) -> None:
+    from soundbench.predict.decision import EventDecision
     from soundbench.predict.run import find_audio, predict_files, print_report, resolve_model
     from soundbench.predict.timeline import DecisionSettings
 
@@ -31,14 +32,31 @@ def main(cfg: DictConfig) -> None:
     bundle = resolve_model(str(cfg.bundle), out_dir, cfg.tracking_uri, cfg.bundle_cache)
     print(f"Model ready {time.monotonic() - STARTED:.1f} s after start")
     settings = DecisionSettings.from_config(cfg)
+    decision = EventDecision.load(Path(cfg.decision)) if cfg.decision else None
     report = predict_files(
-        bundle, files, out_dir, settings, cfg.precision, cfg.block_seconds, cfg.audacity_silence, cfg.progress
+        bundle,
+        files,
+        out_dir,
+        settings,
+        cfg.precision,
+        cfg.block_seconds,
+        cfg.audacity_silence,
+        cfg.progress,
+        decision,
+        Path(cfg.truth) if cfg.truth else None,
+        _scoring(cfg.collar_s) if cfg.truth else None,
     )
     print_report(report)
     print(f"Summary: {out_dir / 'summary.json'}")
     failed = [r for r in report["files"] if "error" in r]
     if failed:
         sys.exit(f"{len(failed)} of {len(report['files'])} file(s) could not be read (see above)")
+
+
+def _scoring(collar_s: float):
+    from soundbench.predict.scoring import ScoringSettings  # sed_eval: imported only to score
+
+    return ScoringSettings(collar_s=collar_s)
 
 
 if __name__ == "__main__":

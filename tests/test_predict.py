@@ -4,6 +4,7 @@ and outputs that read back as training data."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from soundbench.artifacts.onnx_export import export_onnx
 from soundbench.data.datasets import AudacityLabels
 from soundbench.features import LogMel
 from soundbench.predict import SILENCE, UNKNOWN, DecisionSettings, Predictor, load_bundle, save_bundle
+from soundbench.predict.decision import EventDecision
 from soundbench.predict.stream import WindowStream
 from tests.conftest import ROOT, compose_config
 
@@ -155,7 +157,10 @@ def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
     from soundbench.predict.run import predict_files
 
     out = tmp_path / "out"
-    report = predict_files(bundle, [recording], out, DecisionSettings(unknown_threshold=0.7), progress=False)
+    sure = EventDecision(threshold=0.7)  # "both" tones score ~0.5 each: not an event
+    report = predict_files(
+        bundle, [recording], out, DecisionSettings(unknown_threshold=0.7), progress=False, decision=sure
+    )
     result = report["files"][0]
     timeline = (out / "garden.timeline.csv").read_text().splitlines()
     assert timeline[0] == "start,end,label,probability" and len(timeline) == 8
@@ -168,10 +173,41 @@ def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
     (data / recording.name).symlink_to(recording)
     (data / "garden.labels.txt").write_bytes((out / "garden.labels.txt").read_bytes())
     table, class_names = AudacityLabels(data).read_table()
-    assert list(table["class_name"]) == [e["label"] for e in result["events"]]
-    assert np.allclose(table["start"], [e["start"] for e in result["events"]], atol=1e-3)
-    assert np.allclose(table["start"] + table["duration"], [e["end"] for e in result["events"]], atol=1e-3)
-    assert class_names == sorted({"low", "high", UNKNOWN})
+    events = json.loads((out / "garden.events.json").read_text())["events"]
+    assert events == result["events"] and [e["label"] for e in events] == ["low", "high"]
+    assert list(table["class_name"]) == [e["label"] for e in events]
+    assert np.allclose(table["start"], [e["onset"] for e in events], atol=1e-3)
+    assert np.allclose(table["start"] + table["duration"], [e["offset"] for e in events], atol=1e-3)
+    assert class_names == ["high", "low"]
+
+
+def test_events_are_scored_against_the_truth_with_the_bundle_s_tuned_decision(tmp_path, bundle, recording):
+    from soundbench.predict.run import predict_files
+
+    truth = tmp_path / "truth.tsv"
+    rows = [f"{recording.name}\t{start}\t{end}\t{what}" for start, end, what in SCRIPT if what != "both"]
+    truth.write_text("filename\tonset\toffset\tevent_label\n" + "\n".join(rows) + "\n")
+    sure = EventDecision(threshold=0.7)
+    report = predict_files(
+        bundle, [recording], tmp_path / "out", DecisionSettings(), progress=False, truth=truth, decision=sure
+    )
+    scores = report["scores"]
+    assert (scores["n_reference"], scores["n_correct"]) == (2, 2) and scores["event_f1"] == 1.0
+    # a decision layer that hears nothing misses both, and is what the report says it used
+    deaf = EventDecision(silence_db=0.0)
+    report = predict_files(
+        bundle, [recording], tmp_path / "o2", DecisionSettings(), progress=False, truth=truth, decision=deaf
+    )
+    assert report["scores"]["n_correct"] == 0 and report["decision"]["silence_db"] == 0.0
+    # saved in the bundle, it is the predictor's default
+    copy = tmp_path / "tuned"
+    shutil.copytree(bundle.folder, copy)
+    deaf.save(copy)
+    assert Predictor(load_bundle(copy)).decision == deaf
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("file,start\nx.wav,1\n")
+    with pytest.raises(ValueError, match="lacks columns"):
+        predict_files(bundle, [recording], tmp_path / "o3", DecisionSettings(), progress=False, truth=bad)
 
 
 @pytest.mark.slow

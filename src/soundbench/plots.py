@@ -114,3 +114,21 @@ def save_cost_accuracy_plot(
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_trade_off(points: list[tuple[float, float]], title: str, path: Path) -> Path:
+    """A detection-error trade-off: miss rate against false alarms per hour (log axis), one
+    point per threshold, as keyword-spotting results are read."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    misses = [m for m, _ in points]
+    alarms = [max(a, 0.1) for _, a in points]  # 0 false alarms drawn at 0.1/h on the log axis
+    ax.plot(alarms, misses, marker="o", markersize=3)
+    ax.set_xscale("log")
+    ax.set_xlabel("false alarms per hour (0 drawn at 0.1)")
+    ax.set_ylabel("miss rate")
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -14,6 +14,7 @@ import torch
 from tqdm import tqdm
 
 from soundbench.artifacts.bundle import ModelBundle
+from soundbench.predict.decision import Event, EventDecision, detect_events, tuned_decision
 from soundbench.predict.stream import WindowStream
 from soundbench.predict.timeline import (
     DecisionSettings,
@@ -31,7 +32,9 @@ class FilePrediction:
     path: Path
     duration_s: float
     windows: pd.DataFrame  # one row per analysis window: start, end, rms_db, label, probability
-    segments: list[Segment]
+    segments: list[Segment]  # the timeline: every slot labelled (silence and unknown too)
+    posteriors: np.ndarray  # (windows, classes) each window's own class probabilities; NaN rows: silent
+    events: list[Event]  # what the event decision layer reports
     compute_s: float  # wall time of reading, features and model together
     block_samples: int  # samples per block read (at the model's rate)
     max_buffered_samples: int  # most samples the stream ever held (bounded by block + window)
@@ -51,8 +54,12 @@ class Predictor:
         precision: str = "float32",
         block_seconds: float = 30.0,
         threads: int = 0,
+        decision: EventDecision | None = None,
     ):
+        """``decision``: the event decision layer; default: the bundle's tuned one
+        (``decision.json``), else :class:`EventDecision`'s defaults."""
         self.bundle, self.settings = bundle, settings or DecisionSettings()
+        self.decision = decision or tuned_decision(bundle.folder) or EventDecision()
         frontend = bundle.frontend
         self.block_windows = max(1, round(block_seconds * frontend.sample_rate / frontend.window_hop_samples))
         options = ort.SessionOptions()
@@ -70,7 +77,9 @@ class Predictor:
     def predict_file(self, path: str | Path, progress: bool = True) -> FilePrediction:
         stream = self.stream(path)
         decide = SlidingDecision(self.bundle.class_names, self.settings)
-        rows: dict[str, list] = {"start_sample": [], "rms_db": [], "label": [], "probability": [], "scores": []}
+        rows: dict[str, list] = {
+            key: [] for key in ("start_sample", "rms_db", "label", "probability", "scores", "probs")
+        }
         timings = dict.fromkeys(("read", "features", "model"), 0.0)
         began = time.perf_counter()
         with tqdm(
@@ -89,17 +98,20 @@ class Predictor:
                 tick = time.perf_counter()
         compute_s = time.perf_counter() - began
         windows = self._window_table(rows, stream)
-        silent = np.full(len(self.bundle.class_names), np.nan)
-        scores = np.stack([silent if s is None else s.numpy() for s in rows["scores"]]) if rows["scores"] else None
+        scores, posteriors = self._rows_as_matrix(rows["scores"]), self._rows_as_matrix(rows["probs"])
         segments = merge_segments(
             windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"])
         )
         segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names, scores)
+        slots = windows[["start", "end"]].to_numpy()
+        events = detect_events(posteriors, windows["rms_db"].to_numpy(), slots, self.bundle.class_names, self.decision)
         return FilePrediction(
             Path(path),
             stream.duration_s,
             windows,
             segments,
+            posteriors,
+            events,
             compute_s,
             stream.block_samples,
             stream.max_buffered_samples,
@@ -116,13 +128,19 @@ class Predictor:
         tick = time.perf_counter()
         probs = iter(self._probabilities(features)) if features is not None else iter(())
         for start, level, is_loud in zip(block.starts, levels.tolist(), loud.tolist()):
-            label, probability = decide.push(next(probs) if is_loud else None)
+            window_probs = next(probs) if is_loud else None
+            rows["probs"].append(window_probs)
+            label, probability = decide.push(window_probs)
             rows["start_sample"].append(int(start))
             rows["rms_db"].append(level)
             rows["label"].append(label)
             rows["probability"].append(probability)
             rows["scores"].append(decide.scores)
         timings["model"] += time.perf_counter() - tick
+
+    def _rows_as_matrix(self, rows: list) -> np.ndarray:
+        silent = np.full(len(self.bundle.class_names), np.nan)
+        return np.stack([silent if r is None else r.numpy() for r in rows]) if rows else np.empty((0, len(silent)))
 
     def _probabilities(self, features: np.ndarray) -> torch.Tensor:
         logits = np.concatenate([self.session.run(None, {self.input_name: f[None]})[0] for f in features])

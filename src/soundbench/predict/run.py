@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
 
 from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
 from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError, declared_seconds
+from soundbench.predict.decision import EventDecision
 from soundbench.predict.outputs import write_outputs
+
+if TYPE_CHECKING:
+    from soundbench.predict.scoring import ScoringSettings
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
 
@@ -66,11 +73,18 @@ def predict_files(
     block_seconds: float = 30.0,
     audacity_silence: bool = False,
     progress: bool = True,
+    decision: EventDecision | None = None,
+    truth: Path | None = None,
+    scoring: ScoringSettings | None = None,
 ) -> dict:
-    """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``."""
+    """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``.
+    ``decision``: the event decision layer (default: the bundle's tuned one, else the
+    defaults); ``truth``: reference events (DCASE's ``filename onset offset event_label``,
+    tab- or comma-separated) to score the detected events against."""
     out_dir.mkdir(parents=True, exist_ok=True)  # summary.json is written even when every file fails
-    predictor = Predictor(bundle, settings, precision, block_seconds)
-    results = []
+    reference = read_reference(truth) if truth else None  # a bad truth file fails before the work
+    predictor = Predictor(bundle, settings, precision, block_seconds, decision=decision)
+    results, predictions = [], []
     for path, stem in zip(files, _unique_stems(files)):
         try:
             prediction = predictor.predict_file(path, progress)
@@ -78,15 +92,56 @@ def predict_files(
             print(f"skipped: {error}")
             results.append({"file": str(path), "error": str(error)})
             continue
-        result = write_outputs(prediction, out_dir, stem, audacity_silence)
+        result = write_outputs(prediction, predictor.decision, out_dir, stem, audacity_silence)
         results.append({**result, **_truncation(path, result["duration_s"])})
+        predictions.append(prediction)
     report = {
         "model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
         "settings": {**asdict(settings), "block_seconds": block_seconds},
+        "decision": asdict(predictor.decision),
         "files": results,
     }
+    if reference is not None:
+        report["scores"] = asdict(score_predictions(predictions, reference, bundle.class_names, scoring))
     (out_dir / "summary.json").write_text(json.dumps(report, indent=2))
     return report
+
+
+def read_reference(path: Path) -> pd.DataFrame:
+    """Reference events: ``filename, onset, offset, event_label`` (a header row; tabs or commas)."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, sep=None, engine="python", dtype={"event_label": str, "filename": str})
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise ValueError(f"truth={path}: not a readable event table ({error})") from error
+    missing = {"filename", "onset", "offset", "event_label"} - set(table.columns)
+    if missing:
+        raise ValueError(
+            f"truth={path}: lacks columns {sorted(missing)}; expected a header `filename onset offset event_label` "
+            "(DCASE's format, seconds; the file name of each recording)"
+        )
+    return table
+
+
+def score_predictions(predictions: list, reference: pd.DataFrame, class_names, scoring=None):
+    """The detected events of ``predictions`` against ``reference`` (matched by file name)."""
+    from soundbench.predict.scoring import ScoringSettings, score_events  # sed_eval: only when scoring
+
+    names = {p.path.name for p in predictions}
+    unscored = sorted(set(reference["filename"]) - names)
+    if unscored:
+        print(f"truth: {len(unscored)} file(s) in the reference were not predicted and are left out: {unscored[:3]}")
+    estimated = pd.DataFrame(
+        [
+            {"filename": p.path.name, "onset": e.onset, "offset": e.offset, "event_label": e.label}
+            for p in predictions
+            for e in p.events
+        ],
+        columns=["filename", "onset", "offset", "event_label"],
+    )
+    reference = reference[reference["filename"].isin(names)]
+    hours = sum(p.duration_s for p in predictions) / 3600
+    return score_events(reference, estimated, tuple(class_names), hours, scoring or ScoringSettings())
 
 
 def _truncation(path: Path, present_s: float) -> dict:
@@ -110,6 +165,13 @@ def _unique_stems(files: list[Path]) -> list[str]:
 
 
 def print_report(report: dict) -> None:
+    if "scores" in report:
+        s = report["scores"]
+        print(
+            f"Scored against the truth: event F1 {s['event_f1']:.3f}, error rate {s['event_error_rate']:.3f} "
+            f"({s['n_correct']} of {s['n_reference']} events found, {s['n_estimated'] - s['n_correct']} false alarms); "
+            f"segment F1 {s['segment_f1']:.3f}"
+        )
     for result in report["files"]:
         if "error" in result:
             continue

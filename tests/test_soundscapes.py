@@ -133,3 +133,12 @@ def test_fsdd_soundscapes_take_each_split_s_own_recordings(tmp_path):
         names = events["source"].map(lambda p: p.rsplit("/", 1)[-1].removesuffix(".wav").split("_"))
         assert all(int(index) in indices for _, _, index in names)  # FSDD's official split
         assert list(events["event_label"]) == [digit for digit, _, _ in names]
+
+
+def test_the_command_line_says_what_it_needs():
+    from soundbench.events.__main__ import main
+
+    with pytest.raises(SystemExit, match="usage: python -m soundbench.events <build | tune | score>"):
+        main(["frobnicate"])
+    with pytest.raises(SystemExit, match="tune needs bundle="):
+        main(["tune", "soundscapes=esc40"])

@@ -199,9 +199,15 @@ def test_a_run_is_fetched_with_one_line_of_output_not_a_bar_per_file(trained_che
 
 @pytest.fixture(scope="module")
 def deploy_report(trained_checkpoint, tmp_path_factory):
+    from soundbench.predict.decision import EventDecision
+
     trained = load_trained(str(trained_checkpoint))
     out = tmp_path_factory.mktemp("deploy")
-    return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, deploy_settings(["emulator.windows=4"])), out
+    # a decision layer that reports this briefly trained model's events (and is read from its file)
+    decision = EventDecision(smooth_windows=2, threshold=0.3, release=0.8, max_gap_windows=1)
+    decision_file = decision.save(tmp_path_factory.mktemp("decision"))
+    settings = deploy_settings(["emulator.windows=4", f"emulator.decision={decision_file}"])
+    return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, settings), out
 
 
 @pytest.mark.slow
@@ -272,14 +278,20 @@ def test_front_end_and_model_link_into_the_budget_as_planned(deploy_report):
     assert report.end_to_end.model_cycles_per_window == pytest.approx(
         report.firmware.run.cycles_per_window_m4, rel=1e-3
     )
+    # the event decision layer after it: the host's events, its cycles and RAM counted
+    e2e = report.end_to_end
+    assert e2e.decision.startswith("{") and e2e.host_events > 0 and e2e.event_agreement >= 0.9
+    assert 0 < e2e.decision_cycles_per_window < 50_000 and 0 < e2e.decision_ram_bytes < 1024
 
 
 @pytest.mark.slow
 @needs_toolchain
 def test_the_device_application_agrees_with_host_predict_on_real_recordings(deploy_report, esc50, tmp_path):
+    from soundbench.deploy.decision_c import compare_events
     from soundbench.deploy.device_app import pcm16, run_app
     from soundbench.deploy.frontend_c import DeviceFrontEnd
     from soundbench.predict import DecisionSettings, Predictor, load_bundle
+    from soundbench.predict.decision import EventDecision
 
     report, out = deploy_report
     assert report.end_to_end.windows >= 10 and report.end_to_end.argmax_agreement >= 0.99  # its own test clips
@@ -289,15 +301,23 @@ def test_the_device_application_agrees_with_host_predict_on_real_recordings(depl
     audio = np.concatenate([read_audio(clip, 22050).numpy() for clip in sorted((esc50 / "audio").glob("*.wav"))[:3]])
     recording = tmp_path / "recording.wav"
     sf.write(recording, pcm16(audio), 22050, subtype="PCM_16")
-    run = run_app(out / "device_app" / "firmware.elf", pcm16(audio), device, len(bundle.class_names), ROOT, tmp_path)
+    elf = out / "device_app" / "firmware.elf"
+    run = run_app(elf, pcm16(audio), device, len(bundle.class_names), ROOT, tmp_path, decision=True)
     every_window = DecisionSettings(
         silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1, min_event_windows=1
     )
-    host = Predictor(bundle, every_window, "int8").predict_file(recording, progress=False).windows
+    prediction = Predictor(bundle, every_window, "int8", decision=EventDecision()).predict_file(
+        recording, progress=False
+    )
+    host = prediction.windows
     assert run.windows == len(host) >= 30
     device_labels = np.asarray(bundle.class_names)[run.probabilities.argmax(axis=1)]
     assert np.mean(device_labels == host["label"].to_numpy()) >= 0.99
     assert np.abs(run.probabilities.max(axis=1) - host["probability"].to_numpy()).max() < 1e-2
+    # the device's decision layer reports the host's events on the same PCM (these real
+    # recordings are outside the demo model's classes: few or no confident events)
+    agreement = compare_events(prediction.events, run.events, bundle.class_names)
+    assert agreement.device_events == agreement.host_events and agreement.agreement >= 0.9, agreement
 
 
 @pytest.mark.slow

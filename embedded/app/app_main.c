@@ -2,11 +2,15 @@
  * DMA delivers it), the front end turns each block into mel frames in its ring buffer, and
  * every window hop it writes the analysis window straight into the model's input in the
  * arena, the int8 model runs, and the class probabilities (softmax) go out. In the
- * emulator the PCM comes from pcm.bin and the probabilities go to probs.bin.
+ * emulator the PCM comes from pcm.bin and the probabilities go to probs.bin. With
+ * SB_APP_DECISION, the event decision layer (embedded/decision, settings in the generated
+ * sb_decision_config.h) turns each window's probabilities and level into events, which go
+ * to events.bin.
  *
  * Markers for the instruction counter (segments between sb_marker_start/stop, split at
- * sb_layer_done): 0 the hop's frame, 1 the window (floor, DCT, standardisation), 2.. the
- * model's layers. */
+ * sb_layer_done): 0 the hop's frame (and its energy, for the window level), 1 the window
+ * (floor, DCT, standardisation), 2.. the model's layers; with SB_APP_DECISION, the segment
+ * after the model's last layer marker is the softmax and the decision layer. */
 #include <math.h>
 #include <stdint.h>
 
@@ -20,6 +24,36 @@ __attribute__((noinline, used)) void sb_layer_done(void) { __asm volatile("" :::
 
 _Static_assert(SB_INPUT_BYTES == sizeof(float) * SB_FE_OUT_BANDS * SB_FE_WINDOW_FRAMES,
                "the front end's window is not the model's input");
+
+#if SB_APP_DECISION
+#include "sb_decision.h"
+#include "sb_decision_config.h"
+
+/* The window's level as host predict measures it: the RMS of its samples, in dB re full
+ * scale. A window is the last SB_APP_WINDOW_HOPS hops, so each hop's energy is kept. */
+static int64_t hop_energy[SB_APP_WINDOW_HOPS];
+static double decision_buffer[SB_DECISION_DOUBLES(SB_DECISION_CLASSES, SB_DECISION_SMOOTH, SB_DECISION_FLOOR)];
+static sb_decision decision;
+
+static void write_event(const sb_event *event, void *context) { sh_write(*(int *)context, event, sizeof(*event)); }
+
+static int64_t energy(const int16_t *block) {
+    int64_t sum = 0;
+    for (int i = 0; i < SB_FE_HOP; i++) {
+        sum += (int32_t)block[i] * block[i];
+    }
+    return sum;
+}
+
+static double window_level_db(void) {
+    int64_t sum = 0;
+    for (int i = 0; i < SB_APP_WINDOW_HOPS; i++) {
+        sum += hop_energy[i];
+    }
+    const double mean = (double)sum / ((double)SB_APP_WINDOW_HOPS * SB_FE_HOP * 32768.0 * 32768.0);
+    return 10.0 * log10(mean > 1e-20 ? mean : 1e-20);
+}
+#endif
 
 static sb_frontend frontend;
 static int16_t dma[2][SB_FE_HOP];   /* the PCM DMA double buffer */
@@ -60,25 +94,47 @@ int main(void) {
     float *input = sb_model_input();
     float *output = sb_model_output();
     int windows = 0;
+#if SB_APP_DECISION
+    int events = sh_open("events.bin", 5);
+    if (events < 0) {
+        sh_write0("device app: cannot open events.bin in the emulator's working directory\n");
+        return 2;
+    }
+    sb_decision_init(&decision, &sb_decision_config, decision_buffer, write_event, &events);
+    int hop = 0;
+#endif
     /* the microphone's circular DMA fills one half while the CPU works on the other */
     for (int half = 0; sh_read(in, dma[half], sizeof(dma[half])) == 0; half ^= 1) {
         const int16_t *block = dma[half];
         sb_marker_start();
         sb_frontend_push(&frontend, block, SCRATCH);
+#if SB_APP_DECISION
+        hop_energy[hop++ % SB_APP_WINDOW_HOPS] = energy(block);
+#endif
         sb_layer_done();
         int ready = sb_frontend_window_ready(&frontend);
         if (ready) {
             sb_frontend_window(&frontend, input);
             sb_layer_done();
             sb_model_run();
+#if SB_APP_DECISION /* the segment after the model's last layer marker: softmax + decision */
+            softmax(output, SB_OUTPUT_BYTES / sizeof(float));
+            sb_decision_push(&decision, output, window_level_db());
+#endif
         }
         sb_marker_stop();
         if (ready) {
+#if !SB_APP_DECISION
             softmax(output, SB_OUTPUT_BYTES / sizeof(float));
+#endif
             sh_write(out, output, SB_OUTPUT_BYTES);
             windows++;
         }
     }
+#if SB_APP_DECISION
+    sb_decision_flush(&decision);
+    sh_close(events);
+#endif
     sh_close(in);
     sh_close(out);
     return windows > 0 ? 0 : 4;

@@ -25,10 +25,15 @@ def decision_dir(root: str | Path) -> Path:
     return Path(root) / "embedded" / "decision"
 
 
-def buffer_bytes(decision: EventDecision, n_classes: int) -> int:
-    """The layer's RAM: its double buffers (SB_DECISION_DOUBLES) and its state struct."""
+#: sizeof(sb_decision) on a 32-bit core: settings, pointers, counters (thresholds live in flash)
+STATE_BYTES = 128
+
+
+def buffer_bytes(decision: EventDecision, n_classes: int, window_hops: int) -> int:
+    """The layer's RAM in the application: its double buffers (SB_DECISION_DOUBLES), its
+    state, and the energy of each hop of a window (int64 each) for the window's level."""
     doubles = decision.smooth_windows * n_classes + decision.floor_windows + 2 * n_classes + decision.smooth_windows
-    return 8 * doubles + 128 + 8 * n_classes  # + the struct (settings, counters) + the thresholds table
+    return 8 * doubles + STATE_BYTES + 8 * window_hops
 
 
 def write_config_header(decision: EventDecision, class_names: tuple[str, ...], out_dir: Path) -> Path:

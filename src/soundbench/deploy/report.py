@@ -107,7 +107,19 @@ def _front_end_lines(r: DeployReport) -> list[str]:
             f"{e2e.recording_s:.1f} s ({e2e.recording}): argmax agreement {e2e.argmax_agreement:.1%}, "
             f"max abs diff of the top probability {e2e.max_abs_diff_probability:.1e} |"
         )
+        lines.append(f"| device event decision layer vs host predict | {_event_line(e2e)} |")
     return lines
+
+
+def _event_line(e2e) -> str:
+    if not e2e.decision.startswith("{"):
+        return e2e.decision
+    return (
+        f"{e2e.device_events} events on the device, {e2e.host_events} on the host: agreement "
+        f"{e2e.event_agreement:.1%} (label, first and last window), max abs diff of an event's probability "
+        f"{e2e.event_max_abs_diff_probability:.1e}; {e2e.decision_cycles_per_window:,.0f} cycles per window "
+        f"(softmax + decision, modelled), {e2e.decision_ram_bytes} B of RAM; settings {e2e.decision}"
+    )
 
 
 def _kernel_lines(r: DeployReport) -> list[str]:
@@ -155,10 +167,8 @@ def metrics(r: DeployReport) -> dict[str, float]:
         out["deploy/frontend_ms_per_window_hop"] = lat.frontend_ms
     if r.end_to_end:
         out["deploy/device_vs_predict_argmax_agreement"] = r.end_to_end.argmax_agreement
-    if lat.frontend_ms is not None:
-        out["deploy/frontend_ms_per_window_hop"] = lat.frontend_ms
-    if r.end_to_end:
-        out["deploy/device_vs_predict_argmax_agreement"] = r.end_to_end.argmax_agreement
+        if r.end_to_end.host_events or r.end_to_end.device_events:
+            out["deploy/device_vs_predict_event_agreement"] = r.end_to_end.event_agreement
     if fw.run:
         out.update(
             {

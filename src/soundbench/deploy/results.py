@@ -202,6 +202,14 @@ class EndToEnd(Serializable):
     argmax_agreement: float
     max_abs_diff_probability: float
     model_cycles_per_window: float
+    # the event decision layer after the model (embedded/decision) against host predict's
+    decision: str = ""  # its settings (JSON), or why it is not in the firmware
+    host_events: int = 0
+    device_events: int = 0
+    event_agreement: float = float("nan")  # matching events (label, first and last window) / the longer list
+    event_max_abs_diff_probability: float = float("nan")
+    decision_cycles_per_window: float = 0.0  # softmax + decision layer, modelled as the model's cycles
+    decision_ram_bytes: int = 0
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from soundbench.artifacts.onnx_export import OPSET, export_onnx, onnx_logits
 from soundbench.artifacts.trained import TrainedModel
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.cmsis_dsp import CmsisDspMissing
-from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app
+from soundbench.deploy.decision_c import buffer_bytes, compare_events
+from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app, window_hops
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported
 from soundbench.deploy.graph import Graph
@@ -52,6 +53,7 @@ from soundbench.deploy.results import (
 from soundbench.deploy.sample_windows import calibration_windows, test_windows
 from soundbench.deploy.targets import Target
 from soundbench.evaluation import evaluate_windows
+from soundbench.predict.decision import EventDecision
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.timeline import DecisionSettings
 
@@ -73,6 +75,8 @@ class DeploySettings:
     timing_margin: float = 0.1
     #: convolutions with weight tables up to this many bytes stage them in SRAM scratch (0: off)
     stage_weights_up_to: int = 0
+    #: the event decision layer the device application runs after the model (a decision.json; None: the defaults)
+    decision: str | None = None
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.cycles_per_macc_m4) - set(KERNEL_CYCLES_PER_MACC_M4))
@@ -96,7 +100,11 @@ class DeploySettings:
             cfg.opset or OPSET,
             float(cfg.latency.margin),
             int(cfg.kernels.stage_weights_up_to),
+            cfg.emulator.get("decision"),
         )
+
+    def event_decision(self) -> EventDecision:
+        return EventDecision.load(Path(self.decision)) if self.decision else EventDecision()
 
 
 def deploy(
@@ -132,7 +140,8 @@ def deploy(
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
     int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
     device, not_on_device = _device_front_end(trained)
-    front_end = _planned_front_end(device, trained.frontend.name, int8_fp) if device else None
+    decision_ram = _decision_ram(device, settings.event_decision(), len(trained.class_names)) if device else 0
+    front_end = _planned_front_end(device, trained.frontend.name, int8_fp, decision_ram) if device else None
 
     print("[4/5] C code, firmware link and emulator run" + (" (model, then front end + model)" if device else ""))
     firmware, measured = _firmware(
@@ -275,13 +284,20 @@ def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str
         return None, str(reason)
 
 
-def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint) -> FrontEndCost:
+def _decision_ram(device: DeviceFrontEnd, decision: EventDecision, n_classes: int) -> int:
+    """The event decision layer's RAM in the application (0 when it is not built in)."""
+    hops = window_hops(device)
+    return buffer_bytes(decision, n_classes, hops) if hops else 0
+
+
+def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint, decision_ram: int) -> FrontEndCost:
     memory = device.memory()
     in_arena = memory.scratch_bytes <= int8_fp.ram_bytes  # as build_app_firmware decides
     bands = f"{device.n_mels} mels" + (f", {device.n_mfcc} MFCC" if device.n_mfcc else "")
+    decision = f" + event decision layer {decision_ram} B" if decision_ram else ""
     return FrontEndCost(
-        features=f"{name} {device.sample_rate} Hz, n_fft {device.n_fft}, hop {device.hop}, {bands}",
-        planned_ram_bytes=memory.ram_bytes(in_arena),
+        features=f"{name} {device.sample_rate} Hz, n_fft {device.n_fft}, hop {device.hop}, {bands}{decision}",
+        planned_ram_bytes=memory.ram_bytes(in_arena) + decision_ram,
         scratch_bytes=memory.scratch_bytes,
         scratch_in_arena=in_arena,
         table_bytes=memory.table_bytes,
@@ -306,8 +322,17 @@ def _application(
     if firmware.skipped or not firmware.linker_fits:
         return dataclasses.replace(planned, skipped=firmware.skipped or "the model alone does not fit"), None
     work = out_dir / "device_app"
+    decision = settings.event_decision()
     try:
-        build = build_app_firmware(Path(firmware.c_source).parent, int8_fp.ram_bytes, device, target, root, work)
+        build = build_app_firmware(
+            Path(firmware.c_source).parent,
+            int8_fp.ram_bytes,
+            device,
+            target,
+            root,
+            work,
+            decision=(decision, tuple(trained.class_names)),
+        )
     except CmsisDspMissing as missing:
         if settings.emulator == "true":
             raise
@@ -322,8 +347,18 @@ def _application(
         linker_ram_bytes=link.ram_bytes - firmware.ram_bytes,
     )
     recording = _test_recording(trained, device, settings.stream_seconds, work / "recording.wav")
-    run = run_app(link.elf, pcm16(recording.audio), device, len(trained.class_names), root, work, memory=target.memory)
-    host = _host_predict(out_dir, recording.path)
+    run = run_app(
+        link.elf,
+        pcm16(recording.audio),
+        device,
+        len(trained.class_names),
+        root,
+        work,
+        memory=target.memory,
+        decision=build.decision,
+    )
+    prediction = _host_predict(out_dir, recording.path, decision)
+    host = prediction.windows
     if len(host) != run.windows:
         raise RuntimeError(
             f"the device made {run.windows} windows of {recording.path} and predict {len(host)}: "
@@ -337,6 +372,7 @@ def _application(
         argmax_agreement=float(np.mean(device_labels == host["label"].to_numpy())),
         max_abs_diff_probability=float(np.abs(run.probabilities.max(axis=1) - host["probability"].to_numpy()).max()),
         model_cycles_per_window=run.model_cycles_per_window,
+        **_event_comparison(prediction, run, decision, device, tuple(trained.class_names), build.decision),
     )
     measured = dataclasses.replace(
         linked, cycles_per_hop=run.frontend_cycles_per_hop, cycles_per_window=run.frontend_cycles_per_window
@@ -371,15 +407,32 @@ def _test_recording(trained: TrainedModel, device: DeviceFrontEnd, seconds: floa
     return _Recording(path, audio, f"{len(taken)} test clips of {trained.datamodule.corpus.name} back to back")
 
 
-def _host_predict(bundle_dir: Path, recording: Path):
-    """Host predict's window table for ``recording`` with the int8 bundle, every window
-    classified on its own (no silence gate, aggregation or unknown threshold)."""
+def _host_predict(bundle_dir: Path, recording: Path, decision: EventDecision):
+    """Host predict on ``recording`` with the int8 bundle, every window classified on its
+    own (no silence gate, aggregation or unknown threshold), events by ``decision``."""
     settings = DecisionSettings(
         silence_db=float("-inf"), unknown_threshold=0.0, aggregate_windows=1, min_event_windows=1
     )
-    return (
-        Predictor(load_bundle(bundle_dir), settings, precision="int8").predict_file(recording, progress=False).windows
-    )
+    predictor = Predictor(load_bundle(bundle_dir), settings, precision="int8", decision=decision)
+    return predictor.predict_file(recording, progress=False)
+
+
+def _event_comparison(
+    prediction, run, decision: EventDecision, device: DeviceFrontEnd, class_names: tuple[str, ...], built: bool
+) -> dict:
+    """The device's events against host predict's on the same stream (EndToEnd's event fields)."""
+    if not built:
+        return {"decision": "not built: an analysis window is not a whole number of hops"}
+    agreement = compare_events(prediction.events, run.events, class_names)
+    return {
+        "decision": json.dumps(dataclasses.asdict(decision)),
+        "host_events": agreement.host_events,
+        "device_events": agreement.device_events,
+        "event_agreement": agreement.agreement,
+        "event_max_abs_diff_probability": agreement.max_abs_diff_probability,
+        "decision_cycles_per_window": run.decision_cycles_per_window,
+        "decision_ram_bytes": _decision_ram(device, decision, len(class_names)),
+    }
 
 
 def _clip_accuracy(logits: np.ndarray, test, class_names) -> float:

@@ -3,6 +3,7 @@
 import logging
 import shutil
 import threading
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import soundbench.data.demo as demo_generator
 from soundbench.data.datasets import ESC50, FSDD, Demo, SpeechCommands, UrbanSound8K
 from soundbench.data.demo import CLASSES, generate_demo
 from soundbench.data.index import DatasetError
-from tests.conftest import write_tone
+from tests.conftest import compose_config, shared_dataset, write_tone
 
 
 def test_missing_root_says_how_to_get_it_and_suggests_demo(tmp_path):
@@ -221,3 +222,27 @@ def test_fsdd_refuses_a_stray_file_by_name(tmp_path):
     write_tone(tmp_path / "recordings" / "notes.wav", sr=8000)
     with pytest.raises(DatasetError, match="notes.wav: not an FSDD recording name"):
         FSDD(tmp_path).load_index()
+
+
+def test_a_background_class_from_another_corpus_keeps_each_recording_in_one_split(fsdd):
+    from hydra.utils import instantiate
+
+    esc40 = shared_dataset("esc40")
+    cfg = compose_config(
+        ["experiment=mcu_fsdd_detect", f"dataset.corpus.root={fsdd}", f"dataset.background.root={esc40}"]
+    )
+    corpus = instantiate(cfg.dataset)
+    index = corpus.load_index()
+    assert index.class_names == (*[str(d) for d in range(10)], "_background_")
+    splits = corpus.splits(index)
+    background = {name: part.table[part.table["class_name"] == "_background_"] for name, part in splits.items()}
+    assert {name: len(b) for name, b in background.items()} == {"train": 960, "validation": 320, "test": 320}
+    test_files = set(background["test"]["path"])
+    assert all("/audio/" in p for p in test_files) and not test_files & set(background["train"]["path"])
+    assert (background["test"]["duration"] == 1.0).all() and (background["test"]["start"] <= 4.0).all()
+    digits = {name: part.table[part.table["class_name"] != "_background_"] for name, part in splits.items()}
+    assert len(digits["test"]) == 300 and len(digits["train"]) == 2400  # FSDD's official split, unchanged
+    # ESC-40's fold 4 (its clean test fold) is the background's test split
+    folds = pd.read_csv(esc40 / "esc40.csv")
+    fold4 = {str((esc40 / f).resolve()) for f in folds.loc[folds["fold"] == 4, "filename"]}
+    assert {str(Path(p).resolve()) for p in test_files} == fold4

@@ -10,13 +10,14 @@ from soundbench.deploy.decision_c import build_host, compare_events, run_host, w
 from soundbench.predict.decision import EventDecision, detect_events
 from tests.conftest import ROOT
 
-CLASSES = ("dog", "siren", "drill", "horn")
+CLASSES = ("dog", "siren", "drill", "_background_")
 DECISIONS = [
     EventDecision(),
     EventDecision(smooth_windows=1, threshold=0.3),
     EventDecision(smooth_windows=5, smoothing="median", threshold=0.4, release=0.6),
     EventDecision(smooth_windows=4, smoothing="median", gate_db=4.0, floor_windows=7, min_windows=2),
-    EventDecision(smooth_windows=2, release=0.5, max_gap_windows=3, min_windows=3, class_thresholds={"horn": 0.25}),
+    EventDecision(smooth_windows=2, release=0.5, max_gap_windows=3, min_windows=3, class_thresholds={"drill": 0.25}),
+    EventDecision(smooth_windows=1, threshold=0.3, background_classes=()),
     EventDecision(silence_db=-55.0, gate_db=2.0, floor_windows=3, threshold=0.45, max_gap_windows=1),
 ]
 
@@ -65,5 +66,9 @@ def test_one_window_different_is_a_disagreement(program):
 
 
 def test_the_config_header_holds_the_settings(tmp_path):
-    header = write_config_header(EventDecision(class_thresholds={"horn": 0.25}), CLASSES, tmp_path).read_text()
-    assert "{0.5, 0.5, 0.5, 0.25}" in header and "#define SB_DECISION_CLASSES 4" in header
+    header = write_config_header(
+        EventDecision(class_thresholds={"drill": 0.25}),
+        CLASSES,
+        tmp_path,
+    ).read_text()
+    assert "{0.5, 0.5, 0.25, INFINITY}" in header and "#define SB_DECISION_CLASSES 4" in header

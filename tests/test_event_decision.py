@@ -91,3 +91,11 @@ def test_decision_json_round_trips_and_refuses_what_it_does_not_know(tmp_path):
         tuned_decision(tmp_path)
     with pytest.raises(ValueError, match="release=1.5 must be in"):
         EventDecision(release=1.5)
+
+
+def test_a_background_class_is_never_an_event():
+    with_background = ("dog", "_background_")
+    posteriors = np.array([[0.1, 0.9], [0.1, 0.9], [0.8, 0.2], [0.9, 0.1], [0.1, 0.9]])
+    found = detect_events(posteriors, np.full(5, -20.0), slots(5), with_background, EventDecision(smooth_windows=1))
+    assert [(e.label, e.onset, e.offset) for e in found] == [("dog", 1.0, 2.0)]
+    assert EventDecision(background_classes=()).thresholds(with_background).tolist() == [0.5, 0.5]

@@ -45,6 +45,7 @@ class EventDecision:
     release: float = 1.0  # ... and ends when it falls below release x threshold (1 = no hysteresis)
     min_windows: int = 1  # shorter events are dropped
     max_gap_windows: int = 0  # events of one class this many windows apart (or fewer) merge
+    background_classes: tuple[str, ...] = ("_background_",)  # classes that are never an event (where present)
 
     def __post_init__(self) -> None:
         if self.smoothing not in SMOOTHING:
@@ -67,10 +68,17 @@ class EventDecision:
         return (self.smooth_windows - 1) // 2
 
     def thresholds(self, class_names: tuple[str, ...]) -> np.ndarray:
+        """Each class's threshold; infinite for background classes: they never start an
+        event (an event still ends when its own class falls below its release level)."""
         unknown = set(self.class_thresholds) - set(class_names)
         if unknown:
             raise ValueError(f"decision class_thresholds name classes the model does not have: {sorted(unknown)}")
-        return np.array([self.class_thresholds.get(c, self.threshold) for c in class_names])
+        return np.array(
+            [
+                np.inf if c in self.background_classes else self.class_thresholds.get(c, self.threshold)
+                for c in class_names
+            ]
+        )
 
     def with_changes(self, **changes) -> EventDecision:
         return replace(self, **changes)
@@ -93,7 +101,16 @@ class EventDecision:
         thresholds = data.get("class_thresholds", {})
         if not isinstance(thresholds, dict) or not all(isinstance(v, (int, float)) for v in thresholds.values()):
             raise ValueError(f"{path}: class_thresholds must map class names to numbers")
-        return cls(**{**data, "class_thresholds": {str(k): float(v) for k, v in thresholds.items()}})
+        background = data.get("background_classes", cls.background_classes)
+        if not isinstance(background, (list, tuple)) or not all(isinstance(c, str) for c in background):
+            raise ValueError(f"{path}: background_classes must be a list of class names")
+        return cls(
+            **{
+                **data,
+                "class_thresholds": {str(k): float(v) for k, v in thresholds.items()},
+                "background_classes": tuple(background),
+            }
+        )
 
 
 def tuned_decision(bundle_folder: Path) -> EventDecision | None:

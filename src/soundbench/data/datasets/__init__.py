@@ -12,6 +12,7 @@ from soundbench.data.datasets.folder import AudioFolder
 from soundbench.data.datasets.fsdd import FSDD
 from soundbench.data.datasets.speechcommands import SpeechCommands
 from soundbench.data.datasets.urbansound8k import UrbanSound8K
+from soundbench.data.datasets.with_background import WithBackground
 
 __all__ = [
     "AudacityLabels",
@@ -25,4 +26,5 @@ __all__ = [
     "FSDD",
     "SpeechCommands",
     "UrbanSound8K",
+    "WithBackground",
 ]

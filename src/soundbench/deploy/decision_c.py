@@ -26,13 +26,19 @@ def decision_dir(root: str | Path) -> Path:
 
 
 #: sizeof(sb_decision) on a 32-bit core: settings, pointers, counters (thresholds live in flash)
-STATE_BYTES = 128
+STATE_BYTES = 144
+
+
+def floor_windows(decision: EventDecision) -> int:
+    """The level history the device keeps: none to speak of without the background gate."""
+    return decision.floor_windows if decision.gate_db > 0 else 1
 
 
 def buffer_bytes(decision: EventDecision, n_classes: int, window_hops: int) -> int:
     """The layer's RAM in the application: its double buffers (SB_DECISION_DOUBLES), its
     state, and the energy of each hop of a window (int64 each) for the window's level."""
-    doubles = decision.smooth_windows * n_classes + decision.floor_windows + 2 * n_classes + decision.smooth_windows
+    smooth = decision.smooth_windows
+    doubles = smooth * n_classes + floor_windows(decision) + 2 * n_classes + smooth
     return 8 * doubles + STATE_BYTES + 8 * window_hops
 
 
@@ -44,7 +50,7 @@ def write_config_header(decision: EventDecision, class_names: tuple[str, ...], o
 #define SB_DECISION_CONFIG_H
 #define SB_DECISION_CLASSES {len(class_names)}
 #define SB_DECISION_SMOOTH {decision.smooth_windows}
-#define SB_DECISION_FLOOR {decision.floor_windows}
+#define SB_DECISION_FLOOR {floor_windows(decision)}
 static const double sb_decision_thresholds[SB_DECISION_CLASSES] = {{{thresholds}}};
 static const sb_decision_settings sb_decision_config = {{
     SB_DECISION_CLASSES, SB_DECISION_SMOOTH, {int(decision.smoothing == "median")}, SB_DECISION_FLOOR,

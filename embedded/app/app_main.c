@@ -31,26 +31,26 @@ _Static_assert(SB_INPUT_BYTES == sizeof(float) * SB_FE_OUT_BANDS * SB_FE_WINDOW_
 
 /* The window's level as host predict measures it: the RMS of its samples, in dB re full
  * scale. A window is the last SB_APP_WINDOW_HOPS hops, so each hop's energy is kept. */
-static int64_t hop_energy[SB_APP_WINDOW_HOPS];
-static double decision_buffer[SB_DECISION_DOUBLES(SB_DECISION_CLASSES, SB_DECISION_SMOOTH, SB_DECISION_FLOOR)];
+static float hop_energy[SB_APP_WINDOW_HOPS]; /* a hop's sum of squares (exact in int64, kept as float) */
+static float decision_buffer[SB_DECISION_FLOATS(SB_DECISION_CLASSES, SB_DECISION_SMOOTH, SB_DECISION_FLOOR)];
 static sb_decision decision;
 
 static void write_event(const sb_event *event, void *context) { sh_write(*(int *)context, event, sizeof(*event)); }
 
-static int64_t energy(const int16_t *block) {
+static float energy(const int16_t *block) {
     int64_t sum = 0;
     for (int i = 0; i < SB_FE_HOP; i++) {
         sum += (int32_t)block[i] * block[i];
     }
-    return sum;
+    return (float)sum;
 }
 
 static double window_level_db(void) {
-    int64_t sum = 0;
+    double sum = 0.0;
     for (int i = 0; i < SB_APP_WINDOW_HOPS; i++) {
         sum += hop_energy[i];
     }
-    const double mean = (double)sum / ((double)SB_APP_WINDOW_HOPS * SB_FE_HOP * 32768.0 * 32768.0);
+    const double mean = sum / ((double)SB_APP_WINDOW_HOPS * SB_FE_HOP * 32768.0 * 32768.0);
     return 10.0 * log10(mean > 1e-20 ? mean : 1e-20);
 }
 #endif

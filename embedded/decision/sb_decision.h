@@ -4,10 +4,12 @@
  * Per window: gate (silence and the background level: the quietest of the last
  * floor_windows windows), causal smoothing (mean or median of the last smooth_windows
  * windows), hysteresis thresholds with class switching, then gap merging and a minimum
- * length before an event is reported. Arithmetic in double, as the host does it: a few
- * hundred operations per window, small beside the network.
+ * length before an event is reported. Posteriors and levels are kept as float, as the host
+ * keeps them, so both make the same comparisons; what is kept is only the smoothing
+ * history (smooth_windows x classes floats) and, with the background gate, the last
+ * floor_windows levels: a few hundred bytes, beside a board's 64 KiB.
  *
- * The caller owns every buffer (sizes below), so the layer allocates nothing. */
+ * The caller owns the buffer (SB_DECISION_FLOATS floats), so the layer allocates nothing. */
 #ifndef SB_DECISION_H
 #define SB_DECISION_H
 
@@ -26,35 +28,32 @@ typedef struct {
     int32_t n_classes;
     int32_t smooth_windows;
     int32_t median;            /* 1: median smoothing, 0: mean */
-    int32_t floor_windows;
+    int32_t floor_windows;     /* levels kept for the background gate (1 without it) */
     int32_t min_windows;
     int32_t max_gap_windows;
     double silence_db;
     double gate_db;            /* 0: no background gate */
     double release;            /* an event ends below release x its class's threshold */
-    const double *thresholds;  /* n_classes */
+    const double *thresholds;  /* n_classes; INFINITY: never an event (a background class) */
 } sb_decision_settings;
 
 typedef struct {
     sb_decision_settings s;
-    double *history;     /* smooth_windows x n_classes: the last gated posteriors */
-    double *levels;      /* floor_windows: the last window levels (dB) */
-    double *smoothed;    /* n_classes */
-    double *cumulative;  /* n_classes: sums of the smoothed posteriors so far */
-    double *sort;        /* smooth_windows: median workspace */
-    int32_t t;           /* windows seen */
+    float *history;  /* smooth_windows x n_classes: the last gated posteriors */
+    float *levels;   /* floor_windows: the last window levels (dB) */
+    float *sort;     /* smooth_windows: smoothing workspace */
+    int32_t t;       /* windows seen */
     int32_t active, first;
-    double active_base;  /* cumulative[active] before its first window */
+    double active_sum;  /* smoothed posterior of the active class, summed over its windows */
     int32_t pending_label, pending_first, pending_last;
-    double pending_sum, pending_base;
+    double pending_sum, gap_sum;  /* a closed run that a run of its class may still join */
     sb_event_sink sink;
     void *context;
 } sb_decision;
 
-/* doubles the buffers need: history, levels, smoothed, cumulative, sort */
-#define SB_DECISION_DOUBLES(classes, smooth, floor) ((smooth) * (classes) + (floor) + 2 * (classes) + (smooth))
+#define SB_DECISION_FLOATS(classes, smooth, floor) ((smooth) * (classes) + (floor) + (smooth))
 
-void sb_decision_init(sb_decision *d, const sb_decision_settings *settings, double *buffer, sb_event_sink sink,
+void sb_decision_init(sb_decision *d, const sb_decision_settings *settings, float *buffer, sb_event_sink sink,
                       void *context);
 /* one window: its class probabilities and its level (RMS in dB re full scale) */
 void sb_decision_push(sb_decision *d, const float *probabilities, double level_db);

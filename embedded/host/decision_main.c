@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
         !read_all(in, levels, sizeof(double) * n_windows)) {
         return 3;
     }
-    double *buffer = malloc(sizeof(double) * SB_DECISION_DOUBLES(s.n_classes, s.smooth_windows, s.floor_windows));
+    float *buffer = malloc(sizeof(float) * SB_DECISION_FLOATS(s.n_classes, s.smooth_windows, s.floor_windows));
     sb_decision d;
     sb_decision_init(&d, &s, buffer, write_event, out);
     for (int32_t t = 0; t < n_windows; t++) {

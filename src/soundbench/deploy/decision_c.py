@@ -25,8 +25,8 @@ def decision_dir(root: str | Path) -> Path:
     return Path(root) / "embedded" / "decision"
 
 
-#: sizeof(sb_decision) on a 32-bit core: settings, pointers, counters (thresholds live in flash)
-STATE_BYTES = 144
+#: sizeof(sb_decision) on a 32-bit core: settings, pointers, counters, sums (thresholds live in flash)
+STATE_BYTES = 128
 
 
 def floor_windows(decision: EventDecision) -> int:
@@ -35,11 +35,11 @@ def floor_windows(decision: EventDecision) -> int:
 
 
 def buffer_bytes(decision: EventDecision, n_classes: int, window_hops: int) -> int:
-    """The layer's RAM in the application: its double buffers (SB_DECISION_DOUBLES), its
-    state, and the energy of each hop of a window (int64 each) for the window's level."""
+    """The layer's RAM in the application: its float buffer (SB_DECISION_FLOATS), its
+    state, and the energy of each hop of a window (a float each) for the window's level."""
     smooth = decision.smooth_windows
-    doubles = smooth * n_classes + floor_windows(decision) + 2 * n_classes + smooth
-    return 8 * doubles + STATE_BYTES + 8 * window_hops
+    floats = smooth * n_classes + floor_windows(decision) + smooth
+    return 4 * floats + STATE_BYTES + 4 * window_hops
 
 
 def write_config_header(decision: EventDecision, class_names: tuple[str, ...], out_dir: Path) -> Path:

@@ -133,7 +133,7 @@ def smooth(posteriors: np.ndarray, windows: int, how: str = "mean") -> np.ndarra
     """Causal smoothing over the last ``windows`` rows (fewer at the start of the stream)."""
     if windows == 1:
         return posteriors
-    padded = np.concatenate([np.full((windows - 1, posteriors.shape[1]), np.nan), posteriors])
+    padded = np.concatenate([np.full((windows - 1, posteriors.shape[1]), np.nan, posteriors.dtype), posteriors])
     view = np.lib.stride_tricks.sliding_window_view(padded, windows, axis=0)  # (n, classes, windows)
     return np.nanmedian(view, axis=2) if how == "median" else np.nanmean(view, axis=2)
 
@@ -146,9 +146,10 @@ def background_level(rms_db: np.ndarray, windows: int) -> np.ndarray:
 
 def gate(posteriors: np.ndarray, rms_db: np.ndarray, decision: EventDecision) -> np.ndarray:
     """Silent windows, windows that do not rise ``gate_db`` above the background, and
-    windows never classified (NaN rows) count as zero posteriors."""
-    gated = np.nan_to_num(posteriors, nan=0.0)
-    rms_db = np.asarray(rms_db, dtype=float)
+    windows never classified (NaN rows) count as zero posteriors. Posteriors and levels
+    are float32, as the device keeps them (the comparisons are then the same on both)."""
+    gated = np.nan_to_num(np.asarray(posteriors, dtype=np.float32), nan=0.0)
+    rms_db = np.asarray(rms_db, dtype=np.float32).astype(float)
     quiet = rms_db < decision.silence_db
     if decision.gate_db > 0:
         quiet |= rms_db < background_level(rms_db, decision.floor_windows) + decision.gate_db

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import soundfile as sf
 
 from soundbench.events.soundscapes import ClipSources, SoundscapeSpec, build_split
@@ -48,3 +49,37 @@ def test_tuning_beats_the_defaults_on_validation_and_holds_on_test(tmp_path, bun
     assert [p.threshold for p in points] == sorted(p.threshold for p in points)
     best = false_alarms_at_miss_rate(points, 1.0)
     assert best is not None and best.false_alarms_per_hour == min(p.false_alarms_per_hour for p in points)
+
+
+@pytest.mark.slow
+def test_tune_writes_its_report_and_saves_the_layer_in_the_bundle(tmp_path, bundle):  # noqa: F811
+    import json
+    import shutil
+
+    from soundbench.events.run import tune
+    from soundbench.predict import load_bundle
+    from soundbench.predict.decision import tuned_decision
+    from tests.conftest import compose_config, shared_dataset
+
+    fsdd, urbansound = shared_dataset("fsdd"), shared_dataset("urbansound8k")
+    copy = tmp_path / "bundle"
+    shutil.copytree(bundle.folder, copy)
+    manifest = json.loads((copy / "bundle.json").read_text())
+    (copy / "bundle.json").write_text(json.dumps({**manifest, "class_names": ["0", "1"]}))  # digits 2-9: misses
+    cfg = compose_config(
+        [
+            f"soundscapes.dataset.root={fsdd}",
+            f"soundscapes.background.dataset.root={urbansound}",
+            "soundscapes.spec.count=2",
+            f"out_dir={tmp_path / 'events'}",
+        ],
+        config_name="events",
+    )
+    with pytest.raises(SystemExit, match="none of which is a class of the model"):
+        tune(cfg, bundle)  # its classes are "low" and "high"
+    report = tune(cfg, load_bundle(copy))
+    assert tuned_decision(copy) == report.decision  # predict and deploy use it from now on
+    folder = tmp_path / "events" / copy.name
+    saved = json.loads((folder / "report.json").read_text())
+    assert saved["tuned"]["n_reference"] == report.tuned.n_reference > 0
+    assert (folder / "trade_off.png").stat().st_size > 0 and "| model |" in (folder / "report.md").read_text()

@@ -7,8 +7,8 @@ void sb_decision_init(sb_decision *d, const sb_decision_settings *settings, floa
                       void *context) {
     d->s = *settings;
     d->history = buffer;
-    d->levels = d->history + settings->smooth_windows * settings->n_classes;
-    d->sort = d->levels + settings->floor_windows;
+    d->sort = d->history + settings->smooth_windows * settings->n_classes;
+    d->levels = (int16_t *)(d->sort + settings->smooth_windows);
     d->t = 0;
     d->active = -1;
     d->first = 0;
@@ -22,15 +22,21 @@ void sb_decision_init(sb_decision *d, const sb_decision_settings *settings, floa
 
 static int32_t min_i(int32_t a, int32_t b) { return a < b ? a : b; }
 
-/* the quietest of the last floor_windows levels, this one included */
-static float background_level(const sb_decision *d) {
+/* the quietest of the last floor_windows levels (0.01 dB), this one included */
+static int16_t background_level(const sb_decision *d) {
     const int32_t n = min_i(d->t + 1, d->s.floor_windows);
-    float floor = INFINITY;
+    int16_t floor = INT16_MAX;
     for (int32_t i = 0; i < n; i++) {
-        const float level = d->levels[(d->t - i) % d->s.floor_windows];
+        const int16_t level = d->levels[(d->t - i) % d->s.floor_windows];
         floor = level < floor ? level : floor;
     }
     return floor;
+}
+
+/* a level in 0.01 dB, as the host rounds it (float32 multiply, round half to even) */
+static int16_t centi_db(float level) {
+    const float scaled = rintf(level * 100.0f);
+    return (int16_t)(scaled > 32767.0f ? 32767.0f : scaled < -32768.0f ? -32768.0f : scaled);
 }
 
 /* class k's posterior smoothed over the last smooth_windows windows (fewer at the start):
@@ -101,10 +107,11 @@ static void start_run(sb_decision *d, int32_t label) {
 void sb_decision_push(sb_decision *d, const float *probabilities, double level_db) {
     const int32_t c = d->s.n_classes;
     const float level = (float)level_db;
-    d->levels[d->t % d->s.floor_windows] = level;
+    const int16_t level_q = centi_db(level);
+    d->levels[d->t % d->s.floor_windows] = level_q;
     int quiet = level < d->s.silence_db;
     if (d->s.gate_db > 0.0) {
-        quiet |= level < (double)background_level(d) + d->s.gate_db;
+        quiet |= level_q / 100.0 < background_level(d) / 100.0 + d->s.gate_db;
     }
     float *row = &d->history[(d->t % d->s.smooth_windows) * c];
     for (int32_t k = 0; k < c; k++) {

@@ -7,7 +7,7 @@
  * length before an event is reported. Posteriors and levels are kept as float, as the host
  * keeps them, so both make the same comparisons; what is kept is only the smoothing
  * history (smooth_windows x classes floats) and, with the background gate, the last
- * floor_windows levels: a few hundred bytes, beside a board's 64 KiB.
+ * floor_windows levels in 0.01 dB (int16): a few hundred bytes, beside a board's 64 KiB.
  *
  * The caller owns the buffer (SB_DECISION_FLOATS floats), so the layer allocates nothing. */
 #ifndef SB_DECISION_H
@@ -39,8 +39,8 @@ typedef struct {
 
 typedef struct {
     sb_decision_settings s;
-    float *history;  /* smooth_windows x n_classes: the last gated posteriors */
-    float *levels;   /* floor_windows: the last window levels (dB) */
+    float *history;   /* smooth_windows x n_classes: the last gated posteriors */
+    int16_t *levels;  /* floor_windows: the last window levels, in 0.01 dB (the gate's resolution) */
     float *sort;     /* smooth_windows: smoothing workspace */
     int32_t t;       /* windows seen */
     int32_t active, first;
@@ -51,7 +51,8 @@ typedef struct {
     void *context;
 } sb_decision;
 
-#define SB_DECISION_FLOATS(classes, smooth, floor) ((smooth) * (classes) + (floor) + (smooth))
+/* the buffer, in floats: the history, the sort workspace and the levels (two per float) */
+#define SB_DECISION_FLOATS(classes, smooth, floor) ((smooth) * (classes) + (smooth) + ((floor) + 1) / 2)
 
 void sb_decision_init(sb_decision *d, const sb_decision_settings *settings, float *buffer, sb_event_sink sink,
                       void *context);

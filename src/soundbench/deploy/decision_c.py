@@ -35,10 +35,10 @@ def floor_windows(decision: EventDecision) -> int:
 
 
 def buffer_bytes(decision: EventDecision, n_classes: int, window_hops: int) -> int:
-    """The layer's RAM in the application: its float buffer (SB_DECISION_FLOATS), its
-    state, and the energy of each hop of a window (a float each) for the window's level."""
+    """The layer's RAM in the application: its buffer (SB_DECISION_FLOATS: history, sort
+    workspace, int16 levels), its state, and each hop's energy (a float) for the window's level."""
     smooth = decision.smooth_windows
-    floats = smooth * n_classes + floor_windows(decision) + smooth
+    floats = smooth * n_classes + smooth + (floor_windows(decision) + 1) // 2
     return 4 * floats + STATE_BYTES + 4 * window_hops
 
 

@@ -111,11 +111,15 @@ def _front_end_lines(r: DeployReport) -> list[str]:
     return lines
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def _event_line(e2e) -> str:
     if not e2e.decision.startswith("{"):
         return e2e.decision
     return (
-        f"{e2e.device_events} events on the device, {e2e.host_events} on the host: agreement "
+        f"{_count(e2e.device_events, 'event')} on the device, {e2e.host_events} on the host: agreement "
         f"{e2e.event_agreement:.1%} (label, first and last window), max abs diff of an event's probability "
         f"{e2e.event_max_abs_diff_probability:.1e}; {e2e.decision_cycles_per_window:,.0f} cycles per window "
         f"(softmax + decision, modelled), {e2e.decision_ram_bytes} B of RAM; settings {e2e.decision}"

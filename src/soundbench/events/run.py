@@ -48,8 +48,18 @@ def clip_sources(cfg: DictConfig) -> dict[str, ClipSources]:
     return sources
 
 
-def build(cfg: DictConfig) -> dict[str, SoundscapeSet]:
-    spec, sources = soundscape_spec(cfg), clip_sources(cfg)
+def check_classes(soundscapes: SoundscapeSet, bundle: ModelBundle) -> None:
+    """Refuse soundscapes whose events are none of the model's classes (a wrong pairing)."""
+    labels = set(soundscapes.annotations["event_label"].astype(str))
+    if labels and not labels & set(bundle.class_names):
+        raise SystemExit(
+            f"the soundscapes in {soundscapes.folder} hold events of {sorted(labels)[:5]}..., none of which is a "
+            f"class of the model {bundle.folder} ({list(bundle.class_names)[:5]}...): check soundscapes= and bundle="
+        )
+
+
+def build(cfg: DictConfig, sources: dict[str, ClipSources] | None = None) -> dict[str, SoundscapeSet]:
+    spec, sources = soundscape_spec(cfg), sources or clip_sources(cfg)
     out = Path(cfg.out_dir)
     built = {split: build_split(spec, sources[split], split, out / "soundscapes" / split) for split in SPLITS}
     for split, soundscapes in built.items():
@@ -88,7 +98,9 @@ class EventReport:
 def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
     """Tune on the validation soundscapes, report the default and the tuned layer on test,
     save the tuned one in the bundle (``write_bundle``) and the report in ``out_dir``."""
-    soundscapes = build(cfg)
+    sources = clip_sources(cfg)
+    soundscapes = build(cfg, sources)
+    check_classes(soundscapes["test"], bundle)
     scoring = ScoringSettings(**cfg.scoring)
     predictor = Predictor(bundle, decision=EventDecision(), threads=1)
     names = bundle.class_names
@@ -101,7 +113,7 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
     points = trade_off(test_posteriors, test, names, tuned.decision, scoring)
     report = EventReport(
         model=_model_name(bundle),
-        clip_accuracy=clip_accuracy(predictor, clip_sources(cfg)["test"].events, names),
+        clip_accuracy=clip_accuracy(predictor, sources["test"].events, names),
         default=evaluate(test_posteriors, test, names, EventDecision(), scoring),
         tuned=evaluate(test_posteriors, test, names, tuned.decision, scoring),
         tuned_on_validation=tuned.validation,
@@ -120,6 +132,7 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
 def score(cfg: DictConfig, bundle: ModelBundle) -> EventScores:
     """The bundle's decision layer (or ``decision=<decision.json>``) on the test soundscapes."""
     test = build(cfg)["test"]
+    check_classes(test, bundle)
     decision = EventDecision.load(Path(cfg.decision)) if cfg.decision else tuned_decision(bundle.folder)
     if decision is None:
         print(f"{bundle.folder} has no {DECISION_FILE} (run `tune` first): scoring the default decision layer")

@@ -138,6 +138,12 @@ def smooth(posteriors: np.ndarray, windows: int, how: str = "mean") -> np.ndarra
     return np.nanmedian(view, axis=2) if how == "median" else np.nanmean(view, axis=2)
 
 
+def centi_db(rms_db: np.ndarray) -> np.ndarray:
+    """Levels in 0.01 dB steps (int16 on the device: the gate's resolution), as float dB."""
+    scaled = np.rint(np.asarray(rms_db, dtype=np.float32) * np.float32(100.0))
+    return np.clip(scaled, -32768, 32767).astype(np.int16) / 100.0
+
+
 def background_level(rms_db: np.ndarray, windows: int) -> np.ndarray:
     """Each window's background level: the quietest of the last ``windows`` windows (itself included)."""
     padded = np.concatenate([np.full(windows - 1, np.inf), np.asarray(rms_db, dtype=float)])
@@ -152,7 +158,8 @@ def gate(posteriors: np.ndarray, rms_db: np.ndarray, decision: EventDecision) ->
     rms_db = np.asarray(rms_db, dtype=np.float32).astype(float)
     quiet = rms_db < decision.silence_db
     if decision.gate_db > 0:
-        quiet |= rms_db < background_level(rms_db, decision.floor_windows) + decision.gate_db
+        levels = centi_db(rms_db)
+        quiet |= levels < background_level(levels, decision.floor_windows) + decision.gate_db
     gated[quiet] = 0.0
     return gated
 

@@ -73,7 +73,9 @@ def score_events(
 ) -> EventScores:
     """``reference`` / ``estimated``: one row per event with ``filename, onset, offset,
     event_label`` (seconds); ``hours``: the audio scored. ``segments=False`` skips the
-    segment-based scores (NaN), which tuning loops do not need."""
+    segment-based scores (NaN), which tuning loops do not need. Reference classes that are
+    not in ``labels`` (the model's) are scored too: every one of their events is a miss."""
+    labels = (*labels, *sorted(set(reference["event_label"].astype(str)) - set(labels)))
     ref, est = _container(reference), _container(estimated)
     events = sed_eval.sound_event.EventBasedMetrics(
         event_label_list=list(labels),

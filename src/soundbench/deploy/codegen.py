@@ -361,29 +361,22 @@ def build_host(model_c: Path, root: str | Path, out_dir: str | Path) -> Path:
     """The generated model and the kernels' plain-C path as a host program
     (``embedded/host/main.c``): the same C the firmware runs, checkable against onnxruntime
     without an Arm toolchain or an emulator."""
+    model_c, kernels = Path(model_c).resolve(), kernels_dir(root).resolve()
+    sources = [model_c, Path(root).resolve() / "embedded" / "host" / "main.c", *sorted(kernels.glob("*.c"))]
+    return compile_host(sources, [model_c.parent, kernels], out_dir, "model_host")
+
+
+def compile_host(sources: list[Path], includes: list[Path], out_dir: str | Path, name: str) -> Path:
+    """``sources`` built with the host's C compiler into ``out_dir/name`` (log: ``<name>_build.log``)."""
     if shutil.which(HOST_CC) is None:
         raise RuntimeError(f"no host C compiler ({HOST_CC}); apt-get install gcc")
-    model_c, kernels = Path(model_c).resolve(), kernels_dir(root).resolve()
-    host = Path(root) / "embedded" / "host"
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    program = out_dir / "model_host"
-    command = [
-        HOST_CC,
-        "-O2",
-        "-std=c99",
-        f"-I{model_c.parent}",
-        f"-I{kernels}",
-        str(model_c),
-        str(host / "main.c"),
-        *(str(s) for s in sorted(kernels.glob("*.c"))),
-        "-lm",
-        "-o",
-        str(program),
-    ]
-    result = _run_compiler(command, out_dir, "host_build.log")
+    program = out_dir / name
+    command = [HOST_CC, "-O2", "-std=c99", *(f"-I{i}" for i in includes), *map(str, sources), "-lm", "-o", str(program)]
+    result = _run_compiler(command, out_dir, f"{name}_build.log")
     if result.returncode != 0:
-        raise RuntimeError(f"host build failed (log: {out_dir / 'host_build.log'}):\n{result.stderr[-2000:]}")
+        raise RuntimeError(f"host build failed (log: {out_dir / f'{name}_build.log'}):\n{result.stderr[-2000:]}")
     return program
 
 

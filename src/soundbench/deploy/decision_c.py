@@ -7,7 +7,6 @@ slots and the smoothing delay, as :func:`soundbench.predict.decision.detect_even
 
 from __future__ import annotations
 
-import shutil
 import struct
 import subprocess
 from dataclasses import dataclass
@@ -15,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from soundbench.deploy import codegen
+from soundbench.deploy.frontend_c import DeviceFrontEnd
 from soundbench.predict.decision import Event, EventDecision
 
-HOST_CC = "gcc"
 EVENT = np.dtype([("label", "<i4"), ("first", "<i4"), ("last", "<i4"), ("probability", "<f4")])
 
 
@@ -40,6 +40,19 @@ def buffer_bytes(decision: EventDecision, n_classes: int, window_hops: int) -> i
     smooth = decision.smooth_windows
     floats = smooth * n_classes + smooth + (floor_windows(decision) + 1) // 2
     return 4 * floats + STATE_BYTES + 4 * window_hops
+
+
+def window_hops(device: DeviceFrontEnd) -> int | None:
+    """Hops per analysis window, when a window is a whole number of hops (the device keeps
+    each hop's energy to measure the window's level); None otherwise: no decision layer."""
+    samples = (device.window_frames - 1) * device.hop + device.n_fft
+    return samples // device.hop if samples % device.hop == 0 else None
+
+
+def application_ram(device: DeviceFrontEnd, decision: EventDecision, n_classes: int) -> int:
+    """The decision layer's RAM in the device application (0 when it cannot be built in)."""
+    hops = window_hops(device)
+    return buffer_bytes(decision, n_classes, hops) if hops else 0
 
 
 def write_config_header(decision: EventDecision, class_names: tuple[str, ...], out_dir: Path) -> Path:
@@ -65,27 +78,9 @@ static const sb_decision_settings sb_decision_config = {{
 
 def build_host(root: str | Path, out_dir: str | Path) -> Path:
     """``embedded/host/decision_main.c`` + the layer, built with the host's C compiler."""
-    if shutil.which(HOST_CC) is None:
-        raise RuntimeError(f"no host C compiler ({HOST_CC}); apt-get install gcc")
-    source, out_dir = decision_dir(root).resolve(), Path(out_dir).resolve()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    program = out_dir / "decision_host"
-    command = [
-        HOST_CC,
-        "-O2",
-        "-std=c99",
-        "-Wall",
-        f"-I{source}",
-        str(source / "sb_decision.c"),
-        str(Path(root).resolve() / "embedded" / "host" / "decision_main.c"),
-        "-lm",
-        "-o",
-        str(program),
-    ]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=out_dir)
-    if done.returncode != 0:
-        raise RuntimeError(f"building the decision layer's host program failed:\n{done.stderr[-3000:]}")
-    return program
+    source = decision_dir(root).resolve()
+    main = Path(root).resolve() / "embedded" / "host" / "decision_main.c"
+    return codegen.compile_host([source / "sb_decision.c", main], [source], out_dir, "decision_host")
 
 
 def run_host(

@@ -16,7 +16,7 @@ import numpy as np
 
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.cmsis_dsp import cmsis_dsp_root, include_dirs, source_files
-from soundbench.deploy.decision_c import EVENT, decision_dir, write_config_header
+from soundbench.deploy.decision_c import EVENT, decision_dir, window_hops, write_config_header
 from soundbench.deploy.frontend_c import DeviceFrontEnd, write_sources
 from soundbench.deploy.targets import FlashMemory, Target
 from soundbench.predict.decision import EventDecision
@@ -31,13 +31,6 @@ class AppBuild:
     link: codegen.LinkResult
     scratch_in_arena: bool  # the front end's FFT buffers share the model's arena
     decision: bool  # the event decision layer is in the firmware
-
-
-def window_hops(device: DeviceFrontEnd) -> int | None:
-    """Hops per analysis window, when a window is a whole number of hops (the device keeps
-    each hop's energy to measure the window's level); None otherwise."""
-    samples = (device.window_frames - 1) * device.hop + device.n_fft
-    return samples // device.hop if samples % device.hop == 0 else None
 
 
 def build_app_firmware(

@@ -28,6 +28,7 @@ from torch import nn
 
 from soundbench.artifacts.onnx_export import OPSET, export_onnx
 from soundbench.deploy import codegen, emulator
+from soundbench.deploy.decision_c import application_ram
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported, build_stream_firmware, run_stream
 from soundbench.deploy.graph import Graph
@@ -36,6 +37,7 @@ from soundbench.deploy.latency import CORTEX_M4_COREMARK_PER_MHZ, KERNEL_CYCLES_
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.targets import Target
 from soundbench.features.frontends import FrontEnd
+from soundbench.predict.decision import EventDecision
 
 #: standard-normal windows the int8 ranges are calibrated on: enough for sizes and cycles
 CALIBRATION_WINDOWS = 4
@@ -225,6 +227,7 @@ def check_untrained(
         footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
         memory = device.memory()
         fe_ram = memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= footprint.ram_bytes)
+        fe_ram += application_ram(device, EventDecision(), n_outputs)  # as deploy plans it, default settings
         budgets = footprint.budgets(target, memory.table_bytes, fe_ram)
         flash, ram = (budget.need for budget in budgets)
         fits_memory = all(budget.fits for budget in budgets)

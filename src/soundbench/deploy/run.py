@@ -21,8 +21,8 @@ from soundbench.artifacts.onnx_export import OPSET, export_onnx, onnx_logits
 from soundbench.artifacts.trained import TrainedModel
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.cmsis_dsp import CmsisDspMissing
-from soundbench.deploy.decision_c import buffer_bytes, compare_events
-from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app, window_hops
+from soundbench.deploy.decision_c import application_ram, compare_events
+from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported
 from soundbench.deploy.graph import Graph
@@ -140,7 +140,7 @@ def deploy(
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
     int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
     device, not_on_device = _device_front_end(trained)
-    decision_ram = _decision_ram(device, settings.event_decision(), len(trained.class_names)) if device else 0
+    decision_ram = application_ram(device, settings.event_decision(), len(trained.class_names)) if device else 0
     front_end = _planned_front_end(device, trained.frontend.name, int8_fp, decision_ram) if device else None
 
     print("[4/5] C code, firmware link and emulator run" + (" (model, then front end + model)" if device else ""))
@@ -284,12 +284,6 @@ def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str
         return None, str(reason)
 
 
-def _decision_ram(device: DeviceFrontEnd, decision: EventDecision, n_classes: int) -> int:
-    """The event decision layer's RAM in the application (0 when it is not built in)."""
-    hops = window_hops(device)
-    return buffer_bytes(decision, n_classes, hops) if hops else 0
-
-
 def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint, decision_ram: int) -> FrontEndCost:
     memory = device.memory()
     in_arena = memory.scratch_bytes <= int8_fp.ram_bytes  # as build_app_firmware decides
@@ -431,7 +425,7 @@ def _event_comparison(
         "event_agreement": agreement.agreement,
         "event_max_abs_diff_probability": agreement.max_abs_diff_probability,
         "decision_cycles_per_window": run.decision_cycles_per_window,
-        "decision_ram_bytes": _decision_ram(device, decision, len(class_names)),
+        "decision_ram_bytes": application_ram(device, decision, len(class_names)),
     }
 
 

@@ -348,3 +348,22 @@ PrerenderedDeformations({DEFORM!r}, variants=4, cache_dir=store, workers=2).rend
     finally:
         for p in psutil.Process().children(recursive=True):
             p.kill()
+
+
+def test_background_noise_from_a_corpus_comes_only_from_the_folds_given(tmp_path):
+    from soundbench.augment.waveform import WaveformAugment, corpus_recordings
+    from soundbench.data.datasets import ESC40
+    from tests.conftest import shared_dataset
+
+    esc40 = ESC40(shared_dataset("esc40"))
+    files = corpus_recordings(esc40, [1, 2, 5])
+    folds = esc40.load_index().table.set_index("path")["fold"]
+    assert len(files) == 960 and set(folds[files]) == {1, 2, 5}
+    augment = WaveformAugment([], background_noise_dir=files, background_snr_db=(0.0, 0.0), background_p=1.0)
+    window = np.zeros(4096, dtype=np.float32)
+    window[::50] = 0.5
+    noisy = [augment(window, 16000, [0, 0, k]) for k in range(10)]
+    assert all(n.shape == window.shape for n in noisy)
+    assert sum(not np.allclose(n, window) for n in noisy) >= 5  # a silent stretch of a clip adds nothing
+    with pytest.raises(FileNotFoundError, match="1 of 1 files missing"):
+        WaveformAugment([], background_noise_dir=[str(tmp_path / "gone.flac")])

@@ -16,24 +16,23 @@ import numpy as np
 
 class WaveformAugment:
     """An ``audiomentations.Compose`` of ``transforms`` (built from config), plus background
-    noise mixed from ``background_noise_dir`` when one is given (e.g. Speech Commands'
-    ``_background_noise_``). Output keeps the input length."""
+    noise mixed from ``background_noise_dir`` when one is given: a folder of .wav files (e.g.
+    Speech Commands' ``_background_noise_``) or a list of recordings
+    (:func:`corpus_recordings`: a corpus's training folds). Output keeps the input length."""
 
     def __init__(
         self,
         transforms: list,
-        background_noise_dir: str | None = None,
+        background_noise_dir: str | list[str] | None = None,
         background_snr_db: tuple[float, float] = (3.0, 30.0),
         background_p: float = 0.5,
     ):
         transforms = list(transforms)
         if background_noise_dir:
-            folder = Path(background_noise_dir).expanduser()
-            if not any(folder.rglob("*.wav")):
-                raise FileNotFoundError(f"augment.waveform.background_noise_dir={folder} holds no .wav files")
+            sounds = _background_sounds(background_noise_dir)
             transforms.append(
                 audiomentations.AddBackgroundNoise(
-                    sounds_path=folder, min_snr_db=background_snr_db[0], max_snr_db=background_snr_db[1], p=background_p
+                    sounds_path=sounds, min_snr_db=background_snr_db[0], max_snr_db=background_snr_db[1], p=background_p
                 )
             )
         self.compose = audiomentations.Compose(transforms)
@@ -44,6 +43,29 @@ class WaveformAugment:
         np.random.seed(int(entropy[1]))
         out = self.compose(samples=np.ascontiguousarray(window, dtype=np.float32), sample_rate=sample_rate)
         return fit_length(out, len(window))
+
+
+def _background_sounds(source: str | list[str]) -> Path | list[Path]:
+    if isinstance(source, str):
+        folder = Path(source).expanduser()
+        if not any(folder.rglob("*.wav")):
+            raise FileNotFoundError(f"augment.waveform.background_noise_dir={folder} holds no .wav files")
+        return folder
+    files = [Path(p) for p in source]
+    missing = [str(p) for p in files if not p.is_file()]
+    if not files or missing:
+        raise FileNotFoundError(f"augment.waveform.background_noise_dir: {len(missing)} of {len(files)} files missing")
+    return files
+
+
+def corpus_recordings(corpus, folds: list[int]) -> list[str]:
+    """The recordings of ``corpus`` (an AudioCorpus) in ``folds``: background noise from
+    the folds a run may train on, never from its validation or test folds."""
+    table = corpus.load_index().table
+    files = sorted(set(table.loc[table["fold"].isin([int(f) for f in folds]), "path"]))
+    if not files:
+        raise FileNotFoundError(f"{corpus.name}: no recordings in folds {list(folds)} for background noise")
+    return files
 
 
 def fit_length(samples: np.ndarray, length: int) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 from soundbench.project import ROOT_VARIABLE, compose_config, project_root
 
@@ -33,7 +34,7 @@ def main(argv: list[str]) -> None:
         sys.exit(f"{argv[0]} needs bundle=<bundle folder | MLflow run id | checkpoint>")
     from soundbench.predict.run import resolve_model
 
-    bundle = resolve_model(str(cfg.bundle), run.Path(cfg.out_dir), cfg.tracking_uri, cfg.bundle_cache)
+    bundle = resolve_model(str(cfg.bundle), Path(cfg.out_dir), cfg.tracking_uri, cfg.bundle_cache)
     (run.tune if argv[0] == "tune" else run.score)(cfg, bundle)
 
 

@@ -75,8 +75,9 @@ class DeploySettings:
     timing_margin: float = 0.1
     #: convolutions with weight tables up to this many bytes stage them in SRAM scratch (0: off)
     stage_weights_up_to: int = 0
-    #: the event decision layer the device application runs after the model (a decision.json; None: the defaults)
-    decision: str | None = None
+    #: the event decision layer the device application runs after the model (emulator.decision: a
+    #: decision.json, read once here; none: the layer's defaults)
+    decision: EventDecision = field(default_factory=EventDecision)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.cycles_per_macc_m4) - set(KERNEL_CYCLES_PER_MACC_M4))
@@ -100,11 +101,8 @@ class DeploySettings:
             cfg.opset or OPSET,
             float(cfg.latency.margin),
             int(cfg.kernels.stage_weights_up_to),
-            cfg.emulator.get("decision"),
+            EventDecision.load(Path(cfg.emulator.decision)) if cfg.emulator.get("decision") else EventDecision(),
         )
-
-    def event_decision(self) -> EventDecision:
-        return EventDecision.load(Path(self.decision)) if self.decision else EventDecision()
 
 
 def deploy(
@@ -140,7 +138,7 @@ def deploy(
     float_fp = ModelFootprint.of(Graph(float_path), "float32")
     int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
     device, not_on_device = _device_front_end(trained)
-    decision_ram = application_ram(device, settings.event_decision(), len(trained.class_names)) if device else 0
+    decision_ram = application_ram(device, settings.decision, len(trained.class_names)) if device else 0
     front_end = _planned_front_end(device, trained.frontend.name, int8_fp, decision_ram) if device else None
 
     print("[4/5] C code, firmware link and emulator run" + (" (model, then front end + model)" if device else ""))
@@ -316,7 +314,7 @@ def _application(
     if firmware.skipped or not firmware.linker_fits:
         return dataclasses.replace(planned, skipped=firmware.skipped or "the model alone does not fit"), None
     work = out_dir / "device_app"
-    decision = settings.event_decision()
+    decision = settings.decision
     try:
         build = build_app_firmware(
             Path(firmware.c_source).parent,

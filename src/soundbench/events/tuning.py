@@ -19,7 +19,14 @@ from tqdm import tqdm
 from soundbench.events.soundscapes import SoundscapeSet
 from soundbench.predict.decision import EventDecision, detect_events
 from soundbench.predict.predictor import Predictor
-from soundbench.predict.scoring import EventScores, ScoringSettings, TradeOffPoint, score_events, trade_off_thresholds
+from soundbench.predict.scoring import (
+    EventScores,
+    ScoringSettings,
+    TradeOffPoint,
+    event_table,
+    score_events,
+    trade_off_thresholds,
+)
 
 SEARCH_SPACE: dict[str, list] = {
     "gate_db": [0.0, 2.0, 4.0, 6.0, 8.0],
@@ -65,18 +72,9 @@ def window_posteriors(predictor: Predictor, soundscapes: SoundscapeSet) -> list[
 
 def detected(recordings: list[WindowPosteriors], class_names: tuple[str, ...], decision: EventDecision) -> pd.DataFrame:
     """Every recording's events as one table (``filename, onset, offset, event_label, probability``)."""
-    rows = [
-        {
-            "filename": r.filename,
-            "onset": e.onset,
-            "offset": e.offset,
-            "event_label": e.label,
-            "probability": e.probability,
-        }
-        for r in recordings
-        for e in detect_events(r.posteriors, r.rms_db, r.slots, class_names, decision)
-    ]
-    return pd.DataFrame(rows, columns=["filename", "onset", "offset", "event_label", "probability"])
+    return event_table(
+        (r.filename, detect_events(r.posteriors, r.rms_db, r.slots, class_names, decision)) for r in recordings
+    )
 
 
 def evaluate(

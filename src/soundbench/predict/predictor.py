@@ -99,11 +99,9 @@ class Predictor:
         compute_s = time.perf_counter() - began
         windows = self._window_table(rows, stream)
         scores, posteriors = self._rows_as_matrix(rows["scores"]), self._rows_as_matrix(rows["probs"])
-        segments = merge_segments(
-            windows[["start", "end"]].to_numpy(), list(windows["label"]), list(windows["probability"])
-        )
-        segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names, scores)
         slots = windows[["start", "end"]].to_numpy()
+        segments = merge_segments(slots, list(windows["label"]), list(windows["probability"]))
+        segments = absorb_short_segments(segments, self.settings.min_event_windows, self.bundle.class_names, scores)
         events = detect_events(posteriors, windows["rms_db"].to_numpy(), slots, self.bundle.class_names, self.decision)
         return FilePrediction(
             Path(path),

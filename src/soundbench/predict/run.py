@@ -14,11 +14,11 @@ from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
 from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError, declared_seconds
 from soundbench.predict.decision import EventDecision
 from soundbench.predict.outputs import write_outputs
+from soundbench.predict.predictor import Predictor
+from soundbench.predict.timeline import DecisionSettings
 
 if TYPE_CHECKING:
     from soundbench.predict.scoring import ScoringSettings
-from soundbench.predict.predictor import Predictor
-from soundbench.predict.timeline import DecisionSettings
 
 
 def resolve_model(
@@ -125,20 +125,13 @@ def read_reference(path: Path) -> pd.DataFrame:
 
 def score_predictions(predictions: list, reference: pd.DataFrame, class_names, scoring=None):
     """The detected events of ``predictions`` against ``reference`` (matched by file name)."""
-    from soundbench.predict.scoring import ScoringSettings, score_events  # sed_eval: only when scoring
+    from soundbench.predict.scoring import ScoringSettings, event_table, score_events  # sed_eval: only when scoring
 
     names = {p.path.name for p in predictions}
     unscored = sorted(set(reference["filename"]) - names)
     if unscored:
         print(f"truth: {len(unscored)} file(s) in the reference were not predicted and are left out: {unscored[:3]}")
-    estimated = pd.DataFrame(
-        [
-            {"filename": p.path.name, "onset": e.onset, "offset": e.offset, "event_label": e.label}
-            for p in predictions
-            for e in p.events
-        ],
-        columns=["filename", "onset", "offset", "event_label"],
-    )
+    estimated = event_table((p.path.name, p.events) for p in predictions)
     reference = reference[reference["filename"].isin(names)]
     hours = sum(p.duration_s for p in predictions) / 3600
     return score_events(reference, estimated, tuple(class_names), hours, scoring or ScoringSettings())

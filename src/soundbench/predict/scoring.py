@@ -12,6 +12,7 @@ deletions + insertions) / reference events.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,14 @@ with warnings.catch_warnings():  # dcase_util imports pkg_resources, which warns
     import sed_eval
 
 COLUMNS = ["filename", "onset", "offset", "event_label"]
+
+
+def event_table(recordings: Iterable[tuple[str, list]]) -> pd.DataFrame:
+    """Detected events as the table the scores read: ``(file name, its events)`` pairs
+    (:class:`soundbench.predict.decision.Event`) to ``filename, onset, offset, event_label,
+    probability``."""
+    rows = [(name, e.onset, e.offset, e.label, e.probability) for name, events in recordings for e in events]
+    return pd.DataFrame(rows, columns=[*COLUMNS, "probability"])
 
 
 @dataclass(frozen=True)

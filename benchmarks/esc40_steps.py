@@ -38,6 +38,21 @@ STRONG = [
     "trainer.max_epochs=60",
     "callbacks.early_stopping.patience=20",
 ]
+#: experiment=mcu_esc40 as overrides (sbcnn_strong_16k_wide_100ep below)
+RECIPE = [
+    "model=sbcnn",
+    *STRONG,
+    "features.sample_rate=16000",
+    "model.filters=[24,64,64]",
+    "trainer.max_epochs=100",
+    "callbacks.early_stopping.patience=30",
+]
+FINETUNE = [
+    "trainer.max_epochs=25",
+    "callbacks.early_stopping.patience=25",
+    "optimizer.lr=0.001",
+    "finetune.freeze_epochs=2",
+]
 STEPS: dict[str, list[str]] = {
     "base_sbcnn": ["model=sbcnn"],
     "base_strided_ds": ["model=strided_ds"],
@@ -50,30 +65,43 @@ STEPS: dict[str, list[str]] = {
     # the first layer's output, stays as it is)
     "sbcnn_strong_16k_wide": ["model=sbcnn", *STRONG, "features.sample_rate=16000", "model.filters=[24,64,64]"],
     # longer training: the 60-epoch runs were still improving on validation at their last epoch
-    "sbcnn_strong_16k_wide_100ep": [
-        "model=sbcnn",
-        *STRONG,
-        "features.sample_rate=16000",
-        "model.filters=[24,64,64]",
-        "trainer.max_epochs=100",
-        "callbacks.early_stopping.patience=30",
-    ],
+    "sbcnn_strong_16k_wide_100ep": RECIPE,
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
+    # 25 more epochs from each seed's recipe network (new head, 2 epochs head only, lr 1e-3):
+    # the control for the distilled fine-tune below, so extra training is not taken for teaching
+    "mcu_esc40_finetuned": [*RECIPE, *FINETUNE, "init={init:sbcnn_strong_16k_wide_100ep}"],
+    # the same fine-tune taught by the ensemble of the recipe's three seeds (mean of their
+    # probabilities at T 4; 3 x the recipe's float network, the strongest in-domain teacher at hand)
+    "mcu_esc40_ensemble_distilled": [
+        *RECIPE,
+        *FINETUNE,
+        "init={init:sbcnn_strong_16k_wide_100ep}",
+        "distill.teacher={ensemble:sbcnn_strong_16k_wide_100ep}",
+    ],
     # Stride-DS-24 taught by the strong SB-CNN of seed 0 (its best-validation checkpoint)
     "strided_ds_distilled": ["model=strided_ds", "distill.teacher={teacher:sbcnn_strong}"],
 }
 
 
-def _with_teachers(overrides: list[str]) -> list[str]:
-    """``{teacher:<step>}``: that step's seed-0 best checkpoint (it must have finished)."""
+def _best_checkpoint(step: str, seed: int, override: str) -> str:
+    found = sorted((run_dir(step, seed) / "checkpoints").glob("best-*.ckpt"))
+    if not found:
+        raise SystemExit(f"{override}: run step {step} (seed {seed}) first; this step starts from it")
+    return str(found[-1])
+
+
+def _resolve(overrides: list[str], seed: int) -> list[str]:
+    """``{teacher:<step>}``: that step's seed-0 best checkpoint; ``{init:<step>}``: the same
+    seed's; ``{ensemble:<step>}``: the list of its three seeds' (they must have finished)."""
     resolved = []
     for override in overrides:
-        if "{teacher:" in override:
-            step = override.split("{teacher:")[1].rstrip("}")
-            found = sorted((run_dir(step, 0) / "checkpoints").glob("best-*.ckpt"))
-            if not found:
-                raise SystemExit(f"{override}: run step {step} (seed 0) first; it is the teacher")
-            override = override.split("{teacher:")[0] + str(found[-1])
+        if "{" in override:
+            key, rest = override.split("{", 1)
+            kind, step = rest.rstrip("}").split(":")
+            if kind == "ensemble":
+                override = key + "[" + ",".join(_best_checkpoint(step, k, override) for k in (0, 1, 2)) + "]"
+            else:
+                override = key + _best_checkpoint(step, 0 if kind == "teacher" else seed, override)
         resolved.append(override)
     return resolved
 
@@ -89,7 +117,7 @@ def command(step: str, seed: int) -> list[str]:
         "train.py",
         "dataset=esc40",
         f"dataset.root={ESC40}",
-        *_with_teachers(STEPS[step]),
+        *_resolve(STEPS[step], seed),
         f"seed={seed}",
         f"data.cache_dir={ROOT / 'data' / 'cache'}",
         "logger.experiment_name=esc40-steps",
@@ -140,7 +168,7 @@ def board_cost(step: str) -> str:
         overrides=[
             "dataset=esc40",
             f"dataset.root={ESC40}",
-            *STEPS[step],
+            *(o for o in STEPS[step] if not o.startswith(("init=", "distill.teacher="))),
             "target=stm32l476",
             "logger=none",
             "distill.teacher=null",

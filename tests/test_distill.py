@@ -7,14 +7,18 @@ import torch
 import torch.nn.functional as F
 
 from soundbench.config_check import ConfigError
-from soundbench.training.distill import Teacher, _centre
+from soundbench.training.distill import Teacher, TeacherMember, _centre
 from soundbench.training.run import run
 from tests.conftest import compose_config
 
 
-def teacher(alpha=0.5, temperature=2.0, rate=8000, student_rate=8000, window=100):
+def member(rate=8000, window=100):
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(window, 3))
-    return Teacher(torch.nn.Identity(), model, rate, window, student_rate, temperature, alpha)
+    return TeacherMember(torch.nn.Identity(), model, rate, window)
+
+
+def teacher(alpha=0.5, temperature=2.0, rate=8000, student_rate=8000, window=100):
+    return Teacher([member(rate, window)], student_rate, temperature, alpha)
 
 
 def test_loss_mixes_the_teachers_soft_term_and_the_label_loss():
@@ -36,7 +40,7 @@ def test_teacher_sees_windows_at_its_own_rate_and_length():
     x = torch.arange(10.0).view(1, 10)
     assert _centre(x, 6).tolist() == [[2, 3, 4, 5, 6, 7]]
     assert _centre(x, 14).tolist() == [[0, 0] + list(range(10)) + [0, 0]]
-    assert not any(p.requires_grad for p in t.net.parameters())
+    assert not any(p.requires_grad for p in t.members[0].net.parameters())
 
 
 def test_bad_settings_are_refused():
@@ -44,6 +48,18 @@ def test_bad_settings_are_refused():
         teacher(temperature=0.0)
     with pytest.raises(ConfigError, match="alpha"):
         teacher(alpha=1.5)
+    with pytest.raises(ConfigError, match="empty list"):
+        Teacher([], 8000, 2.0, 0.5)
+
+
+def test_an_ensemble_teaches_the_mean_of_its_members_probabilities():
+    torch.manual_seed(0)
+    members = [member(rate=8000, window=100), member(rate=16000, window=150)]
+    ensemble = Teacher(members, 8000, temperature=2.0, alpha=0.5)
+    windows = torch.randn(5, 100)
+    each = [Teacher([m], 8000, 2.0, 0.5).soft_targets(windows) for m in members]
+    assert torch.allclose(ensemble.soft_targets(windows), (each[0] + each[1]) / 2)
+    assert not torch.allclose(each[0], each[1])  # the members differ, so the mean is not either one
 
 
 @pytest.mark.slow
@@ -78,5 +94,8 @@ def test_a_student_distils_from_a_trained_run(tmp_path, demo_root):
     reversed_ = Teacher.load(str(checkpoint), 22050, classes[::-1], temperature=4.0, alpha=0.5)
     windows = torch.randn(3, 22050)
     assert torch.allclose(reversed_.soft_targets(windows), in_order.soft_targets(windows).flip(1))
+    ensemble = Teacher.load([str(checkpoint), str(checkpoint)], 22050, classes, temperature=4.0, alpha=0.5)
+    assert len(ensemble.members) == 2  # a list of runs: an ensemble teacher
+    assert torch.allclose(ensemble.soft_targets(windows), in_order.soft_targets(windows), atol=1e-6)
     with pytest.raises(ConfigError, match=r"only the teacher has \['siren'\], only this run has \['thunder'\]"):
         Teacher.load(str(checkpoint), 22050, tuple(c if c != "siren" else "thunder" for c in classes), 4.0, 0.5)

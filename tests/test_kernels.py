@@ -71,12 +71,15 @@ def dense_model(path, rng, n_in, n_out):
     return _model(path, (n_in,), nodes, [_tensor("w", weight), _tensor("b", bias)], (n_out,))
 
 
-def pool_model(path, rng, c, h, w, k, stride):
-    out_h, out_w = -(-(h - k) // stride) + 1, -(-(w - k) // stride) + 1
+def pool_model(path, rng, c, h, w, k, stride, pad=0):
+    """``k``, ``stride``: ints (square) or (rows, columns); ceil_mode on, ``pad`` on every side."""
+    (kh, kw), (sh, sw) = ((k, k) if isinstance(k, int) else k), ((stride,) * 2 if isinstance(stride, int) else stride)
+    out_h, out_w = -(-(h + 2 * pad - kh) // sh) + 1, -(-(w + 2 * pad - kw) // sw) + 1
     weight = np.eye(c, dtype=np.float32).reshape(c, c, 1, 1)  # a conv first, so the pool runs on int8
+    pool = dict(kernel_shape=[kh, kw], strides=[sh, sw], ceil_mode=1, pads=[pad] * 4)
     nodes = [
         helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
-        helper.make_node("MaxPool", ["c"], ["y"], name="pool", kernel_shape=[k, k], strides=[stride] * 2, ceil_mode=1),
+        helper.make_node("MaxPool", ["c"], ["y"], name="pool", **pool),
     ]
     return _model(path, (c, h, w), nodes, [_tensor("w", weight)], (c, out_h, out_w))
 
@@ -136,7 +139,10 @@ DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
     (3, 9, 13, 5, 2, 2),  # the same with 3 outputs left over per row (7 wide)
     (2, 12, 15, 6, 2, 2),  # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
     (3, 9, 11, 3, 2, 1),  # 3×3 stride 2 (2 pairs per filter row), odd width
-    (6, 7, 9, 3, 1, 1),  # stride 1 (general path)
+    (6, 7, 9, 3, 1, 1),  # stride 1 3×3: 4 outputs per pass, then 1 left over
+    (4, 25, 5, 3, 1, 1),  # MLPerf KWS DS-CNN's 25 × 5 maps: 4 + 1 per row
+    (3, 6, 7, 3, 1, 1),  # 4 + 3 per row (two pairs, the second half kept)
+    (3, 5, 6, 3, 1, 1),  # 4 + 2 per row
     (2, 10, 7, 5, 1, 0),  # no padding
 ]
 
@@ -164,10 +170,20 @@ def test_fully_connected_kernel_is_bit_exact(tmp_path, n_in, n_out):
 
 @needs_toolchain
 @pytest.mark.slow
-@pytest.mark.parametrize("c,h,w,k,stride", [(3, 10, 8, 3, 3), (2, 7, 9, 2, 2)])
-def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride):
-    rng = np.random.default_rng(c + k)
-    got, expected, layers = run_on_kernels(pool_model(tmp_path / "pool.onnx", rng, c, h, w, k, stride), tmp_path, rng)
+@pytest.mark.parametrize(
+    "c,h,w,k,stride,pad",
+    [
+        (3, 10, 8, 3, 3, 0),  # windows cut by ceil_mode
+        (2, 7, 9, 2, 2, 0),  # a column left after the words
+        (4, 17, 13, (4, 2), (4, 2), 0),  # SB-CNN's 4 × 2 pooling
+        (2, 8, 10, 3, 2, 1),  # padded: the border is ignored, not a zero
+        (2, 12, 9, 5, 4, 0),  # windows of more than 4 rows (the general loop)
+    ],
+)
+def test_max_pool_kernel_is_bit_exact(tmp_path, c, h, w, k, stride, pad):
+    rng = np.random.default_rng(c + w)
+    model = pool_model(tmp_path / "pool.onnx", rng, c, h, w, k, stride, pad)
+    got, expected, layers = run_on_kernels(model, tmp_path, rng)
     assert "sb_max_pool_s8" in _kernels_used(layers)
     np.testing.assert_array_equal(got, expected)
 
@@ -204,6 +220,10 @@ def test_the_flash_model_charges_the_wait_states_that_prefetch_and_caches_do_not
     assert all(np.array_equal(r.outputs, runs["none"].outputs) for r in runs.values())
     assert {r.zero_wait_cycles_per_window for r in runs.values()} == {runs["none"].cycles_per_window}
     assert stalls["none"] == stalls["0 ws"] == 0
+    # the padded 3×3 convolution's im2col reads words at byte offsets: charged (TRM §3.3.2)
+    # the same under every memory model, inside the zero-wait cycles
+    unaligned = {sum(r.segment_unaligned) for r in runs.values()}
+    assert len(unaligned) == 1 and unaligned.pop() > 0
     assert stalls["no caches, 8 ws"] == 2 * stalls["no caches"] > stalls["no caches"] > stalls["l476"] > 0
     image_words = sum(codegen.elf_sections(link.elf)[s] for s in ("text", "data")) / 8
     assert 0 < stalls["huge caches"] < stalls["l476"] and stalls["huge caches"] * 2 <= 4 * image_words

@@ -113,6 +113,23 @@ static inline void four_outputs_stride1_3(const sb_word *row, const sb_word *w, 
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
+/* The end of a stride-1 row that is not a multiple of 4 wide: outputs ow, ow + 1 (ow even)
+ * from the 2 words of values ow..ow+3, 4 SMLADs per filter row. The plane is at least
+ * out_w + 3 values wide, so the words exist even where only output ow is kept. */
+static inline void two_outputs_stride1_3(const sb_word *row, const sb_word *w, int kernel_h, int row_words,
+                                         int32_t *acc) {
+    int32_t a0 = acc[0], a1 = acc[1];
+    for (int y = kernel_h; y > 0; y--, row += row_words, w += 4) {
+        int32_t f0, f1, g0, g1, r0, r1;
+        SB_READ_WORDS(w, 0, f0, f1);
+        SB_READ_WORDS(w, 2, g0, g1);
+        SB_READ_WORDS(row, 0, r0, r1);
+        a0 = sb_smlad(f0, r0, a0), a1 = sb_smlad(g0, r0, a1);
+        a0 = sb_smlad(f1, r1, a0), a1 = sb_smlad(g1, r1, a1);
+    }
+    acc[0] = a0, acc[1] = a1;
+}
+
 static int32_t one_output(const sb_depthwise_params *p, const int16_t *top, const int16_t *filter, int32_t acc) {
     const int pairs = p->kernel_w_even >> 1;
     for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, filter += p->filter_row)
@@ -227,6 +244,12 @@ __attribute__((noinline)) static void output_row(const sb_depthwise_params *p, c
             out[ow + 1] = sb_requantize(a[1], scale, zero_point);
             out[ow + 2] = sb_requantize(a[2], scale, zero_point);
             out[ow + 3] = sb_requantize(a[3], scale, zero_point);
+        }
+        for (; ow < out_w; ow += 2) {
+            int32_t a[2] = {bias, bias};
+            two_outputs_stride1_3((const sb_word *)top + (ow >> 1), (const sb_word *)filter, kernel_h, row_words, a);
+            out[ow] = sb_requantize(a[0], scale, zero_point);
+            if (ow + 1 < out_w) out[ow + 1] = sb_requantize(a[1], scale, zero_point);
         }
     }
     if (p->stride_w == 2 && (pairs == 3 || pairs == 2)) {  /* output ow starts at word ow */

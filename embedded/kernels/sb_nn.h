@@ -65,7 +65,8 @@ void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, con
                           const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);
 void sb_fully_connected_s8(const sb_fully_connected_params *p, const int8_t *input, const int8_t *weights,
                            const int32_t *bias, const float *scale, int8_t *output, int16_t *scratch);
-void sb_max_pool_s8(const sb_pool_params *p, const int8_t *input, int8_t *output);
+uint32_t sb_max_pool_s8_scratch_bytes(const sb_pool_params *p);
+void sb_max_pool_s8(const sb_pool_params *p, const int8_t *input, int8_t *output, int8_t *scratch);
 /* copy a layer's weight table (4-byte aligned both sides) from flash into SRAM scratch */
 void sb_stage_weights(int8_t *sram, const int8_t *flash, uint32_t bytes);
 void sb_quantize_f32_s8(const float *input, uint32_t n, float scale, int8_t zero_point, int8_t *output);

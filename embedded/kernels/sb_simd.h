@@ -86,6 +86,11 @@ static inline int32_t sb_sxtb16_ror8(int32_t x) {
 /* acc + lo(a)*lo(b) + hi(a)*hi(b): two 16×16 multiply-accumulates in one cycle */
 static inline int32_t sb_smlad(int32_t a, int32_t b, int32_t acc) { return __smlad((uint32_t)a, (uint32_t)b, acc); }
 static inline int32_t sb_qadd(int32_t a, int32_t b) { return __qadd(a, b); }
+/* the larger of each of the 4 signed bytes: SSUB8 sets a GE flag per byte, SEL keeps a's bytes where set */
+static inline int32_t sb_max_s8x4(int32_t a, int32_t b) {
+    (void)__ssub8(a, b);
+    return (int32_t)__sel((uint32_t)a, (uint32_t)b);
+}
 #else
 static inline int32_t sb_pack_low(int32_t lo, int32_t hi) {
     return (int32_t)(((uint32_t)hi << 16) | ((uint32_t)lo & 0xFFFFu));
@@ -109,6 +114,14 @@ static inline int32_t sb_smladx(int32_t a, int32_t b, int32_t acc) {
 }
 static inline int32_t sb_smlabb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(sb_lo16(a) * sb_lo16(b))); }
 static inline int32_t sb_smlatb(int32_t a, int32_t b, int32_t acc) { return (int32_t)((uint32_t)acc + (uint32_t)(sb_hi16(a) * sb_lo16(b))); }
+static inline int32_t sb_max_s8x4(int32_t a, int32_t b) {
+    uint32_t out = 0;
+    for (int i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)((uint32_t)a >> i), y = (int8_t)((uint32_t)b >> i);
+        out |= (uint32_t)(uint8_t)(x > y ? x : y) << i;
+    }
+    return (int32_t)out;
+}
 static inline int32_t sb_qadd(int32_t a, int32_t b) {
     int64_t s = (int64_t)a + b;
     return s > INT32_MAX ? INT32_MAX : s < INT32_MIN ? INT32_MIN : (int32_t)s;

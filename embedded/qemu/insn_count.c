@@ -19,6 +19,10 @@
  * stall cycles. SRAM never stalls. The stall cycles of each segment are written as
  * "stall <segment> <instruction stalls> <data stalls>" lines.
  *
+ * Always, the plugin charges unaligned single loads and stores as the Cortex-M4 does (TRM
+ * r0p1 §3.3.2): a halfword-aligned word access or a byte-aligned halfword one +1 cycle, a
+ * byte-aligned word access +2. Written as "unaligned <segment> <cycles>" lines.
+ *
  * The few declarations below are the QEMU 7.2 plugin API (version 1) this file uses,
  * written out so that no QEMU source tree is needed to build it. */
 #include <stdint.h>
@@ -110,7 +114,7 @@ typedef struct {
 static uint64_t flash_first, flash_end, wait_states, word_bytes = 8, cache_ways = 4;
 static uint64_t icache_bytes, dcache_bytes, previous_fetch = (uint64_t)-1;
 static Cache icache, dcache;
-static uint64_t stall_fetch[MAX_SEGMENTS], stall_data[MAX_SEGMENTS];
+static uint64_t stall_fetch[MAX_SEGMENTS], stall_data[MAX_SEGMENTS], unaligned[MAX_SEGMENTS];
 
 static void cache_init(Cache *cache, uint64_t bytes) {
     uint64_t lines = bytes / word_bytes;
@@ -154,9 +158,12 @@ static void on_fetch(unsigned int vcpu, void *userdata) {
     if (measuring && !sequential && !hit) stall_fetch[current_segment()] += wait_states;
 }
 
-static void on_read(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
-    if (!measuring || qemu_plugin_mem_is_store(info) || !in_flash(vaddr)) return;
-    uint64_t first = vaddr / word_bytes, last = (vaddr + (1u << qemu_plugin_mem_size_shift(info)) - 1) / word_bytes;
+static void on_access(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t vaddr, void *userdata) {
+    if (!measuring) return;
+    const uint64_t size = 1u << qemu_plugin_mem_size_shift(info);
+    if (size > 1 && vaddr % size) unaligned[current_segment()] += size == 4 && vaddr % 2 ? 2 : 1;
+    if (!flash_end || qemu_plugin_mem_is_store(info) || !in_flash(vaddr)) return;
+    uint64_t first = vaddr / word_bytes, last = (vaddr + size - 1) / word_bytes;
     for (uint64_t word = first; word <= last; word++)
         if (!cache_access(&dcache, word)) stall_data[current_segment()] += wait_states;
 }
@@ -197,10 +204,10 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
             uint64_t before = i ? qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, i - 1)) / word_bytes : (uint64_t)-1;
             if (in_flash(address) && word != before)
                 qemu_plugin_register_vcpu_insn_exec_cb(insn, on_fetch, QEMU_PLUGIN_CB_NO_REGS, (void *)(uintptr_t)word);
-            /* every access, stores filtered in on_read: QEMU 7.2 called a QEMU_PLUGIN_MEM_R callback
-             * for STM and not for LDRD/LDM (seen in the conv kernel's loop) */
-            qemu_plugin_register_vcpu_mem_cb(insn, on_read, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
         }
+        /* every access, stores filtered in on_access: QEMU 7.2 called a QEMU_PLUGIN_MEM_R callback
+         * for STM and not for LDRD/LDM (seen in the conv kernel's loop) */
+        qemu_plugin_register_vcpu_mem_cb(insn, on_access, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, NULL);
     }
 }
 
@@ -217,6 +224,8 @@ static void write_counts(qemu_plugin_id_t id, void *unused) {
         for (int s = 0; s < n_segments; s++)
             fprintf(out, "stall %d %llu %llu\n", s, (unsigned long long)stall_fetch[s],
                     (unsigned long long)stall_data[s]);
+    for (int s = 0; s < n_segments; s++)
+        if (unaligned[s]) fprintf(out, "unaligned %d %llu\n", s, (unsigned long long)unaligned[s]);
     fclose(out);
 }
 

@@ -44,8 +44,8 @@ CALIBRATION_WINDOWS = 4
 #: the thesis log-mel (n_fft 1024, 60 mels × 31 frames) modelled in QEMU, zero-wait (docs/deploy.md):
 #: Cortex-M4 cycles per hop (one frame) and per window (dB floor, standardisation). Without
 #: the toolchain a front end is costed from it: frames by n_fft·log2(n_fft), windows by size.
-REFERENCE_N_FFT, REFERENCE_CYCLES_PER_HOP = 1024, 127_600
-REFERENCE_WINDOW_VALUES, REFERENCE_CYCLES_PER_WINDOW = 60 * 31, 116_800
+REFERENCE_N_FFT, REFERENCE_CYCLES_PER_HOP = 1024, 124_900
+REFERENCE_WINDOW_VALUES, REFERENCE_CYCLES_PER_WINDOW = 60 * 31, 114_700
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ KERNEL_CYCLES_PER_MACC_M4 = {
     "sb_conv_s8": 2.0,
     "sb_depthwise_conv_s8": 3.6,
     "sb_fully_connected_s8": 2.9,
-    "sb_max_pool_s8": 18.0,
+    "sb_max_pool_s8": 9.0,
     "portable": 34.7,
 }
 

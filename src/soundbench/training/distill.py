@@ -19,40 +19,17 @@ from soundbench.artifacts.trained import load_trained
 from soundbench.config_check import ConfigError
 
 
-class Teacher:
-    """Not an ``nn.Module`` on purpose: its weights stay out of the student's checkpoints and
-    optimiser, and Lightning's ``train()`` never switches it out of eval mode."""
+class TeacherMember:
+    """One trained network of the teacher, with its own front end, rate and window, and the
+    order that maps its outputs onto the student's classes."""
 
-    def __init__(
-        self,
-        frontend: nn.Module,
-        model: nn.Module,
-        sample_rate: int,
-        window_samples: int,
-        student_rate: int,
-        temperature: float,
-        alpha: float,
-        source: str = "",
-    ):
-        if temperature <= 0:
-            raise ConfigError(f"distill.temperature={temperature} must be > 0")
-        if not 0.0 <= alpha <= 1.0:
-            raise ConfigError(f"distill.alpha={alpha} must be within [0, 1] (the weight of the teacher's term)")
+    def __init__(self, frontend: nn.Module, model: nn.Module, sample_rate: int, window_samples: int, source: str = ""):
         self.net = nn.Sequential(frontend, model).eval().requires_grad_(False)
-        self.sample_rate, self.window, self.student_rate = sample_rate, window_samples, student_rate
-        self.temperature, self.alpha, self.source = float(temperature), float(alpha), source
-        self.order: torch.Tensor | None = None  # the teacher's output for each of the student's classes
+        self.sample_rate, self.window, self.source = sample_rate, window_samples, source
+        self.order: torch.Tensor | None = None  # the member's output for each of the student's classes
 
     @classmethod
-    def load(
-        cls,
-        source: str,
-        student_rate: int,
-        class_names: tuple[str, ...],
-        temperature: float,
-        alpha: float,
-        tracking_uri: str | None = None,
-    ) -> Teacher:
+    def load(cls, source: str, class_names: tuple[str, ...], tracking_uri: str | None = None) -> TeacherMember:
         trained = load_trained(str(source), tracking_uri)
         teacher_classes, student_classes = list(trained.class_names), list(class_names)
         if sorted(teacher_classes) != sorted(student_classes):
@@ -64,33 +41,65 @@ class Teacher:
                 "a teacher must know every class of the dataset and no other"
             )
         frontend = trained.frontend
-        teacher = cls(
-            frontend,
-            trained.model,
-            frontend.sample_rate,
-            frontend.window_samples,
-            student_rate,
-            temperature,
-            alpha,
-            str(source),
-        )
+        member = cls(frontend, trained.model, frontend.sample_rate, frontend.window_samples, str(source))
         if teacher_classes != student_classes:  # same classes, another order: match its outputs by name
-            teacher.order = torch.tensor([teacher_classes.index(name) for name in student_classes])
-        return teacher
+            member.order = torch.tensor([teacher_classes.index(name) for name in student_classes])
+        return member
+
+    def logits(self, windows: torch.Tensor, student_rate: int) -> torch.Tensor:
+        if self.sample_rate != student_rate:
+            windows = torchaudio.functional.resample(windows, student_rate, self.sample_rate)
+        logits = self.net(_centre(windows, self.window))
+        return logits[:, self.order.to(logits.device)] if self.order is not None else logits
+
+
+class Teacher:
+    """Not an ``nn.Module`` on purpose: its weights stay out of the student's checkpoints and
+    optimiser, and Lightning's ``train()`` never switches it out of eval mode.
+
+    Several members make an ensemble teacher: its soft targets are the mean of the members'
+    probabilities at the temperature (the ensemble's accuracy, taught to one student)."""
+
+    def __init__(self, members: list[TeacherMember], student_rate: int, temperature: float, alpha: float):
+        if temperature <= 0:
+            raise ConfigError(f"distill.temperature={temperature} must be > 0")
+        if not 0.0 <= alpha <= 1.0:
+            raise ConfigError(f"distill.alpha={alpha} must be within [0, 1] (the weight of the teacher's term)")
+        if not members:
+            raise ConfigError("distill.teacher is an empty list: give a run id or checkpoint, or a list of them")
+        self.members, self.student_rate = members, student_rate
+        self.temperature, self.alpha = float(temperature), float(alpha)
+
+    @classmethod
+    def load(
+        cls,
+        sources: str | list[str] | tuple[str, ...],
+        student_rate: int,
+        class_names: tuple[str, ...],
+        temperature: float,
+        alpha: float,
+        tracking_uri: str | None = None,
+    ) -> Teacher:
+        """``sources``: one MLflow run id or checkpoint, or a list of them (an ensemble)."""
+        listed = [sources] if isinstance(sources, str) else list(sources)
+        members = [TeacherMember.load(str(source), class_names, tracking_uri) for source in listed]
+        return cls(members, student_rate, temperature, alpha)
+
+    @property
+    def source(self) -> str:
+        return ", ".join(member.source for member in self.members)
 
     def to(self, device) -> Teacher:
-        self.net.to(device)
+        for member in self.members:
+            member.net.to(device)
         return self
 
     @torch.no_grad()
     def soft_targets(self, windows: torch.Tensor) -> torch.Tensor:
-        """The teacher's class probabilities at the temperature, ``(batch, classes)``."""
-        if self.sample_rate != self.student_rate:
-            windows = torchaudio.functional.resample(windows, self.student_rate, self.sample_rate)
-        logits = self.net(_centre(windows, self.window))
-        if self.order is not None:
-            logits = logits[:, self.order.to(logits.device)]
-        return F.softmax(logits / self.temperature, dim=1)
+        """The teacher's class probabilities at the temperature, ``(batch, classes)``: the mean
+        over its members."""
+        probs = [F.softmax(m.logits(windows, self.student_rate) / self.temperature, dim=1) for m in self.members]
+        return torch.stack(probs).mean(0)
 
     def loss(self, student_logits: torch.Tensor, teacher_probs: torch.Tensor, label_loss: torch.Tensor) -> torch.Tensor:
         """``alpha·T²·KL(teacher ‖ student)`` at temperature T plus ``(1−alpha)`` of the label

@@ -339,7 +339,10 @@ def _max_pool(graph: Graph, node, index: int) -> KernelLayer:
         "sb_max_pool_s8",
         scratch_bytes=_round_up(in_w, 4),  # one row of column maxima (pooling_s8.c)
         constants=constants,
-        call=f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}), (int8_t *)({{scratch}}));",
+        call=(
+            f"sb_max_pool_s8(&{name}_params, (const int8_t *)({{input}}), (int8_t *)({{output}}), "
+            "(int8_t *)({scratch}));"
+        ),
     )
 
 

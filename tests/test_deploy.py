@@ -116,12 +116,15 @@ def test_dynamic_shapes_are_refused_with_the_tensor_name(tmp_path):
 
 def test_deploy_settings_carry_the_safety_margin_and_weight_staging():
     """conf/deploy.yaml's latency.margin decides keeps-up on the modelled duty cycle (10 % by
-    default); kernels.stage_weights_up_to reaches the kernel plan (off by default)."""
+    default); kernels.stage_weights reaches the kernel plan (auto by default), and a value that
+    is neither auto nor a number of bytes is refused before anything runs."""
     from soundbench.deploy.results import Latency
 
-    default, chosen = deploy_settings([]), deploy_settings(["latency.margin=0.2", "kernels.stage_weights_up_to=4096"])
-    assert (default.timing_margin, default.stage_weights_up_to) == (0.1, 0)
-    assert (chosen.timing_margin, chosen.stage_weights_up_to) == (0.2, 4096)
+    default, chosen = deploy_settings([]), deploy_settings(["latency.margin=0.2", "kernels.stage_weights=4096"])
+    assert (default.timing_margin, default.stage_weights) == (0.1, "auto")
+    assert (chosen.timing_margin, chosen.stage_weights) == (0.2, 4096)
+    with pytest.raises(ValueError, match="kernels.stage_weights='lots': give auto"):
+        deploy_settings(["kernels.stage_weights=lots"])
     latency = Latency("kernels", 2.0, "modelled", 2.0, 80, 300.0, 900.0, 3, 320.0, 300.0 / 320.0)
     assert latency.keeps_up and not dataclasses.replace(latency, margin=0.1).keeps_up  # 94 % × 1.1 > 100 %
 

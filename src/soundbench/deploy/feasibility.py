@@ -32,9 +32,10 @@ from soundbench.deploy.decision_c import application_ram
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported, build_stream_firmware, run_stream
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import KernelLayer, plan_kernels, scratch_by_node
+from soundbench.deploy.kernels import KernelLayer
 from soundbench.deploy.latency import CORTEX_M4_COREMARK_PER_MHZ, KERNEL_CYCLES_PER_MACC_M4, layer_cycles_estimate
 from soundbench.deploy.quantize import quantize_int8
+from soundbench.deploy.staging import AUTO, plan_with_staging
 from soundbench.deploy.targets import Target
 from soundbench.features.frontends import FrontEnd
 from soundbench.predict.decision import EventDecision
@@ -130,8 +131,15 @@ class DeviceCosts:
     geometry), the model's per window (its firmware run in QEMU), or estimates without the
     toolchain."""
 
-    def __init__(self, root: str | Path, cycles_per_macc_m4: dict[str, float] | None = None, margin: float = 0.0):
-        self.root, self.margin = Path(root), margin
+    def __init__(
+        self,
+        root: str | Path,
+        cycles_per_macc_m4: dict[str, float] | None = None,
+        margin: float = 0.0,
+        stage_weights: str | int = AUTO,
+    ):
+        """``stage_weights``: conf/deploy.yaml's kernels.stage_weights, so the check plans as deploy does."""
+        self.root, self.margin, self.stage_weights = Path(root), margin, stage_weights
         self.cycles_per_macc_m4 = {**KERNEL_CYCLES_PER_MACC_M4, **(cycles_per_macc_m4 or {})}
         self._front_ends: dict[tuple, FrontEndCycles] = {}
 
@@ -223,11 +231,15 @@ def check_untrained(
         float_path = export_onnx(model, input_shape, Path(work) / "model.onnx", opset)
         int8_path = quantize_int8(float_path, Path(work) / "model_int8.onnx", calibration)
         graph = Graph(int8_path)
-        layers = plan_kernels(graph)
-        footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
         memory = device.memory()
-        fe_ram = memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= footprint.ram_bytes)
-        fe_ram += application_ram(device, EventDecision(), n_outputs)  # as deploy plans it, default settings
+        decision_ram = application_ram(device, EventDecision(), n_outputs)  # as deploy plans it, default settings
+
+        def outside_arena(fp: ModelFootprint) -> int:
+            return memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= fp.ram_bytes) + decision_ram
+
+        plan = plan_with_staging(graph, target, costs.stage_weights, outside_arena)
+        layers, footprint = plan.layers, plan.footprint
+        fe_ram = outside_arena(footprint)
         budgets = footprint.budgets(target, memory.table_bytes, fe_ram)
         flash, ram = (budget.need for budget in budgets)
         fits_memory = all(budget.fits for budget in budgets)

@@ -44,6 +44,7 @@ class KernelLayer:
     call: str = ""  # C statement; {input}, {output} and {scratch} are arena addresses
     weight_bytes: int = 0  # the weight table in flash
     staged_bytes: int = 0  # of the scratch: the weights copied into SRAM for the call (0: read from flash)
+    weight_reads: int = 0  # how often one call reads its whole weight table (sb_conv_s8: once per pixel pair)
 
     @property
     def on_kernels(self) -> bool:
@@ -64,22 +65,26 @@ def plan_kernels(graph: Graph, stage_weights_up_to: int = 0) -> list[KernelLayer
             layer = builder(graph, node, index)
         except NotOnKernels as why:
             layer = KernelLayer(index, node_label(node), node.op_type, PORTABLE, str(why))
-        layers.append(_staged(layer, stage_weights_up_to))
+        layers.append(staged(layer) if 0 < layer.weight_bytes <= stage_weights_up_to else layer)
     return layers
 
 
-def _staged(layer: KernelLayer, up_to: int) -> KernelLayer:
-    """``sb_conv_s8`` with its weights copied into SRAM ahead of its own scratch, if at most ``up_to`` bytes."""
-    if layer.kernel != "sb_conv_s8" or not 0 < layer.weight_bytes <= up_to:
+def can_stage(layer: KernelLayer) -> bool:
+    return layer.kernel == "sb_conv_s8" and layer.weight_bytes > 0 and not layer.staged_bytes
+
+
+def staged(layer: KernelLayer) -> KernelLayer:
+    """``sb_conv_s8`` with its weights copied into SRAM ahead of its own scratch (other layers as they are)."""
+    if not can_stage(layer):
         return layer
-    name, staged = f"sb_layer{layer.index}", _round_up(layer.weight_bytes, 4)
+    name, table = f"sb_layer{layer.index}", _round_up(layer.weight_bytes, 4)
     # the staged table first (word-aligned), the kernel's own scratch after it
-    call = _call(layer.kernel, name, scratch=True, weights="(const int8_t *)({scratch})", scratch_at=staged)
+    call = _call(layer.kernel, name, scratch=True, weights="(const int8_t *)({scratch})", scratch_at=table)
     return dataclasses.replace(
         layer,
-        scratch_bytes=staged + layer.scratch_bytes,
+        scratch_bytes=table + layer.scratch_bytes,
         call=f"sb_stage_weights((int8_t *)({{scratch}}), {name}_weights, {layer.weight_bytes}u); {call}",
-        staged_bytes=staged,
+        staged_bytes=table,
     )
 
 
@@ -211,6 +216,7 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         constants=constants,
         call=_call("sb_conv_s8", name, scratch=True),
         weight_bytes=weights.size,
+        weight_reads=-(-conv.out_h * conv.out_w // 2),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soundbench.deploy.results import DeployReport
+from soundbench.deploy.results import DeployReport, KernelPlacement
 
 
 def _kib(n: float) -> str:
@@ -126,6 +126,15 @@ def _event_line(e2e) -> str:
     )
 
 
+def _staging_line(kernels: KernelPlacement) -> str:
+    """Which convolutions read their weights from SRAM (``kernels.stage_weights``) and which could not."""
+    staged = "; ".join(layer.split(" (")[0] + " (" + layer.split("(")[-1] for layer in kernels.staged)
+    line = f"Weights staged in SRAM before their layer runs: {staged or 'none'}."
+    if kernels.weights_in_flash:
+        line += " Left in flash: " + "; ".join(kernels.weights_in_flash) + "."
+    return line
+
+
 def _kernel_lines(r: DeployReport) -> list[str]:
     """Which layers run on the int8 kernels, and where the time goes."""
     kernels = r.kernels
@@ -133,6 +142,7 @@ def _kernel_lines(r: DeployReport) -> list[str]:
         "",
         f"Layers on the Cortex-M4 int8 kernels: {len(kernels.on_kernels)}; on portable generated C: "
         f"{len(kernels.portable)}" + (" (" + "; ".join(kernels.portable) + ")" if kernels.portable else "") + ".",
+        _staging_line(kernels),
         "",
         f"Slowest layers ({r.latency.cycles_per_macc_source}):",
         "",

@@ -26,7 +26,7 @@ from soundbench.deploy.device_app import build_app_firmware, pcm16, run_app
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.frontend_c import DeviceFrontEnd, FrontEndNotSupported
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import PORTABLE, KernelLayer, plan_kernels, scratch_by_node
+from soundbench.deploy.kernels import PORTABLE, KernelLayer
 from soundbench.deploy.latency import (
     CORTEX_M4_COREMARK_PER_MHZ,
     KERNEL_CYCLES_PER_MACC_M4,
@@ -51,6 +51,7 @@ from soundbench.deploy.results import (
     Parity,
 )
 from soundbench.deploy.sample_windows import calibration_windows, test_windows
+from soundbench.deploy.staging import AUTO, KernelPlan, plan_with_staging, table_limit
 from soundbench.deploy.targets import Target
 from soundbench.evaluation import evaluate_windows
 from soundbench.predict.decision import EventDecision
@@ -73,8 +74,9 @@ class DeploySettings:
     opset: int = OPSET
     #: safety margin on the modelled cycles for every keeps-up verdict (duty × (1 + margin) < limit)
     timing_margin: float = 0.1
-    #: convolutions with weight tables up to this many bytes stage them in SRAM scratch (0: off)
-    stage_weights_up_to: int = 0
+    #: convolutions that stage their weight tables in SRAM scratch: "auto" (what the RAM budget
+    #: holds, the most re-read first) or every table up to this many bytes (0: none); deploy/staging.py
+    stage_weights: str | int = AUTO
     #: the event decision layer the device application runs after the model (emulator.decision: a
     #: decision.json, read once here; none: the layer's defaults)
     decision: EventDecision = field(default_factory=EventDecision)
@@ -87,6 +89,8 @@ class DeploySettings:
                 f"known: {', '.join(KERNEL_CYCLES_PER_MACC_M4)}"
             )
         self.cycles_per_macc_m4 = {**KERNEL_CYCLES_PER_MACC_M4, **self.cycles_per_macc_m4}
+        if str(self.stage_weights) != AUTO:
+            self.stage_weights = table_limit(self.stage_weights)  # a number, or a clear error now
 
     @classmethod
     def from_config(cls, cfg: DictConfig) -> DeploySettings:
@@ -100,7 +104,7 @@ class DeploySettings:
             dict(cfg.latency.cycles_per_macc_m4),
             cfg.opset or OPSET,
             float(cfg.latency.margin),
-            int(cfg.kernels.stage_weights_up_to),
+            cfg.kernels.stage_weights,
             EventDecision.load(Path(cfg.emulator.decision)) if cfg.emulator.get("decision") else EventDecision(),
         )
 
@@ -133,12 +137,16 @@ def deploy(
 
     print(f"[3/5] memory plan and fit on {target.name}")
     int8_graph = Graph(int8_path)
-    # which nodes run on the Cortex-M4 kernels, their scratch (and weights staged in SRAM)
-    kernel_layers = plan_kernels(int8_graph, settings.stage_weights_up_to)
-    float_fp = ModelFootprint.of(Graph(float_path), "float32")
-    int8_fp = ModelFootprint.of(int8_graph, "int8", scratch=scratch_by_node(kernel_layers))
     device, not_on_device = _device_front_end(trained)
     decision_ram = application_ram(device, settings.decision, len(trained.class_names)) if device else 0
+
+    def outside_arena(fp: ModelFootprint) -> int:
+        return _planned_front_end(device, trained.frontend.name, fp, decision_ram).planned_ram_bytes if device else 0
+
+    # which nodes run on the Cortex-M4 kernels, their scratch (and weights staged in SRAM)
+    kernel_plan = plan_with_staging(int8_graph, target, settings.stage_weights, outside_arena)
+    kernel_layers, int8_fp = kernel_plan.layers, kernel_plan.footprint
+    float_fp = ModelFootprint.of(Graph(float_path), "float32")
     front_end = _planned_front_end(device, trained.frontend.name, int8_fp, decision_ram) if device else None
 
     print("[4/5] C code, firmware link and emulator run" + (" (model, then front end + model)" if device else ""))
@@ -167,7 +175,7 @@ def deploy(
         accuracy=accuracy,
         int8_vs_float=Parity.of(float_logits, int8_logits),
         footprint=Footprints(_footprint(float_fp, target), _footprint(int8_fp, target, front_end)),
-        kernels=_kernel_placement(kernel_layers),
+        kernels=_kernel_placement(kernel_plan),
         firmware=firmware,
         slowest_layers=_slowest_layers(kernel_layers, int8_fp.layers, per_layer),
         latency=_latency(
@@ -450,10 +458,17 @@ def _footprint(fp: ModelFootprint, target: Target, front_end: FrontEndCost | Non
     )
 
 
-def _kernel_placement(layers: list[KernelLayer]) -> KernelPlacement:
+def _kernel_placement(plan: KernelPlan) -> KernelPlacement:
+    layers = plan.layers
     return KernelPlacement(
-        on_kernels=tuple(f"{layer.node} ({layer.op_type}): {layer.kernel}" for layer in layers if layer.on_kernels),
+        on_kernels=tuple(
+            f"{layer.node} ({layer.op_type}): {layer.kernel}"
+            + (f", weights staged in SRAM ({layer.staged_bytes:,} B)" if layer.staged_bytes else "")
+            for layer in layers
+            if layer.on_kernels
+        ),
         portable=tuple(f"{layer.node} ({layer.op_type}): {layer.reason}" for layer in layers if not layer.on_kernels),
+        weights_in_flash=plan.not_staged,
     )
 
 

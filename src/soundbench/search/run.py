@@ -84,7 +84,9 @@ def search(
         base,
         target,
         options.max_duty_cycle,
-        DeviceCosts(root, deploy_settings.cycles_per_macc_m4, deploy_settings.timing_margin),
+        DeviceCosts(
+            root, deploy_settings.cycles_per_macc_m4, deploy_settings.timing_margin, deploy_settings.stage_weights
+        ),
     )
     study = optuna.create_study(
         directions=options.settings.directions, sampler=options.sampler, study_name=f"mcu-{target.name}"

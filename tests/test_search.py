@@ -258,7 +258,8 @@ FRONT_END_MS = 28.3
 def test_the_board_check_gives_the_deploy_reports_numbers_before_training():
     """SB-CNN on the thesis log-mel on the L476, untrained: the deploy report's int8 RAM
     (63.4 KiB with the front end, the event decision layer and stack), flash (188.3 KiB) and, with the toolchain, the
-    network's 222.8 ms (zero-wait + the L476's flash stalls, the weight tables that fit the RAM staged in SRAM) and the front end's time per
+    network's 222.8 ms (zero-wait + the L476's flash stalls; the weight tables the RAM holds staged
+    in SRAM) and the front end's time per
     window hop, modelled in QEMU (docs/deploy.md); a wider SB-CNN is rejected on RAM, without
     its firmware being built."""
     target = load_target("stm32l476", ROOT)

@@ -67,11 +67,9 @@ STEPS: dict[str, list[str]] = {
     # longer training: the 60-epoch runs were still improving on validation at their last epoch
     "sbcnn_strong_16k_wide_100ep": RECIPE,
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
-    # 25 more epochs from each seed's recipe network (new head, 2 epochs head only, lr 1e-3):
-    # the control for the distilled fine-tune below, so extra training is not taken for teaching
-    "mcu_esc40_finetuned": [*RECIPE, *FINETUNE, "init={init:sbcnn_strong_16k_wide_100ep}"],
-    # the same fine-tune taught by the ensemble of the recipe's three seeds (mean of their
-    # probabilities at T 4; 3 x the recipe's float network, the strongest in-domain teacher at hand)
+    # 25 more epochs from each seed's recipe network (new head, 2 epochs head only, lr 1e-3),
+    # taught by the ensemble of the recipe's three seeds (mean of their probabilities at T 4;
+    # 3 x the recipe's float network, the strongest in-domain teacher at hand)
     "mcu_esc40_ensemble_distilled": [
         *RECIPE,
         *FINETUNE,

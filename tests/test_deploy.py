@@ -137,6 +137,14 @@ def test_board_profiles_and_unknown_target():
     assert (l476.memory.wait_states, l476.memory.icache_bytes, l476.memory.dcache_bytes) == (4, 1024, 256)
     l4r5 = load_target("stm32l4r5", ROOT)
     assert (l4r5.cpu_mhz, l4r5.memory.wait_states) == (120, 5) and l4r5.core == "cortex-m4"
+    # the board firmware's clock is the modelled one: 80 MHz on the L476, 120 MHz boost on the L4R5
+    assert (l476.clock.mhz(), l476.clock.boost, l4r5.clock.mhz(), l4r5.clock.boost) == (80, False, 120, True)
+    from soundbench.deploy.targets import target_from_config
+
+    with pytest.raises(ValueError, match="gives 100 MHz .* but cpu_mhz is 120"):
+        target_from_config(
+            {**dataclasses.asdict(l4r5), "memory": None, "clock": {**dataclasses.asdict(l4r5.clock), "plln": 50}}
+        )
     assert load_target("stm32h743", ROOT).memory is None
     with pytest.raises(ValueError, match="unknown target 'stm32xyz'; available: .*stm32l476"):
         load_target("stm32xyz", ROOT)

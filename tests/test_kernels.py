@@ -356,7 +356,8 @@ def test_the_kernels_compile_without_a_warning(compiler, tmp_path):
 
 
 @needs_toolchain
-def test_board_firmware_links_runs_and_its_printout_is_compared_per_layer(tmp_path):
+@pytest.mark.parametrize("board_name,latency,boost", [("stm32l476", 4, 0), ("stm32l4r5", 5, 1)])
+def test_board_firmware_links_runs_and_its_printout_is_compared_per_layer(tmp_path, board_name, latency, boost):
     """deploy ... board=true: firmware for the board (clock, flash latency, DWT timing) that
     links into its budget; the emulated build runs in QEMU and prints a line per layer (zeros:
     QEMU has no cycle counter); a printout is compared with layers.csv per layer."""
@@ -366,10 +367,11 @@ def test_board_firmware_links_runs_and_its_printout_is_compared_per_layer(tmp_pa
     source, int8, layers, shape = generate_on_kernels(
         conv_model(tmp_path / "c.onnx", rng, 3, 9, 7, 6, 3, 2, 1), tmp_path, rng
     )
-    target = load_target("stm32l476", ROOT)
+    target = load_target(board_name, ROOT)
     board = write_board_project(source, target, ROOT, tmp_path / "board")
     assert board.board.fits and board.emulated.fits and (board.folder / "Makefile").is_file()
-    assert "SB_FLASH_LATENCY=4" in (board.folder / "Makefile").read_text()
+    assert f"SB_FLASH_LATENCY={latency}" in (board.folder / "Makefile").read_text()
+    assert f"SB_BOOST={boost}" in (board.folder / "Makefile").read_text()  # the L4R5's 120 MHz needs boost mode
     printed, total = read_printout(emulator.run_console(board.emulated.elf, tmp_path))
     assert len(printed) == len(layers) and total == 0
     (tmp_path / "deploy").mkdir()

@@ -36,7 +36,7 @@ def write_board_project(model_c: Path, target: Target, root: str | Path, out_dir
     if target.clock is None:
         raise ValueError(
             f"target {target.name} has no clock: section (PLL and flash latency) in conf/target/{target.name}.yaml; "
-            "board firmware is written for boards that have one (stm32l476)"
+            "board firmware is written for boards that have one (stm32l476, stm32l4r5)"
         )
     out_dir = Path(out_dir)
     src = out_dir / "src"
@@ -62,6 +62,7 @@ def write_board_project(model_c: Path, target: Target, root: str | Path, out_dir
         f"SB_PLLN={clock.plln}",
         f"SB_PLLR={clock.pllr}",
         f"SB_FLASH_LATENCY={clock.flash_latency}",
+        f"SB_BOOST={int(clock.boost)}",
     )
     copied = sorted(src.glob("*.c"))
     linked = codegen.link(copied, [src], target, root, out_dir, defines=defines)

@@ -41,12 +41,14 @@ class FlashMemory:
 @dataclass(frozen=True)
 class BoardClock:
     """How the board's firmware (``deploy ... board=true``) sets the clock the timing model
-    assumes: SYSCLK = 4 MHz MSI / pllm × plln / pllr, with ``flash_latency`` wait states."""
+    assumes: SYSCLK = 4 MHz MSI / pllm × plln / pllr, with ``flash_latency`` wait states;
+    ``boost``: voltage range 1 boost mode, which an STM32L4+ needs above 80 MHz (RM0432 §5.1.8)."""
 
     pllm: int
     plln: int
     pllr: int
     flash_latency: int
+    boost: bool = False
 
     def mhz(self) -> float:
         return 4.0 / self.pllm * self.plln / self.pllr
@@ -94,6 +96,11 @@ def load_target(name: str, root: str | Path) -> Target:
 
 def target_from_config(cfg: dict) -> Target:
     memory, clock = cfg.get("memory"), cfg.get("clock")
-    return Target(
-        **{**cfg, "memory": FlashMemory(**memory) if memory else None, "clock": BoardClock(**clock) if clock else None}
-    )
+    board_clock = BoardClock(**clock) if clock else None
+    if board_clock and abs(board_clock.mhz() - cfg["cpu_mhz"]) > 1e-6:
+        raise ValueError(
+            f"target {cfg.get('name')}: its clock: section gives {board_clock.mhz():g} MHz "
+            f"(4 MHz / pllm {board_clock.pllm} × plln {board_clock.plln} / pllr {board_clock.pllr}) but cpu_mhz is "
+            f"{cfg['cpu_mhz']}; the board firmware must run at the clock the timing model assumes"
+        )
+    return Target(**{**cfg, "memory": FlashMemory(**memory) if memory else None, "clock": board_clock})

@@ -38,6 +38,8 @@ STRONG = [
     "trainer.max_epochs=60",
     "callbacks.early_stopping.patience=20",
 ]
+#: sbcnn_strong_16k_wide below, 60 epochs
+WIDE_16K = ["model=sbcnn", *STRONG, "features.sample_rate=16000", "model.filters=[24,64,64]"]
 #: experiment=mcu_esc40 as overrides (sbcnn_strong_16k_wide_100ep below)
 RECIPE = [
     "model=sbcnn",
@@ -66,6 +68,15 @@ STEPS: dict[str, list[str]] = {
     "sbcnn_strong_16k_wide": ["model=sbcnn", *STRONG, "features.sample_rate=16000", "model.filters=[24,64,64]"],
     # longer training: the 60-epoch runs were still improving on validation at their last epoch
     "sbcnn_strong_16k_wide_100ep": RECIPE,
+    # mel resolution, one change from sbcnn_strong_16k_wide: 40 bands instead of 60 (more would
+    # not fit: the first layer's output is the RAM peak, at 63.8 of 64 KiB)
+    "sbcnn_strong_16k_wide_40mels": [*WIDE_16K, "features.n_mels=40"],
+    # SpecAugment strength, one change from sbcnn_strong_16k_wide: masks 1.5x as wide (15 bands, 9 frames)
+    "sbcnn_strong_16k_wide_specaug15": [
+        *WIDE_16K,
+        "augment.specaugment.freq_mask_param=15",
+        "augment.specaugment.time_mask_param=9",
+    ],
     "teacher_wide_sbcnn": ["model=sbcnn", *STRONG, "model.filters=[48,96,96]", "model.dense_units=128"],
     # 25 more epochs from each seed's recipe network (new head, 2 epochs head only, lr 1e-3),
     # taught by the ensemble of the recipe's three seeds (mean of their probabilities at T 4;

@@ -128,8 +128,7 @@ def _event_line(e2e) -> str:
 
 def _staging_line(kernels: KernelPlacement) -> str:
     """Which convolutions read their weights from SRAM (``kernels.stage_weights``) and which could not."""
-    staged = "; ".join(layer.split(" (")[0] + " (" + layer.split("(")[-1] for layer in kernels.staged)
-    line = f"Weights staged in SRAM before their layer runs: {staged or 'none'}."
+    line = f"Weights staged in SRAM before their layer runs: {'; '.join(kernels.staged) or 'none'}."
     if kernels.weights_in_flash:
         line += " Left in flash: " + "; ".join(kernels.weights_in_flash) + "."
     return line

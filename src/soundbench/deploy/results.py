@@ -117,12 +117,10 @@ class KernelPlacement(Serializable):
 
     on_kernels: tuple[str, ...]
     portable: tuple[str, ...]
+    #: convolutions whose weight tables are copied into SRAM before they run ("node (bytes B)")
+    staged: tuple[str, ...] = ()
     #: convolutions whose weights stay in flash because staging them would break the RAM budget
     weights_in_flash: tuple[str, ...] = ()
-
-    @property
-    def staged(self) -> tuple[str, ...]:
-        return tuple(layer for layer in self.on_kernels if "weights staged in SRAM" in layer)
 
 
 @dataclass(frozen=True)

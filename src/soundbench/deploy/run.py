@@ -461,13 +461,9 @@ def _footprint(fp: ModelFootprint, target: Target, front_end: FrontEndCost | Non
 def _kernel_placement(plan: KernelPlan) -> KernelPlacement:
     layers = plan.layers
     return KernelPlacement(
-        on_kernels=tuple(
-            f"{layer.node} ({layer.op_type}): {layer.kernel}"
-            + (f", weights staged in SRAM ({layer.staged_bytes:,} B)" if layer.staged_bytes else "")
-            for layer in layers
-            if layer.on_kernels
-        ),
+        on_kernels=tuple(f"{layer.node} ({layer.op_type}): {layer.kernel}" for layer in layers if layer.on_kernels),
         portable=tuple(f"{layer.node} ({layer.op_type}): {layer.reason}" for layer in layers if not layer.on_kernels),
+        staged=tuple(f"{layer.node} ({layer.staged_bytes:,} B)" for layer in layers if layer.staged_bytes),
         weights_in_flash=plan.not_staged,
     )
 

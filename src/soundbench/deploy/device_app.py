@@ -53,7 +53,7 @@ def build_app_firmware(
     root = Path(root).resolve()
     frontend, firmware, kernels = root / "embedded" / "frontend", codegen.firmware_dir(root), codegen.kernels_dir(root)
     cmsis = cmsis_dsp_root()
-    scratch_in_arena = device.memory().scratch_bytes <= arena_bytes
+    scratch_in_arena = device.memory().scratch_in_arena(arena_bytes)
     sources = [
         Path(model_dir).resolve() / "model.c",
         tables,

@@ -288,6 +288,7 @@ class _ControlFlow:
     and every address a direct branch can jump to."""
 
     following: dict[int, int]
+    preceding: dict[int, int]
     targets: frozenset[int]
 
     @classmethod
@@ -299,7 +300,7 @@ class _ControlFlow:
                 target = re.search(r"([0-9a-f]+)\s*<", operands)
                 if target:
                     targets.add(int(target.group(1), 16))
-        return cls(dict(zip(addresses, addresses[1:])), frozenset(targets))
+        return cls(dict(zip(addresses, addresses[1:])), dict(zip(addresses[1:], addresses)), frozenset(targets))
 
 
 def _not_taken(code: dict[int, tuple[str, str]], executed: Counter, flow: _ControlFlow) -> int:
@@ -321,7 +322,6 @@ def _pipelined(code: dict[int, tuple[str, str]], executed: Counter, flow: _Contr
     """Executions of load/store singles that follow a load single whose result does not form
     their address (TRM §3.3.2: one cycle is removed from the second). Only instructions no
     branch targets count, so the one before is always what ran before."""
-    previous = {b: a for a, b in flow.following.items()}
     count = 0
     for address, n in executed.items():
         mnemonic, operands = code.get(address, ("", ""))
@@ -329,7 +329,7 @@ def _pipelined(code: dict[int, tuple[str, str]], executed: Counter, flow: _Contr
             _LOAD_SINGLE.match(mnemonic.lower()) or _STORE_SINGLE.match(mnemonic.lower())
         ):
             continue
-        before = code.get(previous.get(address, -1), ("", ""))
+        before = code.get(flow.preceding.get(address, -1), ("", ""))
         if not _LOAD_SINGLE.match(before[0].lower()):
             continue
         loaded = before[1].split(",")[0].strip()

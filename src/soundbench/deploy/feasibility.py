@@ -235,7 +235,7 @@ def check_untrained(
         decision_ram = application_ram(device, EventDecision(), n_outputs)  # as deploy plans it, default settings
 
         def outside_arena(fp: ModelFootprint) -> int:
-            return memory.ram_bytes(scratch_in_arena=memory.scratch_bytes <= fp.ram_bytes) + decision_ram
+            return memory.ram_beside(fp.ram_bytes) + decision_ram
 
         plan = plan_with_staging(graph, target, costs.stage_weights, outside_arena)
         layers, footprint = plan.layers, plan.footprint

@@ -39,6 +39,14 @@ class FrontEndMemory:
     def ram_bytes(self, scratch_in_arena: bool) -> int:
         return self.state_bytes + self.dma_bytes + (0 if scratch_in_arena else self.scratch_bytes)
 
+    def scratch_in_arena(self, arena_bytes: int) -> bool:
+        """The FFT scratch is laid over the model's arena (dead while the model runs) when it fits in it."""
+        return self.scratch_bytes <= arena_bytes
+
+    def ram_beside(self, arena_bytes: int) -> int:
+        """The front end's RAM outside a model arena of ``arena_bytes``."""
+        return self.ram_bytes(self.scratch_in_arena(arena_bytes))
+
 
 class FrontEndNotSupported(ValueError):
     """A front-end setting the device code does not implement; the message names it."""

@@ -140,8 +140,10 @@ def deploy(
     device, not_on_device = _device_front_end(trained)
     decision_ram = application_ram(device, settings.decision, len(trained.class_names)) if device else 0
 
-    def outside_arena(fp: ModelFootprint) -> int:
-        return _planned_front_end(device, trained.frontend.name, fp, decision_ram).planned_ram_bytes if device else 0
+    memory = device.memory() if device else None
+
+    def outside_arena(fp: ModelFootprint) -> int:  # as _planned_front_end plans it
+        return memory.ram_beside(fp.ram_bytes) + decision_ram if memory else 0
 
     # which nodes run on the Cortex-M4 kernels, their scratch (and weights staged in SRAM)
     kernel_plan = plan_with_staging(int8_graph, target, settings.stage_weights, outside_arena)
@@ -292,7 +294,7 @@ def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str
 
 def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint, decision_ram: int) -> FrontEndCost:
     memory = device.memory()
-    in_arena = memory.scratch_bytes <= int8_fp.ram_bytes  # as build_app_firmware decides
+    in_arena = memory.scratch_in_arena(int8_fp.ram_bytes)  # as build_app_firmware decides
     bands = f"{device.n_mels} mels" + (f", {device.n_mfcc} MFCC" if device.n_mfcc else "")
     decision = f" + event decision layer {decision_ram} B" if decision_ram else ""
     return FrontEndCost(

@@ -45,6 +45,7 @@ def main(cfg: DictConfig) -> None:
         decision,
         Path(cfg.truth) if cfg.truth else None,
         _scoring(cfg.collar_s) if cfg.truth else None,
+        cfg.frontend_runtime,
     )
     print_report(report)
     print(f"Summary: {out_dir / 'summary.json'}")

@@ -69,6 +69,7 @@ def make_bundle(folder: Path, model_name: str) -> Path:
         [f"class{i}" for i in range(10)],
         {"float32": "model.onnx", "int8": "model_int8.onnx"},
         {"model": model_name},
+        frontend,
     )
     return folder
 
@@ -77,12 +78,11 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(bundle: Path, recording: Path, precision: str, block_seconds: float) -> dict:
+def measure(bundle: Path, recording: Path, precision: str, block_seconds: float, frontend: str) -> dict:
     """One prediction in this (fresh) process: timings and the process's peak memory."""
     torch.set_num_threads(2)
-    predictor = Predictor(
-        load_bundle(bundle), DecisionSettings(silence_db=-200, unknown_threshold=0.0), precision, block_seconds
-    )
+    settings = DecisionSettings(silence_db=-200, unknown_threshold=0.0)
+    predictor = Predictor(load_bundle(bundle), settings, precision, block_seconds, frontend_runtime=frontend)
     began = time.perf_counter()
     prediction = predictor.predict_file(recording, progress=False)
     wall = time.perf_counter() - began
@@ -101,22 +101,25 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[10.0, 60.0])
     parser.add_argument("--model", default="sbcnn")
     parser.add_argument("--block-seconds", type=float, default=30.0)
-    parser.add_argument("--child", nargs=3, metavar=("BUNDLE", "RECORDING", "PRECISION"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("BUNDLE", "RECORDING", "PRECISION", "FRONTEND"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
     if args.child:
-        bundle, recording, precision = args.child
-        print(json.dumps(measure(Path(bundle), Path(recording), precision, args.block_seconds)))
+        bundle, recording, precision, frontend = args.child
+        print(json.dumps(measure(Path(bundle), Path(recording), precision, args.block_seconds, frontend)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         bundle = make_bundle(tmp, args.model)
         print(
-            "| model | precision | audio | windows | compute | real-time factor | read+resample | features | "
-            "model | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|"
+            "| model | precision | front end on | audio | windows | compute | real-time factor | read+resample | "
+            "features | model | peak RSS |\n|---|---|---|---|---|---|---|---|---|---|---|"
         )
         for minutes in args.minutes:
             recording = long_recording(tmp / f"{minutes:g}min.wav", minutes)
-            for precision in ("float32", "int8"):
+            runs = [("float32", "onnxruntime"), ("float32", "torch"), ("int8", "onnxruntime")]
+            for precision, frontend in runs:
                 # a fresh process per measurement, so its peak memory is this prediction's alone
                 child = subprocess.run(
                     [
@@ -128,6 +131,7 @@ def main() -> None:
                         str(bundle),
                         str(recording),
                         precision,
+                        frontend,
                     ],
                     capture_output=True,
                     text=True,
@@ -135,7 +139,8 @@ def main() -> None:
                 )
                 r = json.loads(child.stdout.strip().splitlines()[-1])
                 print(
-                    f"| {args.model} | {precision} | {r['minutes']:.1f} min | {r['windows']} | {r['wall']:.1f} s | "
+                    f"| {args.model} | {precision} | {frontend} | {r['minutes']:.1f} min | {r['windows']} | "
+                    f"{r['wall']:.1f} s | "
                     f"{r['rtf']:.0f}x | {r['read']:.1f} s | {r['features']:.1f} s | {r['model']:.1f} s | "
                     f"{r['peak_rss_mib']:.0f} MiB |",
                     flush=True,

@@ -312,7 +312,7 @@ def test_the_device_application_agrees_with_host_predict_on_real_recordings(depl
     assert report.end_to_end.windows >= 10 and report.end_to_end.argmax_agreement >= 0.99  # its own test clips
     # real recordings (ESC-50 clips back to back) streamed as int16 PCM, one hop per block
     bundle = load_bundle(out)
-    device = DeviceFrontEnd.of(bundle.frontend)
+    device = DeviceFrontEnd.of(bundle.torch_frontend())
     audio = np.concatenate([read_audio(clip, 22050).numpy() for clip in sorted((esc50 / "audio").glob("*.wav"))[:3]])
     recording = tmp_path / "recording.wav"
     sf.write(recording, pcm16(audio), 22050, subtype="PCM_16")
@@ -423,13 +423,25 @@ def test_a_second_prediction_on_the_same_checkpoint_reuses_its_bundle_until_the_
     assert again.folder == first.folder and not exported  # served from the cache, nothing exported
     assert [p.name for p in cache.iterdir()] == [first.folder.name]  # no half-written entry left
 
+    # soundbench's export changes: the same checkpoint exports anew, keeping the decision layer tuned on it
+    from soundbench.artifacts import bundle_cache
+    from soundbench.predict.decision import EventDecision
+
+    tuned = EventDecision(threshold=0.8, smooth_windows=2)
+    tuned.save(first.folder)
+    monkeypatch.setattr(bundle_cache, "export_code_digest", lambda: "another exporter")
+    reexported = predict_run.resolve_model(str(trained_checkpoint), tmp_path / "r", cache_dir=cache)
+    assert reexported.folder != first.folder and len(exported) == 1
+    assert EventDecision.load(reexported.folder / "decision.json") == tuned
+
     saved = torch.load(trained_checkpoint, weights_only=True)  # the same run, retrained: other weights
     for name, tensor in saved["state_dict"].items():
         if tensor.is_floating_point():
             tensor.add_(0.01)
     torch.save(saved, tmp_path / "retrained.ckpt")
     changed = predict_run.resolve_model(str(tmp_path / "retrained.ckpt"), tmp_path / "c", cache_dir=cache)
-    assert changed.folder != first.folder and len(exported) == 1
+    assert changed.folder not in (first.folder, reexported.folder) and len(exported) == 2
+    assert not (changed.folder / "decision.json").exists()  # tuned on other weights: not carried over
 
 
 def test_the_c_generator_runs_in_this_process_reports_its_errors_and_leaves_logging_alone(tmp_path):

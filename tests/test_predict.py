@@ -83,6 +83,15 @@ def bundle(tmp_path_factory):
     folder = tmp_path_factory.mktemp("bundle")
     frontend = LogMel(**{k: v for k, v in FEATURES.items() if k != "_target_"})
     export_onnx(ToneBands(frontend), frontend.output_shape(), folder / "model.onnx")
+    save_bundle(folder, FEATURES, ("low", "high"), {"float32": "model.onnx"}, {"model": "tone_bands"}, frontend)
+    return load_bundle(folder)
+
+
+@pytest.fixture(scope="module")
+def torch_bundle(tmp_path_factory, bundle):
+    """The same model in a bundle without frontend.onnx (an older bundle): the torch front end runs."""
+    folder = tmp_path_factory.mktemp("torch_bundle")
+    shutil.copy(bundle.folder / "model.onnx", folder)
     save_bundle(folder, FEATURES, ("low", "high"), {"float32": "model.onnx"}, {"model": "tone_bands"})
     return load_bundle(folder)
 
@@ -148,9 +157,9 @@ def test_stream_equals_whole_file_resampling(tmp_path):
     path = tmp_path / "stereo48k.wav"
     sf.write(path, np.random.default_rng(1).normal(0, 0.1, (48000 * 3 + 77, 2)), 48000, subtype="FLOAT")
     stream = WindowStream(path, 22050, 15360, 8192, block_windows=1)
-    streamed = torch.cat([b.windows for b in stream])
-    whole = cut_windows(read_audio(path, 22050), 15360, 8192)
-    assert torch.allclose(streamed, whole, atol=1e-6)
+    streamed = np.concatenate([b.windows for b in stream])
+    whole = cut_windows(read_audio(path, 22050), 15360, 8192).numpy()
+    assert np.allclose(streamed, whole, atol=1e-6)
 
 
 def test_outputs_and_audacity_round_trip(tmp_path, bundle, recording):
@@ -230,6 +239,74 @@ def test_predict_cli_reports_a_bad_file_and_keeps_the_others(tmp_path, bundle, r
     assert summary["files"][0]["events"][0]["label"] == "low"
     assert "error" in summary["files"][1]
     assert (tmp_path / "out" / "garden.labels.txt").is_file()
+
+
+def test_the_exported_front_end_predicts_what_the_torch_one_does(bundle, torch_bundle, recording):
+    assert (bundle.frontend.runs_on, torch_bundle.frontend.runs_on) == ("onnxruntime", "torch")
+    settings = DecisionSettings(silence_db=-60, unknown_threshold=0.7)
+    onnx = Predictor(bundle, settings).predict_file(recording, progress=False)
+    reference = Predictor(torch_bundle, settings).predict_file(recording, progress=False)
+    assert list(onnx.windows["label"]) == list(reference.windows["label"])
+    assert np.allclose(onnx.posteriors, reference.posteriors, atol=1e-5, equal_nan=True)
+    assert [(e.label, e.onset, e.offset) for e in onnx.events] == [
+        (e.label, e.onset, e.offset) for e in reference.events
+    ]
+
+
+def test_predict_with_an_exported_front_end_never_imports_torch(tmp_path, bundle, recording):
+    """What makes a cached start fast: importing torch is most of it."""
+    command = [sys.executable, "-X", "importtime", "predict.py", f"bundle={bundle.folder}", f"audio={recording}"]
+    done = subprocess.run(
+        [*command, f"out_dir={tmp_path}", "progress=false"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "onnxruntime" in imported and "hydra" in imported  # the check sees the imports
+    assert not {name for name in imported if name.split(".")[0] in ("torch", "torchaudio", "lightning")}
+    assert json.loads((tmp_path / "summary.json").read_text())["files"][0]["events"][0]["label"] == "low"
+
+
+def test_auto_runs_the_front_end_on_onnxruntime_until_torch_would_repay_its_import(
+    bundle, torch_bundle, recording, monkeypatch
+):
+    from soundbench.predict import run as predict_run
+
+    assert predict_run.frontend_runtime("auto", bundle, [recording]) == "onnxruntime"
+    assert predict_run.frontend_runtime("auto", torch_bundle, [recording]) == "torch"  # nothing else there
+    monkeypatch.setattr(predict_run, "TORCH_FRONTEND_MINUTES", 0.4)  # the recording is 0.5 min
+    assert predict_run.frontend_runtime("auto", bundle, [recording]) == "torch"
+    assert predict_run.frontend_runtime("onnxruntime", bundle, [recording]) == "onnxruntime"
+    with pytest.raises(ValueError, match="frontend_runtime='gpu'"):
+        predict_run.frontend_runtime("gpu", bundle, [recording])
+
+
+def test_an_edited_features_file_runs_the_front_end_it_describes(tmp_path, bundle, capsys):
+    from soundbench.artifacts.bundle import BUNDLE_FILE, FEATURES_FILE, BundleError
+
+    edited = tmp_path / "edited"
+    shutil.copytree(bundle.folder, edited)
+    (edited / FEATURES_FILE).write_text((edited / FEATURES_FILE).read_text().replace("n_mels: 60", "n_mels: 40"))
+    loaded = load_bundle(edited)
+    assert loaded.frontend.runs_on == "torch" and loaded.frontend.module.mel.n_mels == 40
+    assert "changed after frontend.onnx was exported" in capsys.readouterr().out
+    manifest = json.loads((bundle.folder / BUNDLE_FILE).read_text())
+    manifest["frontend"]["sample_rate"] = "16000"
+    (edited / BUNDLE_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(BundleError, match="mistypes.*sample_rate"):
+        load_bundle(edited)
+
+
+def test_a_front_end_that_does_not_export_leaves_torch_in_charge(tmp_path, bundle, monkeypatch, capsys):
+    from soundbench.artifacts.bundle import FRONTEND_FILE
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("unsupported operator")
+
+    monkeypatch.setattr(torch.onnx, "export", refuse)
+    shutil.copy(bundle.folder / "model.onnx", tmp_path)
+    frontend = LogMel(**{k: v for k, v in FEATURES.items() if k != "_target_"})
+    save_bundle(tmp_path, FEATURES, ("low", "high"), {"float32": "model.onnx"}, frontend=frontend)
+    assert "did not export to ONNX (RuntimeError: unsupported operator)" in capsys.readouterr().out
+    assert not (tmp_path / FRONTEND_FILE).exists() and load_bundle(tmp_path).frontend.runs_on == "torch"
 
 
 def test_not_a_bundle_says_what_it_needs(tmp_path):

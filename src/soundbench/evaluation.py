@@ -53,8 +53,8 @@ def evaluate_windows(
     of 0..N-1 (e.g. Lightning's sanity check sees only the first batches)."""
     seen, dense_ids = torch.unique(clip_ids, return_inverse=True)
     probs = window_logits.softmax(1)
-    clip_probs = vote(probs, dense_ids, len(seen), voting)
+    clip_probs = torch.from_numpy(vote(probs.float().cpu().numpy(), dense_ids.cpu().numpy(), len(seen), voting))
     clip_labels = torch.zeros(len(seen), dtype=torch.long, device=window_labels.device)
     clip_labels[dense_ids] = window_labels
     window_acc = float((probs.argmax(1) == window_labels).float().mean())
-    return ClipResults(clip_probs.cpu(), clip_labels.cpu(), window_acc, class_names)
+    return ClipResults(clip_probs, clip_labels.cpu(), window_acc, class_names)

@@ -1,15 +1,16 @@
-"""Window predictions → clip predictions (mean or majority vote). Torch only, so streaming
-prediction uses it without loading the metrics stack."""
+"""Window predictions → clip predictions (mean or majority vote). NumPy only, so streaming
+prediction uses it without importing torch or the metrics stack."""
 
 from __future__ import annotations
 
-import torch
+import numpy as np
 
 VOTING = ("mean", "majority")
 
 
-def vote(window_probs: torch.Tensor, clip_ids: torch.Tensor, n_clips: int, method: str = "mean") -> torch.Tensor:
-    """Clip probabilities ``(n_clips, n_classes)`` from window probabilities.
+def vote(window_probs: np.ndarray, clip_ids: np.ndarray, n_clips: int, method: str = "mean") -> np.ndarray:
+    """Clip probabilities ``(n_clips, n_classes)`` from window probabilities ``(windows,
+    n_classes)`` and each window's clip id.
 
     mean:     average of the window probability vectors (soft vote);
     majority: share of windows whose argmax is each class (hard vote; ties go to the
@@ -17,15 +18,16 @@ def vote(window_probs: torch.Tensor, clip_ids: torch.Tensor, n_clips: int, metho
     """
     if method not in VOTING:
         raise ValueError(f"eval.voting={method!r}: choose one of {VOTING}")
-    n_classes = window_probs.shape[1]
-    counts = torch.zeros(n_clips, device=window_probs.device).index_add_(
-        0, clip_ids, torch.ones_like(clip_ids, dtype=torch.float)
-    )
-    mean = torch.zeros(n_clips, n_classes, device=window_probs.device).index_add_(0, clip_ids, window_probs)
-    mean = mean / counts.clamp(min=1).unsqueeze(1)
+    window_probs, clip_ids = np.asarray(window_probs), np.asarray(clip_ids)
+    counts = np.maximum(np.bincount(clip_ids, minlength=n_clips), 1)[:, None]
+    mean = _sum_per_clip(window_probs, clip_ids, n_clips) / counts
     if method == "mean":
         return mean
-    hard = torch.nn.functional.one_hot(window_probs.argmax(1), n_classes).float()
-    votes = torch.zeros(n_clips, n_classes, device=window_probs.device).index_add_(0, clip_ids, hard)
-    votes = votes / counts.clamp(min=1).unsqueeze(1)
-    return votes + 1e-6 * mean  # tie-break by mean probability, without changing winners
+    hard = np.eye(window_probs.shape[1], dtype=window_probs.dtype)[window_probs.argmax(1)]
+    return _sum_per_clip(hard, clip_ids, n_clips) / counts + 1e-6 * mean  # tie-break, winners unchanged
+
+
+def _sum_per_clip(values: np.ndarray, clip_ids: np.ndarray, n_clips: int) -> np.ndarray:
+    sums = np.zeros((n_clips, values.shape[1]), dtype=values.dtype)
+    np.add.at(sums, clip_ids, values)
+    return sums

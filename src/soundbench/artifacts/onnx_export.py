@@ -1,5 +1,5 @@
-"""ONNX export of a classifier for one analysis window (static batch 1), and running the
-exported model with onnxruntime."""
+"""ONNX export of a classifier for one analysis window (static batch 1) and of its front end
+(any batch), and running the exported models with onnxruntime."""
 
 from __future__ import annotations
 
@@ -13,6 +13,13 @@ from torch import nn
 
 #: the ONNX opset every export uses (deploy, bundles, benchmarks)
 OPSET = 18
+#: largest |ONNX - torch| a front-end export may differ by, relative to the features' scale
+FRONTEND_TOLERANCE = 1e-4
+
+
+def _quiet_exporter() -> None:
+    for chatty in ("onnxscript", "onnx_ir"):  # their INFO lines describe every rewrite pass
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, opset: int = OPSET) -> Path:
@@ -20,8 +27,7 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path
     embedded (``external_data=False``; the default writes a separate .onnx.data)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for chatty in ("onnxscript", "onnx_ir"):  # their INFO lines describe every rewrite pass
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    _quiet_exporter()
     model = model.eval()
     example = torch.zeros(1, *input_shape)
     torch.onnx.export(
@@ -36,6 +42,56 @@ def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path
         verbose=False,
     )
     return path
+
+
+def export_frontend(frontend: nn.Module, path: str | Path) -> float | None:
+    """Write a front end (``(batch, samples)`` windows in, features out) to ``path`` with a
+    dynamic batch, so that prediction runs it without torch. The export is checked against the
+    module on noise at four levels, a tone and silence; returns the largest difference, or
+    None (and writes nothing) when the exporter fails or the export differs by more than
+    :data:`FRONTEND_TOLERANCE` of the features' scale: prediction then runs the torch module."""
+    path = Path(path)
+    _quiet_exporter()
+    frontend = frontend.eval()
+    batch = torch.export.Dim("batch", min=1, max=4096)
+    try:
+        torch.onnx.export(
+            frontend,
+            (torch.zeros(2, frontend.window_samples),),
+            str(path),
+            input_names=["windows"],
+            output_names=["features"],
+            opset_version=OPSET,
+            external_data=False,
+            dynamo=True,
+            dynamic_shapes={"windows": {0: batch}},
+            verbose=False,
+        )
+        difference, scale = _frontend_difference(frontend, path)
+    except Exception as error:  # noqa: BLE001 -- any exporter failure leaves the torch front end in use
+        reason = f"{type(error).__name__}: {str(error)[:200]}"
+        print(f"The front end did not export to ONNX ({reason}); predict will run it with torch")
+        path.unlink(missing_ok=True)
+        return None
+    if difference > FRONTEND_TOLERANCE * max(1.0, scale):
+        print(f"The front end's ONNX export differs from it by {difference:.2g}; predict will run it with torch")
+        path.unlink(missing_ok=True)
+        return None
+    return difference
+
+
+def _frontend_difference(frontend: nn.Module, path: Path) -> tuple[float, float]:
+    """Largest |torch - onnxruntime| over test windows, and the features' largest magnitude."""
+    n = frontend.window_samples
+    generator = torch.Generator().manual_seed(0)
+    tone = torch.sin(2 * torch.pi * 440.0 / frontend.sample_rate * torch.arange(n))
+    windows = torch.stack([level * torch.randn(n, generator=generator) for level in (1.0, 0.1, 1e-3, 1e-5)])
+    windows = torch.cat([windows, 0.5 * tone[None], torch.zeros(1, n)])
+    with torch.no_grad():
+        expected = frontend(windows).numpy()
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = session.run(None, {session.get_inputs()[0].name: windows.numpy()})[0]
+    return float(np.abs(expected - got).max()), float(np.abs(expected).max())
 
 
 def onnx_logits(model: str | Path, windows: np.ndarray) -> np.ndarray:

@@ -2,18 +2,23 @@
 
 soundfile (libsndfile) reads 8/16/24/32-bit integer PCM, float, and WAVE_FORMAT_EXTENSIBLE
 files; torchaudio resamples. torchaudio.load is deliberately not used: since 2.9 it needs
-torchcodec and FFmpeg, which this project must not require.
+torchcodec and FFmpeg, which this project must not require. torch is imported only where a
+tensor is made or a file resampled: predict reads headers and same-rate audio without it
+(importing torch is most of a cached prediction's start).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio
+
+if TYPE_CHECKING:
+    import torch
+    import torchaudio
 
 #: the file suffixes treated as audio when a folder is scanned (datasets, predict)
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aif", ".aiff", ".mp3")
@@ -39,6 +44,8 @@ def read_audio(
             f"{path}: contains NaN or infinite samples. The file is damaged; "
             "re-download it or remove its row from the metadata."
         )
+    import torch
+
     waveform = torch.from_numpy(mono)
     if file_rate != sample_rate:
         waveform = resampler(file_rate, sample_rate)(waveform)
@@ -108,4 +115,6 @@ def _decode(path: Path, start: float, duration: float | None) -> tuple[np.ndarra
 @lru_cache(maxsize=16)
 def resampler(orig_rate: int, new_rate: int) -> torchaudio.transforms.Resample:
     # The sinc kernel is built once per rate pair; datasets mix only a few rates.
+    import torchaudio
+
     return torchaudio.transforms.Resample(orig_rate, new_rate)

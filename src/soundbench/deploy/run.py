@@ -131,6 +131,7 @@ def deploy(
         trained.class_names,
         {"float32": float_path.name, "int8": int8_path.name},
         provenance(trained),
+        trained.frontend,
     )
     int8_logits = onnx_logits(int8_path, test.features)
     accuracy = _accuracy(test, float_logits, int8_logits, trained.class_names)

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pandas as pd
-import torch
 from tqdm import tqdm
 
 from soundbench.artifacts.bundle import ModelBundle
@@ -55,9 +54,11 @@ class Predictor:
         block_seconds: float = 30.0,
         threads: int = 0,
         decision: EventDecision | None = None,
+        frontend_runtime: str = "onnxruntime",
     ):
         """``decision``: the event decision layer; default: the bundle's tuned one
-        (``decision.json``), else :class:`EventDecision`'s defaults."""
+        (``decision.json``), else :class:`EventDecision`'s defaults. ``frontend_runtime``:
+        ``onnxruntime`` (the bundle's frontend.onnx, where it has one) or ``torch``."""
         self.bundle, self.settings = bundle, settings or DecisionSettings()
         self.decision = decision or tuned_decision(bundle.folder) or EventDecision()
         frontend = bundle.frontend
@@ -69,6 +70,7 @@ class Predictor:
             str(bundle.onnx_path(precision)), options, providers=["CPUExecutionProvider"]
         )
         self.input_name = self.session.get_inputs()[0].name
+        self.features = bundle.frontend_runner(threads, frontend_runtime)
 
     def stream(self, path: str | Path) -> WindowStream:
         fe = self.bundle.frontend
@@ -120,8 +122,7 @@ class Predictor:
         tick = time.perf_counter()
         levels = rms_dbfs(block.windows)
         loud = levels >= self.settings.silence_db
-        with torch.no_grad():
-            features = self.bundle.frontend(block.windows[loud]).numpy() if loud.any() else None
+        features = self.features(block.windows[loud]) if loud.any() else None
         timings["features"] += time.perf_counter() - tick
         tick = time.perf_counter()
         probs = iter(self._probabilities(features)) if features is not None else iter(())
@@ -138,11 +139,12 @@ class Predictor:
 
     def _rows_as_matrix(self, rows: list) -> np.ndarray:
         silent = np.full(len(self.bundle.class_names), np.nan)
-        return np.stack([silent if r is None else r.numpy() for r in rows]) if rows else np.empty((0, len(silent)))
+        return np.stack([silent if r is None else r for r in rows]) if rows else np.empty((0, len(silent)))
 
-    def _probabilities(self, features: np.ndarray) -> torch.Tensor:
+    def _probabilities(self, features: np.ndarray) -> np.ndarray:
         logits = np.concatenate([self.session.run(None, {self.input_name: f[None]})[0] for f in features])
-        return torch.from_numpy(logits).softmax(dim=1)
+        exp = np.exp(logits - logits.max(axis=1, keepdims=True))  # softmax, float32 as on the device
+        return exp / exp.sum(axis=1, keepdims=True)
 
     def _window_table(self, rows: dict, stream: WindowStream) -> pd.DataFrame:
         starts = np.asarray(rows["start_sample"])

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from soundbench.artifacts.bundle import ModelBundle, export_bundle, load_bundle
-from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError, declared_seconds
+from soundbench.artifacts.bundle import FRONTEND_RUNTIMES, ModelBundle, export_bundle, load_bundle
+from soundbench.data.audio import AUDIO_SUFFIXES, AudioReadError, audio_info, declared_seconds
 from soundbench.predict.decision import EventDecision
 from soundbench.predict.outputs import write_outputs
 from soundbench.predict.predictor import Predictor
@@ -45,6 +45,29 @@ def resolve_model(
     return cached_bundle(files, Path(cache_dir), export)
 
 
+#: audio beyond which ``frontend_runtime=auto`` runs the torch front end: onnxruntime's STFT
+#: costs about 0.065 s more per minute of audio on 2 cores (benchmarks/predict_rtf.py), importing torch 1.2 s
+TORCH_FRONTEND_MINUTES = 20.0
+
+
+def frontend_runtime(choice: str, bundle: ModelBundle, files: list[Path]) -> str:
+    """Where the front end runs: ``auto`` picks onnxruntime (no torch import: a fast start)
+    unless the recordings are long enough for torch's faster STFT to repay its import."""
+    if choice not in FRONTEND_RUNTIMES:
+        raise ValueError(f"frontend_runtime={choice!r}: choose one of {FRONTEND_RUNTIMES}")
+    if choice != "auto":
+        return choice
+    if bundle.frontend.onnx_file is None:
+        return "torch"
+    minutes = 0.0
+    for path in files:
+        try:
+            minutes += audio_info(path).duration / 60
+        except AudioReadError:
+            continue  # reported when it is predicted
+    return "torch" if minutes > TORCH_FRONTEND_MINUTES else "onnxruntime"
+
+
 def find_audio(inputs: str | list[str]) -> list[Path]:
     """Files named directly, audio files inside named folders (recursively), or glob matches."""
     found: list[Path] = []
@@ -76,14 +99,17 @@ def predict_files(
     decision: EventDecision | None = None,
     truth: Path | None = None,
     scoring: ScoringSettings | None = None,
+    frontend: str = "auto",
 ) -> dict:
     """Classify every file; write per-file outputs and ``summary.json`` to ``out_dir``.
     ``decision``: the event decision layer (default: the bundle's tuned one, else the
     defaults); ``truth``: reference events (DCASE's ``filename onset offset event_label``,
-    tab- or comma-separated) to score the detected events against."""
+    tab- or comma-separated) to score the detected events against; ``frontend``: where the
+    front end runs (:func:`frontend_runtime`)."""
     out_dir.mkdir(parents=True, exist_ok=True)  # summary.json is written even when every file fails
     reference = read_reference(truth) if truth else None  # a bad truth file fails before the work
-    predictor = Predictor(bundle, settings, precision, block_seconds, decision=decision)
+    runtime = frontend_runtime(frontend, bundle, files)
+    predictor = Predictor(bundle, settings, precision, block_seconds, decision=decision, frontend_runtime=runtime)
     results, predictions = [], []
     for path, stem in zip(files, _unique_stems(files)):
         try:
@@ -96,7 +122,7 @@ def predict_files(
         results.append({**result, **_truncation(path, result["duration_s"])})
         predictions.append(prediction)
     report = {
-        "model": {"bundle": str(bundle.folder), "precision": precision, **bundle.info},
+        "model": {"bundle": str(bundle.folder), "precision": precision, "frontend_runtime": runtime, **bundle.info},
         "settings": {**asdict(settings), "block_seconds": block_seconds},
         "decision": asdict(predictor.decision),
         "files": results,

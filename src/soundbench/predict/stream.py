@@ -5,7 +5,8 @@ resampled block by block, and cut into the front end's overlapping windows. Resa
 block on its own would click at block edges, so each block is resampled with enough
 neighbouring input on both sides for the sinc kernel and then trimmed: the stream equals
 resampling the whole file at once (to float rounding). Held at any time: one block of input
-(plus the kernel context) and one block plus one window of output.
+(plus the kernel context) and one block plus one window of output. NumPy throughout; torch
+(torchaudio's resampler) is imported only for a file at another rate.
 """
 
 from __future__ import annotations
@@ -17,16 +18,14 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from soundbench.data.audio import AudioReadError, audio_info, resampler
-from soundbench.data.windows import pad_to
 
 
 @dataclass
 class WindowBlock:
     starts: np.ndarray  # start of each window, in samples at the stream's rate
-    windows: torch.Tensor  # (n, window) mono float32
+    windows: np.ndarray  # (n, window) mono float32
 
 
 class WindowStream:
@@ -53,21 +52,22 @@ class WindowStream:
         return math.ceil(self.file_frames * self.sample_rate / self.file_rate)
 
     def __iter__(self) -> Iterator[WindowBlock]:
-        buffer, buffer_start, next_start = torch.zeros(0), 0, 0
+        buffer, buffer_start, next_start = np.zeros(0, dtype=np.float32), 0, 0
         for block in self._blocks():
-            buffer = torch.cat([buffer, block])
+            buffer = np.concatenate([buffer, block])
             self.max_buffered_samples = max(self.max_buffered_samples, len(buffer))
             starts = np.arange(next_start, buffer_start + len(buffer) - self.window + 1, self.hop)
             if len(starts):
                 offsets = starts - buffer_start
-                yield WindowBlock(starts, torch.stack([buffer[o : o + self.window] for o in offsets]))
+                yield WindowBlock(starts, np.stack([buffer[o : o + self.window] for o in offsets]))
                 next_start = int(starts[-1]) + self.hop
             keep_from = min(next_start - buffer_start, len(buffer))
             buffer, buffer_start = buffer[keep_from:], buffer_start + keep_from
         if next_start == 0:  # shorter than one window
-            yield WindowBlock(np.zeros(1, dtype=int), pad_to(buffer, self.window)[None])
+            padded = np.pad(buffer, (0, self.window - len(buffer)))  # zeros at the end, as training pads
+            yield WindowBlock(np.zeros(1, dtype=int), padded[None])
 
-    def _blocks(self) -> Iterator[torch.Tensor]:
+    def _blocks(self) -> Iterator[np.ndarray]:
         """The file as consecutive mono blocks at ``sample_rate``."""
         if self.file_frames == 0:
             raise AudioReadError(f"{self.path}: contains no audio samples (empty file); nothing to predict")
@@ -78,7 +78,9 @@ class WindowStream:
                 return
             yield from self._resampled_blocks(f)
 
-    def _resampled_blocks(self, f: sf.SoundFile) -> Iterator[torch.Tensor]:
+    def _resampled_blocks(self, f: sf.SoundFile) -> Iterator[np.ndarray]:
+        import torch  # torchaudio resamples (the sinc kernel training used)
+
         g = math.gcd(self.file_rate, self.sample_rate)
         step_in, step_out = self.file_rate // g, self.sample_rate // g  # block edges on this grid align exactly
         resample = resampler(self.file_rate, self.sample_rate)
@@ -88,12 +90,12 @@ class WindowStream:
             read_from = max(0, first - context)
             last = min(self.file_frames, first + block_in)
             samples = self._read(f, read_from, min(self.file_frames, last + context) - read_from)
-            out = resample(samples)
+            out = resample(torch.from_numpy(samples)).numpy()
             skip = (first - read_from) // step_in * step_out
             n_out = math.ceil((last - first) * step_out / step_in)
             yield out[skip : skip + n_out]
 
-    def _read(self, f: sf.SoundFile, first: int, frames: int) -> torch.Tensor:
+    def _read(self, f: sf.SoundFile, first: int, frames: int) -> np.ndarray:
         self.max_read_frames = max(self.max_read_frames, frames)
         f.seek(first)
         samples = f.read(frames, dtype="float32", always_2d=True).mean(axis=1, dtype=np.float32)
@@ -101,4 +103,4 @@ class WindowStream:
             raise AudioReadError(
                 f"{self.path}: NaN or infinite samples near {first / self.file_rate:.1f} s; the file is damaged"
             )
-        return torch.from_numpy(samples)
+        return samples

@@ -12,7 +12,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from soundbench.voting import VOTING, vote
 
@@ -46,10 +45,10 @@ class DecisionSettings:
             raise ValueError(f"unknown threshold={self.unknown_threshold} must be a probability in [0, 1]")
 
 
-def rms_dbfs(windows: torch.Tensor) -> torch.Tensor:
-    """RMS level of each ``(n, samples)`` window in dB relative to full scale (1.0)."""
-    rms = windows.pow(2).mean(dim=1).sqrt()
-    return 20.0 * torch.log10(rms.clamp(min=1e-10))
+def rms_dbfs(windows: np.ndarray) -> np.ndarray:
+    """RMS level of each ``(n, samples)`` float32 window in dB relative to full scale (1.0)."""
+    rms = np.sqrt(np.mean(np.square(windows), axis=1, dtype=np.float32))
+    return 20.0 * np.log10(np.maximum(rms, np.float32(1e-10)))
 
 
 class SlidingDecision:
@@ -59,17 +58,17 @@ class SlidingDecision:
 
     def __init__(self, class_names: tuple[str, ...], settings: DecisionSettings):
         self.class_names, self.settings = class_names, settings
-        self.history: deque[torch.Tensor | None] = deque(maxlen=settings.aggregate_windows)
-        self.scores: torch.Tensor | None = None  # the last window's aggregated class probabilities
+        self.history: deque[np.ndarray | None] = deque(maxlen=settings.aggregate_windows)
+        self.scores: np.ndarray | None = None  # the last window's aggregated class probabilities
 
-    def push(self, probs: torch.Tensor | None) -> tuple[str, float]:
+    def push(self, probs: np.ndarray | None) -> tuple[str, float]:
         """``probs``: this window's class probabilities, or None when it is silent."""
         self.history.append(probs)
         self.scores = None
         if probs is None:
             return SILENCE, float("nan")
-        recent = torch.stack([p for p in self.history if p is not None])
-        aggregated = vote(recent, torch.zeros(len(recent), dtype=torch.long), 1, self.settings.voting)[0]
+        recent = np.stack([p for p in self.history if p is not None])
+        aggregated = vote(recent, np.zeros(len(recent), dtype=np.intp), 1, self.settings.voting)[0]
         self.scores = aggregated
         top = int(aggregated.argmax())
         probability = float(aggregated[top])

@@ -51,6 +51,14 @@ def test_tuning_beats_the_defaults_on_validation_and_holds_on_test(tmp_path, bun
     assert best is not None and best.false_alarms_per_hour == min(p.false_alarms_per_hour for p in points)
 
 
+def test_window_hops_tried_keep_windows_on_the_frame_grid(bundle, capsys):  # noqa: F811
+    from soundbench.events.run import hop_candidates
+
+    fe = bundle.frontend  # 16 frames of 512 samples per window hop
+    assert hop_candidates(fe, [1, 2, 3, 4]) == [0, fe.window_hop_samples // 2, fe.window_hop_samples // 4]
+    assert "hop division 3 skipped" in capsys.readouterr().out
+
+
 @pytest.mark.slow
 def test_tune_writes_its_report_and_saves_the_layer_in_the_bundle(tmp_path, bundle):  # noqa: F811
     import json
@@ -79,6 +87,8 @@ def test_tune_writes_its_report_and_saves_the_layer_in_the_bundle(tmp_path, bund
         tune(cfg, bundle)  # its classes are "low" and "high"
     report = tune(cfg, load_bundle(copy))
     assert tuned_decision(copy) == report.decision  # predict and deploy use it from now on
+    assert len(report.by_hop) == len(cfg.hop_divisions)  # the window hop chosen on validation among those tried
+    assert report.tuned_on_validation.event_f1 == max(h.validation_f1 for h in report.by_hop)
     folder = tmp_path / "events" / copy.name
     saved = json.loads((folder / "report.json").read_text())
     assert saved["tuned"]["n_reference"] == report.tuned.n_reference > 0

@@ -28,6 +28,8 @@ FRONT_ENDS = {
         framing="stream", sample_rate=16000, n_mfcc=10, n_fft=512, hop_length=256, n_mels=40, window_frames=49
     ),
 }
+#: window hops the device runs (an event decision layer's tuned hop: a division of the trained one)
+HOP_DIVISIONS = {"logmel 22.05 kHz (thesis)": 1, "mfcc 16 kHz (KWS)": 4}
 
 
 @pytest.mark.slow
@@ -37,14 +39,13 @@ def test_device_features_equal_the_python_front_end_on_real_audio(name, esc50, t
     frontend = FRONT_ENDS[name].eval()
     audio = read_audio(sorted((esc50 / "audio").glob("*.wav"))[3], frontend.sample_rate).numpy()
     pcm = np.clip(np.round(audio * 32768), -32768, 32767).astype(np.int16)  # what a microphone delivers
-    device = DeviceFrontEnd.of(frontend)
+    hop = frontend.window_hop_samples // HOP_DIVISIONS[name]
+    device = DeviceFrontEnd.of(frontend).with_window_hop(hop)
     link = build_stream_firmware(device, load_target("stm32l476", ROOT), ROOT, tmp_path)
     assert link.fits
     run = run_stream(link.elf, pcm, device, ROOT, tmp_path)
-    windows = cut_windows(
-        torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples, frontend.window_hop_samples
-    )
-    complete = (len(pcm) - frontend.window_samples) // frontend.window_hop_samples + 1
+    windows = cut_windows(torch.from_numpy(pcm.astype(np.float32) / 32768), frontend.window_samples, hop)
+    complete = (len(pcm) - frontend.window_samples) // hop + 1
     assert len(run.features) == complete >= 8  # one window per window hop once the ring is full
     host = frontend(windows[:complete]).squeeze(1).detach().numpy()
     assert np.abs(run.features - host).max() <= 1e-3  # standardised units
@@ -62,6 +63,13 @@ def test_device_features_equal_the_python_front_end_on_real_audio(name, esc50, t
 def symbol_sizes(elf) -> dict[str, int]:
     listing = subprocess.run(["arm-none-eabi-nm", "-S", str(elf)], capture_output=True, text=True, check=True).stdout
     return {parts[3]: int(parts[1], 16) for parts in map(str.split, listing.splitlines()) if len(parts) == 4}
+
+
+def test_a_window_hop_off_the_frame_grid_is_refused():
+    device = DeviceFrontEnd.of(FRONT_ENDS["mfcc 16 kHz (KWS)"])  # frames every 256 samples
+    assert device.with_window_hop(512).window_hop_frames == 2
+    with pytest.raises(ValueError, match="hop_samples=300 is not a whole number of feature frames"):
+        device.with_window_hop(300)
 
 
 @pytest.mark.parametrize(

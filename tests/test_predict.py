@@ -150,6 +150,20 @@ def test_stream_holds_one_block_not_the_file(tmp_path, bundle):
     assert sum(s.label == "low" for s in prediction.segments) == minutes
 
 
+def test_the_decision_layer_s_window_hop_sets_where_windows_start(bundle, recording):
+    fe = bundle.frontend
+    hop = fe.window_hop_samples // 4
+    sure = EventDecision(threshold=0.7, hop_samples=hop)
+    fine = Predictor(bundle, decision=sure).predict_file(recording, progress=False)
+    coarse = Predictor(bundle, decision=EventDecision(threshold=0.7)).predict_file(recording, progress=False)
+    assert len(fine.windows) == (int(DURATION * SR) - fe.window_samples) // hop + 1
+    assert np.allclose(np.diff(fine.windows["window_start"]), hop / SR)
+    assert [e.label for e in fine.events] == [e.label for e in coarse.events] == ["low", "high"]
+    assert np.allclose(np.diff(fine.windows[["start", "end"]].to_numpy()[1:-1], axis=1), hop / SR)  # slots: a hop
+    with pytest.raises(ValueError, match="longer than the window"):
+        Predictor(bundle, decision=EventDecision(hop_samples=fe.window_samples + 1))
+
+
 def test_stream_equals_whole_file_resampling(tmp_path):
     from soundbench.data.audio import read_audio
     from soundbench.data.windows import cut_windows

@@ -35,7 +35,14 @@ FEATURES_FILE = "features.yaml"
 FRONTEND_FILE = "frontend.onnx"
 FORMAT_VERSION = 1
 #: bundle.json's description of frontend.onnx: the stream geometry predict needs without torch
-FRONTEND_KEYS = {"file": str, "name": str, "sample_rate": int, "window_samples": int, "window_hop_samples": int}
+FRONTEND_KEYS = {
+    "file": str,
+    "name": str,
+    "sample_rate": int,
+    "window_samples": int,
+    "window_hop_samples": int,
+    "hop_length": int,
+}
 
 
 class BundleError(ValueError):
@@ -50,13 +57,15 @@ class BundleFrontEnd:
     name: str
     sample_rate: int
     window_samples: int
-    window_hop_samples: int
+    window_hop_samples: int  # as trained
+    hop_length: int  # samples between feature frames: a window's start stays on this grid on a device
     onnx_file: Path | None = None
     module: FrontEnd | None = None  # the torch front end, where there is no usable ONNX export
 
     @classmethod
     def of_module(cls, module: FrontEnd) -> BundleFrontEnd:
-        return cls(module.name, module.sample_rate, module.window_samples, module.window_hop_samples, module=module)
+        geometry = [getattr(module, key) for key in list(FRONTEND_KEYS)[1:]]
+        return cls(*geometry, module=module)
 
     @property
     def runs_on(self) -> str:

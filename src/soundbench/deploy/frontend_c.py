@@ -5,7 +5,7 @@ CMSIS-DSP), and its run in QEMU: the features of every window and the cycles per
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +82,15 @@ class DeviceFrontEnd:
             FLOAT * n + FLOAT * n + 2 * CMSIS_BITREV_ENTRIES[n // 2]
         )  # rfft twiddles, cfft(n/2) twiddles, bit reversal
         return FrontEndMemory(state, 2 * 2 * self.hop, FLOAT * (2 * n + bins), ours + fft)
+
+    def with_window_hop(self, hop_samples: int) -> DeviceFrontEnd:
+        """A window every ``hop_samples`` (the event decision layer's tuned hop) instead of as trained."""
+        if hop_samples % self.hop:
+            raise ValueError(
+                f"decision hop_samples={hop_samples} is not a whole number of feature frames ({self.hop} samples "
+                "each): the device computes a frame per hop_length; tune with hop divisions that split it"
+            )
+        return replace(self, window_hop_frames=hop_samples // self.hop)
 
     @classmethod
     def of(cls, frontend: FrontEnd) -> DeviceFrontEnd:

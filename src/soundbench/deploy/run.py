@@ -138,7 +138,7 @@ def deploy(
 
     print(f"[3/5] memory plan and fit on {target.name}")
     int8_graph = Graph(int8_path)
-    device, not_on_device = _device_front_end(trained)
+    device, not_on_device = _device_front_end(trained, settings.decision.hop_samples)
     decision_ram = application_ram(device, settings.decision, len(trained.class_names)) if device else 0
 
     memory = device.memory() if device else None
@@ -165,7 +165,8 @@ def deploy(
     _write_layers({"float32": float_fp, "int8": int8_fp}, kernel_layers, per_layer, out_dir / "layers.csv")
 
     print("[5/5] latency estimate")
-    hop_s = trained.frontend.window_hop_samples / trained.frontend.sample_rate
+    # the network runs once per window hop: the decision layer's when it was tuned to a finer one
+    hop_s = (settings.decision.hop_samples or trained.frontend.window_hop_samples) / trained.frontend.sample_rate
     report = DeployReport(
         model=trained.name,
         target=target.name,
@@ -285,12 +286,14 @@ def _front_end_time(front_end: FrontEndCost | None, target: Target) -> tuple[flo
     )
 
 
-def _device_front_end(trained: TrainedModel) -> tuple[DeviceFrontEnd | None, str | None]:
-    """The front end as the device computes it, or why it does not run there."""
+def _device_front_end(trained: TrainedModel, hop_samples: int = 0) -> tuple[DeviceFrontEnd | None, str | None]:
+    """The front end as the device computes it (a window every ``hop_samples``, 0: as
+    trained), or why it does not run there."""
     try:
-        return DeviceFrontEnd.of(trained.frontend), None
+        device = DeviceFrontEnd.of(trained.frontend)
     except FrontEndNotSupported as reason:
         return None, str(reason)
+    return (device.with_window_hop(hop_samples) if hop_samples else device), None
 
 
 def _planned_front_end(device: DeviceFrontEnd, name: str, int8_fp: ModelFootprint, decision_ram: int) -> FrontEndCost:

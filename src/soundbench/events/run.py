@@ -12,9 +12,9 @@ import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from soundbench.artifacts.bundle import ModelBundle
+from soundbench.artifacts.bundle import BundleFrontEnd, ModelBundle
 from soundbench.events.soundscapes import ClipSources, SoundscapeSet, SoundscapeSpec, build_split
-from soundbench.events.tuning import detected, evaluate, trade_off, tune_decision, window_posteriors
+from soundbench.events.tuning import Tuned, detected, evaluate, trade_off, tune_decision, window_posteriors
 from soundbench.predict.decision import DECISION_FILE, EventDecision, tuned_decision
 from soundbench.predict.predictor import Predictor
 from soundbench.predict.scoring import (
@@ -84,15 +84,59 @@ class EventReport:
     miss_rate: float
     at_miss_rate: TradeOffPoint | None
     evaluations: int
+    hop_ms: float  # the tuned layer's window hop
+    by_hop: list[HopResult]  # the best layer of each window hop tried, on validation
 
     def table_row(self) -> str:
         fa = f"{self.at_miss_rate.false_alarms_per_hour:.0f}" if self.at_miss_rate else "n/a"
         default, tuned = self.default, self.tuned
         return (
             f"| {self.model} | {self.clip_accuracy:.3f} | {default.event_f1:.3f} / {default.event_error_rate:.3f}"
-            f" | {tuned.event_f1:.3f} / {tuned.event_error_rate:.3f} | {tuned.segment_f1:.3f} | "
-            f"{fa} at {self.miss_rate:.0%} miss |"
+            f" | {tuned.event_f1:.3f} / {tuned.event_error_rate:.3f} (hop {self.hop_ms:.0f} ms) | "
+            f"{tuned.segment_f1:.3f} | {fa} at {self.miss_rate:.0%} miss |"
         )
+
+
+@dataclass(frozen=True)
+class HopResult:
+    hop_ms: float
+    validation_f1: float
+    validation_error_rate: float
+
+
+def hop_candidates(frontend: BundleFrontEnd, divisions: list[int]) -> list[int]:
+    """``hop_samples`` to try: the training window hop (0) and its divisions that keep
+    windows on the feature-frame grid (a device computes frames as audio arrives)."""
+    frames, rest = divmod(frontend.window_hop_samples, frontend.hop_length)
+    hops = []
+    for division in divisions:
+        if division < 1 or rest or frames % division:
+            print(f"hop division {division} skipped: {frames} frames per window hop do not split into {division}")
+            continue
+        hops.append(0 if division == 1 else frontend.window_hop_samples // division)
+    return hops or [0]
+
+
+def _tune_hops(
+    cfg: DictConfig, bundle: ModelBundle, validation: SoundscapeSet, scoring: ScoringSettings
+) -> tuple[Tuned, list[HopResult]]:
+    """The decision layer tuned at each candidate window hop; the best on validation."""
+    fe, best, results = bundle.frontend, None, []
+    for hop in hop_candidates(fe, list(cfg.hop_divisions)):
+        start = EventDecision(hop_samples=hop)
+        posteriors = window_posteriors(Predictor(bundle, decision=start, threads=1), validation)
+        print(f"tuning the decision layer on the validation soundscapes (window hop {hop or 'as trained'}) ...")
+        tuned = tune_decision(posteriors, validation, bundle.class_names, scoring, start, cfg.min_class_events)
+        hop_ms = 1000 * (hop or fe.window_hop_samples) / fe.sample_rate
+        results.append(HopResult(hop_ms, tuned.validation.event_f1, tuned.validation.event_error_rate))
+        print(f"  window hop {hop_ms:.0f} ms: {describe(tuned.validation, 'validation')}")
+        if best is None or _objective(tuned) > _objective(best):
+            best = tuned
+    return best, results
+
+
+def _objective(tuned: Tuned) -> tuple[float, float]:
+    return tuned.validation.event_f1, -tuned.validation.event_error_rate
 
 
 def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
@@ -102,19 +146,18 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
     soundscapes = build(cfg, sources)
     check_classes(soundscapes["test"], bundle)
     scoring = ScoringSettings(**cfg.scoring)
-    predictor = Predictor(bundle, decision=EventDecision(), threads=1)
+    predictor = Predictor(bundle, decision=EventDecision(), threads=1)  # the window hop as trained
     names = bundle.class_names
-    posteriors = {split: window_posteriors(predictor, soundscapes[split]) for split in SPLITS}
-    print("tuning the decision layer on the validation soundscapes ...")
-    tuned = tune_decision(
-        posteriors["validation"], soundscapes["validation"], names, scoring, EventDecision(), cfg.min_class_events
-    )
-    test, test_posteriors = soundscapes["test"], posteriors["test"]
+    tuned, by_hop = _tune_hops(cfg, bundle, soundscapes["validation"], scoring)
+    test = soundscapes["test"]
+    as_trained = window_posteriors(predictor, test)
+    tuned_predictor = Predictor(bundle, decision=tuned.decision, threads=1)
+    test_posteriors = window_posteriors(tuned_predictor, test) if tuned.decision.hop_samples else as_trained
     points = trade_off(test_posteriors, test, names, tuned.decision, scoring)
     report = EventReport(
         model=_model_name(bundle),
         clip_accuracy=clip_accuracy(predictor, sources["test"].events, names),
-        default=evaluate(test_posteriors, test, names, EventDecision(), scoring),
+        default=evaluate(as_trained, test, names, EventDecision(), scoring),
         tuned=evaluate(test_posteriors, test, names, tuned.decision, scoring),
         tuned_on_validation=tuned.validation,
         decision=tuned.decision,
@@ -122,6 +165,8 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
         miss_rate=cfg.miss_rate,
         at_miss_rate=false_alarms_at_miss_rate(points, cfg.miss_rate),
         evaluations=tuned.evaluations,
+        hop_ms=1000 * tuned_predictor.hop / bundle.frontend.sample_rate,
+        by_hop=by_hop,
     )
     if cfg.write_bundle:
         print(f"tuned decision layer saved in the bundle: {tuned.decision.save(bundle.folder)}")
@@ -169,8 +214,8 @@ def _write_report(report: EventReport, folder: Path, events: pd.DataFrame) -> No
     lines = [
         f"# Event detection: {report.model}",
         "",
-        "| model | clip accuracy | event F1 / ER, default layer | event F1 / ER, tuned | segment F1, tuned "
-        "| false alarms/h |",
+        "| model | clip accuracy | event F1 / ER, default layer | event F1 / ER, tuned (window hop) "
+        "| segment F1, tuned | false alarms/h |",
         "|---|---|---|---|---|---|",
         report.table_row(),
         "",
@@ -182,6 +227,11 @@ def _write_report(report: EventReport, folder: Path, events: pd.DataFrame) -> No
         "",
         f"Tuned decision layer ({report.evaluations} candidates on validation): "
         f"`{json.dumps(asdict(report.decision))}`",
+        "",
+        "Window hops tried (the best layer of each, on validation): "
+        + "; ".join(
+            f"{h.hop_ms:.0f} ms F1 {h.validation_f1:.3f} / ER {h.validation_error_rate:.3f}" for h in report.by_hop
+        ),
     ]
     (folder / "report.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

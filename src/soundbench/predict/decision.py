@@ -12,6 +12,11 @@ dip does not split an event) and no other class reaches its own threshold above 
 events of one class separated by at most ``max_gap_windows`` windows merge, and events
 shorter than ``min_windows`` windows are dropped.
 
+Windows start every ``hop_samples`` samples of the stream (0: the front end's window hop, as in
+training). A finer hop costs more windows per second (on a device, the network runs once per
+hop) and buys onset precision: a window decides its central hop, so onsets are only as
+precise as the hop. ``tune`` picks it on validation among divisions of the training hop.
+
 Times: window t decides its central hop (its slot, as in the timeline), shifted back by the
 smoothing's delay of ``(smooth_windows - 1) // 2`` windows, so smoothing costs latency, not
 onset accuracy. An event's probability is the mean smoothed posterior of its own class over
@@ -46,6 +51,7 @@ class EventDecision:
     min_windows: int = 1  # shorter events are dropped
     max_gap_windows: int = 0  # events of one class this many windows apart (or fewer) merge
     background_classes: tuple[str, ...] = ("_background_",)  # classes that are never an event (where present)
+    hop_samples: int = 0  # windows start every this many samples (0: the front end's window hop)
 
     def __post_init__(self) -> None:
         if self.smoothing not in SMOOTHING:
@@ -57,6 +63,8 @@ class EventDecision:
                 raise ValueError(f"decision {name}={getattr(self, name)} must be at least 1")
         if self.max_gap_windows < 0:
             raise ValueError(f"decision max_gap_windows={self.max_gap_windows} must be 0 or more")
+        if not isinstance(self.hop_samples, int) or self.hop_samples < 0:
+            raise ValueError(f"decision hop_samples={self.hop_samples!r} must be a whole number of samples, 0 or more")
         if not 0.0 < self.release <= 1.0:
             raise ValueError(f"decision release={self.release} must be in (0, 1]: a fraction of the threshold")
         for name, value in {"threshold": self.threshold, **self.class_thresholds}.items():

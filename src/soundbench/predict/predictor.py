@@ -62,7 +62,13 @@ class Predictor:
         self.bundle, self.settings = bundle, settings or DecisionSettings()
         self.decision = decision or tuned_decision(bundle.folder) or EventDecision()
         frontend = bundle.frontend
-        self.block_windows = max(1, round(block_seconds * frontend.sample_rate / frontend.window_hop_samples))
+        self.hop = self.decision.hop_samples or frontend.window_hop_samples  # the decision layer's, if tuned
+        if self.hop > frontend.window_samples:
+            raise ValueError(
+                f"decision hop_samples={self.hop} is longer than the window ({frontend.window_samples} samples): "
+                "audio between windows would never be heard"
+            )
+        self.block_windows = max(1, round(block_seconds * frontend.sample_rate / self.hop))
         options = ort.SessionOptions()
         options.log_severity_level = 3
         options.intra_op_num_threads = threads
@@ -74,7 +80,7 @@ class Predictor:
 
     def stream(self, path: str | Path) -> WindowStream:
         fe = self.bundle.frontend
-        return WindowStream(path, fe.sample_rate, fe.window_samples, fe.window_hop_samples, self.block_windows)
+        return WindowStream(path, fe.sample_rate, fe.window_samples, self.hop, self.block_windows)
 
     def predict_file(self, path: str | Path, progress: bool = True) -> FilePrediction:
         stream = self.stream(path)

@@ -17,30 +17,29 @@ OPSET = 18
 FRONTEND_TOLERANCE = 1e-4
 
 
-def _quiet_exporter() -> None:
+def _export(module: nn.Module, example: torch.Tensor, path: Path, names: tuple[str, str], **options) -> None:
+    """torch's dynamo exporter, one self-contained file: weights embedded (``external_data=False``;
+    the default writes a separate .onnx.data)."""
     for chatty in ("onnxscript", "onnx_ir"):  # their INFO lines describe every rewrite pass
         logging.getLogger(chatty).setLevel(logging.WARNING)
-
-
-def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, opset: int = OPSET) -> Path:
-    """Write ``model`` (eval mode) to ``path`` as one self-contained .onnx file: weights are
-    embedded (``external_data=False``; the default writes a separate .onnx.data)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _quiet_exporter()
-    model = model.eval()
-    example = torch.zeros(1, *input_shape)
     torch.onnx.export(
-        model,
+        module.eval(),
         (example,),
         str(path),
-        input_names=["window"],
-        output_names=["logits"],
-        opset_version=opset,
+        input_names=[names[0]],
+        output_names=[names[1]],
         external_data=False,
         dynamo=True,
         verbose=False,
+        **{"opset_version": OPSET, **options},
     )
+
+
+def export_onnx(model: nn.Module, input_shape: tuple[int, ...], path: str | Path, opset: int = OPSET) -> Path:
+    """Write ``model`` (eval mode) to ``path`` as one self-contained .onnx file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _export(model, torch.zeros(1, *input_shape), path, ("window", "logits"), opset_version=opset)
     return path
 
 
@@ -51,22 +50,9 @@ def export_frontend(frontend: nn.Module, path: str | Path) -> float | None:
     None (and writes nothing) when the exporter fails or the export differs by more than
     :data:`FRONTEND_TOLERANCE` of the features' scale: prediction then runs the torch module."""
     path = Path(path)
-    _quiet_exporter()
-    frontend = frontend.eval()
-    batch = torch.export.Dim("batch", min=1, max=4096)
+    batch = {"windows": {0: torch.export.Dim("batch", min=1, max=4096)}}
     try:
-        torch.onnx.export(
-            frontend,
-            (torch.zeros(2, frontend.window_samples),),
-            str(path),
-            input_names=["windows"],
-            output_names=["features"],
-            opset_version=OPSET,
-            external_data=False,
-            dynamo=True,
-            dynamic_shapes={"windows": {0: batch}},
-            verbose=False,
-        )
+        _export(frontend, torch.zeros(2, frontend.window_samples), path, ("windows", "features"), dynamic_shapes=batch)
         difference, scale = _frontend_difference(frontend, path)
     except Exception as error:  # noqa: BLE001 -- any exporter failure leaves the torch front end in use
         reason = f"{type(error).__name__}: {str(error)[:200]}"

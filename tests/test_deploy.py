@@ -383,9 +383,12 @@ def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
 @pytest.mark.slow
 def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_checkpoint, demo_root, tmp_path):
     from soundbench.predict import DecisionSettings, Predictor, load_bundle
+    from soundbench.predict.decision import EventDecision, tuned_decision
     from soundbench.predict.run import resolve_model
 
     _, out = deploy_report
+    assert tuned_decision(out) == EventDecision()  # the layer its device application runs (the defaults here)
+    assert load_bundle(out).frontend.runs_on == "onnxruntime"  # predict on a deploy bundle needs no torch
     clip = sorted((demo_root / "audio").glob("*.wav"))[0]
     settings = DecisionSettings(silence_db=-120, unknown_threshold=0.0)
     for bundle, precision in [

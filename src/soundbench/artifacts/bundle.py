@@ -43,6 +43,7 @@ FRONTEND_KEYS = {
     "window_hop_samples": int,
     "hop_length": int,
 }
+GEOMETRY_KEYS = tuple(FRONTEND_KEYS)[1:]  # what BundleFrontEnd takes from a front end
 
 
 class BundleError(ValueError):
@@ -64,7 +65,7 @@ class BundleFrontEnd:
 
     @classmethod
     def of_module(cls, module: FrontEnd) -> BundleFrontEnd:
-        geometry = [getattr(module, key) for key in list(FRONTEND_KEYS)[1:]]
+        geometry = [getattr(module, key) for key in GEOMETRY_KEYS]
         return cls(*geometry, module=module)
 
     @property
@@ -128,7 +129,7 @@ def save_bundle(
     if difference is not None:
         manifest["frontend"] = {
             "file": FRONTEND_FILE,
-            **{key: getattr(frontend, key) for key in list(FRONTEND_KEYS)[1:]},
+            **{key: getattr(frontend, key) for key in GEOMETRY_KEYS},
             "max_abs_diff_vs_torch": difference,
             "features_sha256": _sha256(folder / FEATURES_FILE),
         }
@@ -171,7 +172,7 @@ def _exported_frontend(folder: Path, entry: dict | None) -> BundleFrontEnd | Non
             f"{folder / FEATURES_FILE} changed after {entry['file']} was exported: running the front end it describes"
         )
         return None
-    geometry = {key: entry[key] for key in list(FRONTEND_KEYS)[1:]}
+    geometry = {key: entry[key] for key in GEOMETRY_KEYS}
     return BundleFrontEnd(**geometry, onnx_file=folder / entry["file"])
 
 

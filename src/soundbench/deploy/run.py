@@ -133,6 +133,7 @@ def deploy(
         provenance(trained),
         trained.frontend,
     )
+    settings.decision.save(out_dir)  # the layer the device application runs: predict on this bundle runs it too
     int8_logits = onnx_logits(int8_path, test.features)
     accuracy = _accuracy(test, float_logits, int8_logits, trained.class_names)
 

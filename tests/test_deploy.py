@@ -26,6 +26,7 @@ from soundbench.deploy.results import DeployReport, FirmwareResult
 from soundbench.deploy.run import deploy
 from soundbench.deploy.targets import Target, available_targets, load_target
 from soundbench.experiment import CONFIG_KEY
+from soundbench.predict.decision import EventDecision
 from soundbench.training.run import run
 from tests.conftest import ROOT, compose_config, deploy_settings
 
@@ -34,6 +35,8 @@ needs_toolchain = pytest.mark.skipif(
     reason="Arm toolchain / QEMU not installed (make toolchain installs gcc-arm-none-eabi, "
     "libnewlib-arm-none-eabi, qemu-system-arm)",
 )
+#: the decision layer the deploy fixture compiles in: it reports this briefly trained model's events
+DEPLOYED_DECISION = EventDecision(smooth_windows=2, threshold=0.3, release=0.8, max_gap_windows=1)
 
 
 def tiny_cnn(path, relu_input_reused: bool = False):
@@ -210,13 +213,9 @@ def test_a_run_is_fetched_with_one_line_of_output_not_a_bar_per_file(trained_che
 
 @pytest.fixture(scope="module")
 def deploy_report(trained_checkpoint, tmp_path_factory):
-    from soundbench.predict.decision import EventDecision
-
     trained = load_trained(str(trained_checkpoint))
     out = tmp_path_factory.mktemp("deploy")
-    # a decision layer that reports this briefly trained model's events (and is read from its file)
-    decision = EventDecision(smooth_windows=2, threshold=0.3, release=0.8, max_gap_windows=1)
-    decision_file = decision.save(tmp_path_factory.mktemp("decision"))
+    decision_file = DEPLOYED_DECISION.save(tmp_path_factory.mktemp("decision"))
     settings = deploy_settings(["emulator.windows=4", f"emulator.decision={decision_file}"])
     return deploy(trained, load_target("stm32l476", ROOT), out, ROOT, settings), out
 
@@ -306,7 +305,6 @@ def test_the_device_application_agrees_with_host_predict_on_real_recordings(depl
     from soundbench.deploy.device_app import pcm16, run_app
     from soundbench.deploy.frontend_c import DeviceFrontEnd
     from soundbench.predict import DecisionSettings, Predictor, load_bundle
-    from soundbench.predict.decision import EventDecision
 
     report, out = deploy_report
     assert report.end_to_end.windows >= 10 and report.end_to_end.argmax_agreement >= 0.99  # its own test clips
@@ -383,11 +381,11 @@ def test_linker_reports_an_overflow_in_bytes(deploy_report, tmp_path):
 @pytest.mark.slow
 def test_deploy_output_and_checkpoints_serve_predict(deploy_report, trained_checkpoint, demo_root, tmp_path):
     from soundbench.predict import DecisionSettings, Predictor, load_bundle
-    from soundbench.predict.decision import EventDecision, tuned_decision
+    from soundbench.predict.decision import tuned_decision
     from soundbench.predict.run import resolve_model
 
     _, out = deploy_report
-    assert tuned_decision(out) == EventDecision()  # the layer its device application runs (the defaults here)
+    assert tuned_decision(out) == DEPLOYED_DECISION  # the layer its device application runs
     assert load_bundle(out).frontend.runs_on == "onnxruntime"  # predict on a deploy bundle needs no torch
     clip = sorted((demo_root / "audio").glob("*.wav"))[0]
     settings = DecisionSettings(silence_db=-120, unknown_threshold=0.0)
@@ -428,7 +426,6 @@ def test_a_second_prediction_on_the_same_checkpoint_reuses_its_bundle_until_the_
 
     # soundbench's export changes: the same checkpoint exports anew, keeping the decision layer tuned on it
     from soundbench.artifacts import bundle_cache
-    from soundbench.predict.decision import EventDecision
 
     tuned = EventDecision(threshold=0.8, smooth_windows=2)
     tuned.save(first.folder)

@@ -187,12 +187,9 @@ def _torch_frontend(folder: Path) -> BundleFrontEnd:
 
 
 def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
-    import onnxruntime as ort
+    from soundbench.artifacts.onnx_session import onnx_session
 
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    options.intra_op_num_threads = threads
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(path, threads)
     name = session.get_inputs()[0].name
     return lambda windows: session.run(None, {name: np.ascontiguousarray(windows, dtype=np.float32)})[0]
 

@@ -7,9 +7,10 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import torch
 from torch import nn
+
+from soundbench.artifacts.onnx_session import onnx_session
 
 #: the ONNX opset every export uses (deploy, bundles, benchmarks)
 OPSET = 18
@@ -75,7 +76,7 @@ def _frontend_difference(frontend: nn.Module, path: Path) -> tuple[float, float]
     windows = torch.cat([windows, 0.5 * tone[None], torch.zeros(1, n)])
     with torch.no_grad():
         expected = frontend(windows).numpy()
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    session = onnx_session(path)
     got = session.run(None, {session.get_inputs()[0].name: windows.numpy()})[0]
     return float(np.abs(expected - got).max()), float(np.abs(expected).max())
 
@@ -83,9 +84,7 @@ def _frontend_difference(frontend: nn.Module, path: Path) -> tuple[float, float]
 def onnx_logits(model: str | Path, windows: np.ndarray) -> np.ndarray:
     """Logits for each of ``windows`` (model inputs without the batch dim), one at a time
     as on a device (the export has batch 1)."""
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    session = onnx_session(model)
     name = session.get_inputs()[0].name
     return np.concatenate([session.run(None, {name: w[None]})[0] for w in np.asarray(windows, dtype=np.float32)])
 

@@ -167,7 +167,7 @@ def deploy(
 
     print("[5/5] latency estimate")
     # the network runs once per window hop: the decision layer's when it was tuned to a finer one
-    hop_s = (settings.decision.hop_samples or trained.frontend.window_hop_samples) / trained.frontend.sample_rate
+    hop_s = settings.decision.window_hop(trained.frontend.window_hop_samples) / trained.frontend.sample_rate
     report = DeployReport(
         model=trained.name,
         target=target.name,

@@ -127,12 +127,16 @@ def _tune_hops(
         posteriors = window_posteriors(Predictor(bundle, decision=start, threads=1), validation)
         print(f"tuning the decision layer on the validation soundscapes (window hop {hop or 'as trained'}) ...")
         tuned = tune_decision(posteriors, validation, bundle.class_names, scoring, start, cfg.min_class_events)
-        hop_ms = 1000 * (hop or fe.window_hop_samples) / fe.sample_rate
+        hop_ms = _hop_ms(start, fe)
         results.append(HopResult(hop_ms, tuned.validation.event_f1, tuned.validation.event_error_rate))
         print(f"  window hop {hop_ms:.0f} ms: {describe(tuned.validation, 'validation')}")
         if best is None or _objective(tuned) > _objective(best):
             best = tuned
     return best, results
+
+
+def _hop_ms(decision: EventDecision, frontend: BundleFrontEnd) -> float:
+    return 1000 * decision.window_hop(frontend.window_hop_samples) / frontend.sample_rate
 
 
 def _objective(tuned: Tuned) -> tuple[float, float]:
@@ -151,8 +155,11 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
     tuned, by_hop = _tune_hops(cfg, bundle, soundscapes["validation"], scoring)
     test = soundscapes["test"]
     as_trained = window_posteriors(predictor, test)
-    tuned_predictor = Predictor(bundle, decision=tuned.decision, threads=1)
-    test_posteriors = window_posteriors(tuned_predictor, test) if tuned.decision.hop_samples else as_trained
+    test_posteriors = (
+        window_posteriors(Predictor(bundle, decision=tuned.decision, threads=1), test)
+        if tuned.decision.hop_samples
+        else as_trained
+    )
     points = trade_off(test_posteriors, test, names, tuned.decision, scoring)
     report = EventReport(
         model=_model_name(bundle),
@@ -165,7 +172,7 @@ def tune(cfg: DictConfig, bundle: ModelBundle) -> EventReport:
         miss_rate=cfg.miss_rate,
         at_miss_rate=false_alarms_at_miss_rate(points, cfg.miss_rate),
         evaluations=tuned.evaluations,
-        hop_ms=1000 * tuned_predictor.hop / bundle.frontend.sample_rate,
+        hop_ms=_hop_ms(tuned.decision, bundle.frontend),
         by_hop=by_hop,
     )
     if cfg.write_bundle:

@@ -71,6 +71,10 @@ class EventDecision:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"decision threshold for {name}={value} must be a probability in [0, 1]")
 
+    def window_hop(self, trained_hop_samples: int) -> int:
+        """Samples between window starts: ``hop_samples``, or the hop the model was trained with."""
+        return self.hop_samples or trained_hop_samples
+
     @property
     def delay_windows(self) -> int:
         return (self.smooth_windows - 1) // 2

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import onnxruntime as ort
 import pandas as pd
 from tqdm import tqdm
 
 from soundbench.artifacts.bundle import ModelBundle
+from soundbench.artifacts.onnx_session import onnx_session
 from soundbench.predict.decision import Event, EventDecision, detect_events, tuned_decision
 from soundbench.predict.stream import WindowStream
 from soundbench.predict.timeline import (
@@ -62,19 +62,14 @@ class Predictor:
         self.bundle, self.settings = bundle, settings or DecisionSettings()
         self.decision = decision or tuned_decision(bundle.folder) or EventDecision()
         frontend = bundle.frontend
-        self.hop = self.decision.hop_samples or frontend.window_hop_samples  # the decision layer's, if tuned
+        self.hop = self.decision.window_hop(frontend.window_hop_samples)
         if self.hop > frontend.window_samples:
             raise ValueError(
                 f"decision hop_samples={self.hop} is longer than the window ({frontend.window_samples} samples): "
                 "audio between windows would never be heard"
             )
         self.block_windows = max(1, round(block_seconds * frontend.sample_rate / self.hop))
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(
-            str(bundle.onnx_path(precision)), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(bundle.onnx_path(precision), threads)
         self.input_name = self.session.get_inputs()[0].name
         self.features = bundle.frontend_runner(threads, frontend_runtime)
 

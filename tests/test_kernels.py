@@ -120,6 +120,8 @@ CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
     (4, 7, 8, 3, 5, 2, 0),  # no padding, stride 2
     (6, 5, 5, 8, 3, 1, 1),  # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
     (2, 4, 6, 4, 1, 1, 0),  # 2 taps: only the 2-tap tail
+    (64, 25, 5, 64, 1, 1, 0),  # MLPerf KWS DS-CNN's pointwise: 31 groups of four pixels, then one
+    (12, 6, 7, 10, 1, 1, 0),  # four pixels at a time over an odd step count (3), then a pair left
 ]
 
 

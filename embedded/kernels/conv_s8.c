@@ -55,6 +55,26 @@ static void im2col_pair(const int8_t *a, const int8_t *b, const uint16_t *offset
     }
 }
 
+/* The columns of four pixels (receptive fields starting at at[0..3]) for the 2 × 4 loop
+ * below: per 4 taps, the four pixels' first pairs then their second pairs (8 words). */
+__attribute__((unused)) static void im2col_quad(const int8_t *const at[4], const uint16_t *offsets, int quads, int length, int32_t *out) {
+    for (int q = quads; q > 0; q--, out += 8, offsets += 4) {
+        for (int i = 0; i < 4; i++) {
+            const int32_t word = sb_read_s8x4(at[i] + offsets[0]);
+            out[i] = sb_sxtb16(word);
+            out[4 + i] = sb_sxtb16_ror8(word);
+        }
+    }
+    for (int k = 4 * quads; k < length; k += 4, out += 8, offsets += 4) {
+        const int o0 = offsets[0], o1 = offsets[1], o2 = offsets[2], o3 = offsets[3];
+        for (int i = 0; i < 4; i++) {
+            const int8_t *a = at[i];
+            out[i] = sb_pack_low(a[o0], a[o1]);
+            out[4 + i] = sb_pack_low(a[o2], a[o3]);
+        }
+    }
+}
+
 /* 2 channels × 2 pixels over 4 taps: 2 weight words + 4 column words → 8 SMLADs */
 #define SB_STEP_2X2(w, c)                                                  \
     do {                                                                   \
@@ -213,6 +233,128 @@ typedef struct {
     "smlad r3, r11, r10, r3\n\t"
 SB_PAIR_LOOP(channel_pairs_asm, "")
 SB_PAIR_LOOP(channel_pairs_tail_asm, SB_ASM_TAIL)
+
+/* What the four-pixel loop below reads, laid out for one VLDM into s6..s15. */
+typedef struct {
+    const int32_t *columns;  /* im2col_quad's */
+    float iterations;        /* two steps of 4 taps per iteration (steps ≥ 1), as a float: the count lives in s16 */
+    int32_t odd_steps;       /* enter at the second step */
+    int32_t pairs;           /* channel pairs (≥ 1) */
+    const int32_t *weights, *bias;
+    const float *scale;
+    int8_t *out;
+    int32_t pixels, zero_point;
+} sb_quad_loop;
+
+/* half a step of the 2 × 4 block: the next four column words (pairs of pixels 0..3)
+ * against the two channels' sign-extended pairs in r4, r5 */
+#define SB_ASM_QUAD_HALF(A0, A1, A2, A3, B0, B1, B2, B3) \
+    "ldrd r6, r7, [lr], #8\n\t"                         \
+    "smlad " A0 ", r4, r6, " A0 "\n\t"                  \
+    "smlad " A1 ", r4, r7, " A1 "\n\t"                  \
+    "smlad " B0 ", r5, r6, " B0 "\n\t"                  \
+    "smlad " B1 ", r5, r7, " B1 "\n\t"                  \
+    "ldrd r6, r7, [lr], #8\n\t"                         \
+    "smlad " A2 ", r4, r6, " A2 "\n\t"                  \
+    "smlad " A3 ", r4, r7, " A3 "\n\t"                  \
+    "smlad " B2 ", r5, r6, " B2 "\n\t"                  \
+    "smlad " B3 ", r5, r7, " B3 "\n\t"
+/* one step: 4 taps of two channels (one LDRD of their words, loaded again for the second
+ * pairs: no register is left to keep them) against four pixels: 38 cycles per 32 MACs */
+#define SB_ASM_QUAD_STEP                                                   \
+    "ldrd r4, r5, [ip]\n\t"                                                \
+    "sxtb16 r4, r4\n\t"                                                    \
+    "sxtb16 r5, r5\n\t"                                                    \
+    SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11")     \
+    "ldrd r4, r5, [ip], #8\n\t"                                            \
+    "sxtb16 r4, r4, ror #8\n\t"                                            \
+    "sxtb16 r5, r5, ror #8\n\t"                                            \
+    SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11")
+/* four accumulators (one channel, pixels 0..3) → four int8 in one word, as sb_requantize:
+ * VCVT, VMUL by SCALE, VCVTR (ties to even), QADD the zero point (r4), SSAT */
+#define SB_ASM_QUAD_REQUANTIZE(A0, A1, A2, A3, SCALE) \
+    "vmov s0, s1, " A0 ", " A1 "\n\t"                 \
+    "vmov s2, s3, " A2 ", " A3 "\n\t"                 \
+    "vcvt.f32.s32 s0, s0\n\t"                          \
+    "vcvt.f32.s32 s1, s1\n\t"                          \
+    "vcvt.f32.s32 s2, s2\n\t"                          \
+    "vcvt.f32.s32 s3, s3\n\t"                          \
+    "vmul.f32 s0, s0, " SCALE "\n\t"                   \
+    "vmul.f32 s1, s1, " SCALE "\n\t"                   \
+    "vmul.f32 s2, s2, " SCALE "\n\t"                   \
+    "vmul.f32 s3, s3, " SCALE "\n\t"                   \
+    "vcvtr.s32.f32 s0, s0\n\t"                         \
+    "vcvtr.s32.f32 s1, s1\n\t"                         \
+    "vcvtr.s32.f32 s2, s2\n\t"                         \
+    "vcvtr.s32.f32 s3, s3\n\t"                         \
+    "vmov " A0 ", " A1 ", s0, s1\n\t"                 \
+    "vmov " A2 ", " A3 ", s2, s3\n\t"                 \
+    "qadd " A0 ", " A0 ", r4\n\t"                      \
+    "qadd " A1 ", " A1 ", r4\n\t"                      \
+    "qadd " A2 ", " A2 ", r4\n\t"                      \
+    "qadd " A3 ", " A3 ", r4\n\t"                      \
+    "ssat " A0 ", #8, " A0 "\n\t"                      \
+    "ssat " A1 ", #8, " A1 "\n\t"                      \
+    "ssat " A2 ", #8, " A2 "\n\t"                      \
+    "ssat " A3 ", #8, " A3 "\n\t"                      \
+    "bfi " A0 ", " A1 ", #8, #8\n\t"                   \
+    "bfi " A0 ", " A2 ", #16, #8\n\t"                  \
+    "bfi " A0 ", " A3 ", #24, #8\n\t"
+
+/* Every channel pair of four pixels: a 2 × 4 register block (8 accumulators), so each
+ * sign-extended weight pair feeds four SMLADs instead of two: r0..r3 and r8..r11
+ * accumulators, r4, r5 weights, r6, r7 columns, ip the weight pointer, lr the columns'.
+ * With all 14 registers taken, the loop count lives in the FPU (s16, decremented by 1.0
+ * in s17 and tested with VCMP + VMRS); the rest of the state in s6..s15 as above. */
+__attribute__((naked, noinline)) static void quad_channel_pairs_asm(__attribute__((unused)) const sb_quad_loop *loop) {
+    __asm volatile(
+        "push {r4-r11, lr}\n\t"
+        "vpush {s16-s17}\n\t"
+        "vldm r0, {s6-s15}\n\t"
+        "vmov.f32 s17, #1.0\n\t"
+        "vmov ip, s10\n"
+        "1:\n\t"
+        "vmov r4, s11\n\t"
+        "ldrd r0, r8, [r4], #8\n\t"
+        "vmov s11, r4\n\t"
+        "vmov r4, s8\n\t"
+        "cmp r4, #0\n\t"
+        "mov r1, r0\n\t"
+        "mov r2, r0\n\t"
+        "mov r3, r0\n\t"
+        "mov r9, r8\n\t"
+        "mov r10, r8\n\t"
+        "mov r11, r8\n\t"
+        "vmov lr, s6\n\t"
+        "vmov.f32 s16, s7\n\t"
+        "bne 3f\n"
+        "2:\n\t"
+        SB_ASM_QUAD_STEP
+        "3:\n\t"
+        SB_ASM_QUAD_STEP
+        "vsub.f32 s16, s16, s17\n\t"
+        "vcmp.f32 s16, #0\n\t"
+        "vmrs APSR_nzcv, fpscr\n\t"
+        "bne 2b\n\t"
+        "vmov r4, s12\n\t"
+        "vldmia r4!, {s4, s5}\n\t"
+        "vmov s12, r4\n\t"
+        "vmov r4, s15\n\t"
+        SB_ASM_QUAD_REQUANTIZE("r0", "r1", "r2", "r3", "s4")
+        SB_ASM_QUAD_REQUANTIZE("r8", "r9", "r10", "r11", "s5")
+        "vmov r5, s13\n\t"
+        "vmov r6, s14\n\t"
+        "str r0, [r5]\n\t"
+        "str r8, [r5, r6]\n\t"
+        "add r5, r5, r6, lsl #1\n\t"
+        "vmov s13, r5\n\t"
+        "vmov r4, s9\n\t"
+        "subs r4, r4, #1\n\t"
+        "vmov s9, r4\n\t"
+        "bne 1b\n\t"
+        "vpop {s16-s17}\n\t"
+        "pop {r4-r11, pc}");
+}
 #else
 #define SB_PAIR_LOOP_ASM 0
 #endif
@@ -280,9 +422,15 @@ SB_CHANNELS_INSTANCE(channels_of_two_pixels_tail, 1, 2)
 SB_CHANNELS_INSTANCE(channels_of_one_pixel, 0, 0)
 SB_CHANNELS_INSTANCE(channels_of_one_pixel_tail, 0, 2)
 
+/* Whether the pixels go four at a time (quad_channel_pairs_asm): rows of whole 4-tap steps
+ * and channels in pairs. The code generator plans the scratch by the same rule. */
+static int four_pixels_at_a_time(const sb_conv_params *p) {
+    return (p->column_length & 3) == 0 && (p->out_c & 1) == 0 && p->out_h * p->out_w >= 4;
+}
+
 uint32_t sb_conv_s8_scratch_bytes(const sb_conv_params *p) {
     const uint32_t taps = ((uint32_t)p->column_length + 3u) & ~3u; /* the offsets table's length */
-    const uint32_t columns = 2u * 2u * taps;                        /* two pixels' int16 taps */
+    const uint32_t columns = (four_pixels_at_a_time(p) ? 4u : 2u) * 2u * taps; /* int16 taps per pixel */
     const int padded = p->padded_h != p->in_h || p->padded_w != p->in_w;
     return columns + (padded ? (uint32_t)p->in_c * p->padded_h * p->padded_w : 0u);
 }
@@ -291,7 +439,8 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
                 const float *scale, int8_t *output, int16_t *scratch) {
     const int pixels = p->out_h * p->out_w, length = p->column_length, tail = length & 2;
     int32_t *columns = (int32_t *)scratch;  /* im2col_pair writes taps up to a multiple of 4 */
-    const int8_t *source = padded_input(p, input, (int8_t *)(scratch + 2 * ((length + 3) & ~3)));
+    const int quad = four_pixels_at_a_time(p);
+    const int8_t *source = padded_input(p, input, (int8_t *)(scratch + (quad ? 4 : 2) * ((length + 3) & ~3)));
     channels_fn *const of_two = tail ? channels_of_two_pixels_tail : channels_of_two_pixels;
     channels_fn *const of_one = tail ? channels_of_one_pixel_tail : channels_of_one_pixel;
     /* channel pairs of two pixels in assembly where it applies (≥ 1 pair, ≥ 1 step); the
@@ -304,7 +453,23 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
     void (*const pairs_of_two)(const sb_pair_loop *) = tail ? channel_pairs_tail_asm : channel_pairs_asm;
     if (steps && pairs) first = 2 * pairs;
 #endif
-    for (int pixel = 0; pixel < pixels; pixel += 2) {
+    int pixel = 0;
+#if SB_PAIR_LOOP_ASM
+    if (quad) {  /* whole groups of four pixels, then what is left two at a time below */
+        sb_quad_loop four = {columns, (float)((steps + 1) >> 1), steps & 1, pairs, (const int32_t *)weights, bias,
+                             scale, output, pixels, p->output_zero_point};
+        for (; pixel + 4 <= pixels; pixel += 4) {
+            const int8_t *at[4];
+            for (int i = 0; i < 4; i++)
+                at[i] = source + ((pixel + i) / p->out_w) * p->stride_h * p->padded_w +
+                        ((pixel + i) % p->out_w) * p->stride_w;
+            im2col_quad(at, p->offsets, p->quads, length, columns);
+            four.out = output + pixel;
+            quad_channel_pairs_asm(&four);
+        }
+    }
+#endif
+    for (; pixel < pixels; pixel += 2) {
         const int pair = pixel + 1 < pixels, next = pair ? pixel + 1 : pixel;
         const int8_t *a = source + (pixel / p->out_w) * p->stride_h * p->padded_w + (pixel % p->out_w) * p->stride_w;
         const int8_t *b = source + (next / p->out_w) * p->stride_h * p->padded_w + (next % p->out_w) * p->stride_w;

@@ -206,7 +206,9 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
     constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
         name, "sb_conv_params", params, weights, conv.folded_bias(), conv.scale
     )
-    columns_bytes = 2 * 2 * offsets.size  # two pixels' int16 taps
+    # int16 taps of two pixels, or of four where conv_s8.c's four_pixels_at_a_time takes them four at a time
+    four_pixels = length % 4 == 0 and conv.out_c % 2 == 0 and conv.out_h * conv.out_w >= 4
+    columns_bytes = (4 if four_pixels else 2) * 2 * offsets.size
     return KernelLayer(
         index,
         node_label(node),

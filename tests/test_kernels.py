@@ -121,7 +121,9 @@ CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
     (6, 5, 5, 8, 3, 1, 1),  # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
     (2, 4, 6, 4, 1, 1, 0),  # 2 taps: only the 2-tap tail
     (64, 25, 5, 64, 1, 1, 0),  # MLPerf KWS DS-CNN's pointwise: 31 groups of four pixels, then one
-    (12, 6, 7, 10, 1, 1, 0),  # four pixels at a time over an odd step count (3), then a pair left
+    (12, 6, 7, 10, 1, 1, 0),  # four pixels at a time over 3 steps (the loop does 4 per turn), then a pair left
+    (20, 4, 5, 6, 1, 1, 0),  # 5 steps: the first turn does 1
+    (24, 5, 3, 4, 1, 1, 0),  # 6 steps: the first turn does 2; 15 pixels: a pair and one left
 ]
 
 
@@ -141,10 +143,12 @@ DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
     (3, 9, 13, 5, 2, 2),  # the same with 3 outputs left over per row (7 wide)
     (2, 12, 15, 6, 2, 2),  # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
     (3, 9, 11, 3, 2, 1),  # 3×3 stride 2 (2 pairs per filter row), odd width
-    (6, 7, 9, 3, 1, 1),  # stride 1 3×3: 4 outputs per pass, then 1 left over
-    (4, 25, 5, 3, 1, 1),  # MLPerf KWS DS-CNN's 25 × 5 maps: 4 + 1 per row
-    (3, 6, 7, 3, 1, 1),  # 4 + 3 per row (two pairs, the second half kept)
+    (6, 7, 9, 3, 1, 1),  # stride 1 3×3: a group of 4, then the row's last 5 in one pass
+    (4, 25, 5, 3, 1, 1),  # MLPerf KWS DS-CNN's 25 × 5 maps: one pass of 5 per row
+    (3, 6, 7, 3, 1, 1),  # 4 + 3 per row (a group of 4, its last dropped)
     (3, 5, 6, 3, 1, 1),  # 4 + 2 per row
+    (2, 6, 12, 3, 1, 1),  # three groups of 4 per row, nothing left
+    (2, 4, 1, 3, 1, 1),  # one output per row
     (2, 10, 7, 5, 1, 0),  # no padding
 ]
 

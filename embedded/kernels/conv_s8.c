@@ -237,8 +237,8 @@ SB_PAIR_LOOP(channel_pairs_tail_asm, SB_ASM_TAIL)
 /* What the four-pixel loop below reads, laid out for one VLDM into s6..s15. */
 typedef struct {
     const int32_t *columns;  /* im2col_quad's */
-    float iterations;        /* two steps of 4 taps per iteration (steps ≥ 1), as a float: the count lives in s16 */
-    int32_t odd_steps;       /* enter at the second step */
+    float iterations;        /* four steps of 4 taps per iteration (steps ≥ 1), as a float: the count lives in s16 */
+    int32_t entry;           /* steps % 4: the first iteration does that many (enters at step 5 - entry) */
     int32_t pairs;           /* channel pairs (≥ 1) */
     const int32_t *weights, *bias;
     const float *scale;
@@ -270,36 +270,6 @@ typedef struct {
     "sxtb16 r4, r4, ror #8\n\t"                                            \
     "sxtb16 r5, r5, ror #8\n\t"                                            \
     SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11")
-/* four accumulators (one channel, pixels 0..3) → four int8 in one word, as sb_requantize:
- * VCVT, VMUL by SCALE, VCVTR (ties to even), QADD the zero point (r4), SSAT */
-#define SB_ASM_QUAD_REQUANTIZE(A0, A1, A2, A3, SCALE) \
-    "vmov s0, s1, " A0 ", " A1 "\n\t"                 \
-    "vmov s2, s3, " A2 ", " A3 "\n\t"                 \
-    "vcvt.f32.s32 s0, s0\n\t"                          \
-    "vcvt.f32.s32 s1, s1\n\t"                          \
-    "vcvt.f32.s32 s2, s2\n\t"                          \
-    "vcvt.f32.s32 s3, s3\n\t"                          \
-    "vmul.f32 s0, s0, " SCALE "\n\t"                   \
-    "vmul.f32 s1, s1, " SCALE "\n\t"                   \
-    "vmul.f32 s2, s2, " SCALE "\n\t"                   \
-    "vmul.f32 s3, s3, " SCALE "\n\t"                   \
-    "vcvtr.s32.f32 s0, s0\n\t"                         \
-    "vcvtr.s32.f32 s1, s1\n\t"                         \
-    "vcvtr.s32.f32 s2, s2\n\t"                         \
-    "vcvtr.s32.f32 s3, s3\n\t"                         \
-    "vmov " A0 ", " A1 ", s0, s1\n\t"                 \
-    "vmov " A2 ", " A3 ", s2, s3\n\t"                 \
-    "qadd " A0 ", " A0 ", r4\n\t"                      \
-    "qadd " A1 ", " A1 ", r4\n\t"                      \
-    "qadd " A2 ", " A2 ", r4\n\t"                      \
-    "qadd " A3 ", " A3 ", r4\n\t"                      \
-    "ssat " A0 ", #8, " A0 "\n\t"                      \
-    "ssat " A1 ", #8, " A1 "\n\t"                      \
-    "ssat " A2 ", #8, " A2 "\n\t"                      \
-    "ssat " A3 ", #8, " A3 "\n\t"                      \
-    "bfi " A0 ", " A1 ", #8, #8\n\t"                   \
-    "bfi " A0 ", " A2 ", #16, #8\n\t"                  \
-    "bfi " A0 ", " A3 ", #24, #8\n\t"
 
 /* Every channel pair of four pixels: a 2 × 4 register block (8 accumulators), so each
  * sign-extended weight pair feeds four SMLADs instead of two: r0..r3 and r8..r11
@@ -318,7 +288,7 @@ __attribute__((naked, noinline)) static void quad_channel_pairs_asm(__attribute_
         "ldrd r0, r8, [r4], #8\n\t"
         "vmov s11, r4\n\t"
         "vmov r4, s8\n\t"
-        "cmp r4, #0\n\t"
+        "lsls r4, r4, #31\n\t" /* N: steps % 4 is odd, C: it is 2 or 3; the moves keep the flags */
         "mov r1, r0\n\t"
         "mov r2, r0\n\t"
         "mov r3, r0\n\t"
@@ -327,21 +297,30 @@ __attribute__((naked, noinline)) static void quad_channel_pairs_asm(__attribute_
         "mov r11, r8\n\t"
         "vmov lr, s6\n\t"
         "vmov.f32 s16, s7\n\t"
-        "bne 3f\n"
-        "2:\n\t"
+        "bcs 27f\n\t"
+        "bmi 24f\n\t"
+        "b 21f\n"
+        "27:\n\t"
+        "bmi 22f\n\t"
+        "b 23f\n"
+        "21:\n\t"
         SB_ASM_QUAD_STEP
-        "3:\n\t"
+        "22:\n\t"
+        SB_ASM_QUAD_STEP
+        "23:\n\t"
+        SB_ASM_QUAD_STEP
+        "24:\n\t"
         SB_ASM_QUAD_STEP
         "vsub.f32 s16, s16, s17\n\t"
         "vcmp.f32 s16, #0\n\t"
         "vmrs APSR_nzcv, fpscr\n\t"
-        "bne 2b\n\t"
+        "bne 21b\n\t"
         "vmov r4, s12\n\t"
         "vldmia r4!, {s4, s5}\n\t"
         "vmov s12, r4\n\t"
         "vmov r4, s15\n\t"
-        SB_ASM_QUAD_REQUANTIZE("r0", "r1", "r2", "r3", "s4")
-        SB_ASM_QUAD_REQUANTIZE("r8", "r9", "r10", "r11", "s5")
+        SB_ASM_REQUANTIZE_4("r0", "r1", "r2", "r3", "s4", "r4")
+        SB_ASM_REQUANTIZE_4("r8", "r9", "r10", "r11", "s5", "r4")
         "vmov r5, s13\n\t"
         "vmov r6, s14\n\t"
         "str r0, [r5]\n\t"
@@ -456,7 +435,7 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
     int pixel = 0;
 #if SB_PAIR_LOOP_ASM
     if (quad) {  /* whole groups of four pixels, then what is left two at a time below */
-        sb_quad_loop four = {columns, (float)((steps + 1) >> 1), steps & 1, pairs, (const int32_t *)weights, bias,
+        sb_quad_loop four = {columns, (float)((steps + 3) >> 2), steps & 3, pairs, (const int32_t *)weights, bias,
                              scale, output, pixels, p->output_zero_point};
         for (; pixel + 4 <= pixels; pixel += 4) {
             const int8_t *at[4];

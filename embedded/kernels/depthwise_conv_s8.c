@@ -130,6 +130,157 @@ static inline void two_outputs_stride1_3(const sb_word *row, const sb_word *w, i
     acc[0] = a0, acc[1] = a1;
 }
 
+#if SB_HAVE_DSP && defined(__thumb2__) && defined(__ARM_FP) && (__ARM_FP & 4)
+#define SB_STRIDE1_ASM 1
+/* What channel_stride1_3x3_asm reads, laid out for one VLDM into s4..s16. */
+typedef struct {
+    float scale;               /* s4 */
+    int32_t filter_row_bytes;  /* s5: the plane's row length in bytes */
+    const int16_t *plane;      /* s6: where output row 0's receptive fields start */
+    int32_t group_start;       /* s7: the loop's own */
+    int32_t bias, zero_point;  /* s8, s9 */
+    int32_t groups;            /* s10: whole groups of 4 outputs per row before the end */
+    int32_t groups_left;       /* s11: the loop's own */
+    int32_t end;               /* s12: how a row ends: 0 nothing, 5 five outputs, 3, 2 or 1 */
+    int32_t rows;              /* s13 */
+    const int16_t *filter;     /* s14 */
+    int8_t *out;               /* s15 */
+    int32_t output_row_bytes;  /* s16: stride_h plane rows */
+} sb_stride1_channel;
+
+/* One filter row against the plane row at r11 (then advanced by a plane row): the row's
+ * (f0, f1), (f2, 0) in r5, r6 and its shifted (0, f0), (f1, f2) in r7, r8, plane words in
+ * r9, r10. FOUR: outputs r0..r3 from 3 words (8 SMLADs); FIVE: r0..r4 from 4 (10); TWO:
+ * r0, r1 from 2 (4). */
+#define SB_DW_FILTER_ROW(OFFSET)                  \
+    "ldrd r5, r6, [ip, #" #OFFSET "]\n\t"           \
+    "ldrd r7, r8, [ip, #" #OFFSET " + 8]\n\t"       \
+    "ldrd r9, r10, [r11]\n\t"                       \
+    "smlad r0, r5, r9, r0\n\t"                      \
+    "smlad r1, r7, r9, r1\n\t"                      \
+    "smlad r0, r6, r10, r0\n\t"                     \
+    "smlad r1, r8, r10, r1\n\t"
+#define SB_DW_NEXT_PLANE_ROW \
+    "vmov r9, s5\n\t"        \
+    "add r11, r11, r9\n\t"
+#define SB_DW_FOUR(OFFSET)              \
+    SB_DW_FILTER_ROW(OFFSET)            \
+    "smlad r2, r5, r10, r2\n\t"         \
+    "smlad r3, r7, r10, r3\n\t"         \
+    "ldr r9, [r11, #8]\n\t"             \
+    "smlad r2, r6, r9, r2\n\t"          \
+    "smlad r3, r8, r9, r3\n\t"          \
+    SB_DW_NEXT_PLANE_ROW
+#define SB_DW_FIVE(OFFSET)              \
+    SB_DW_FILTER_ROW(OFFSET)            \
+    "smlad r2, r5, r10, r2\n\t"         \
+    "smlad r3, r7, r10, r3\n\t"         \
+    "ldrd r9, r10, [r11, #8]\n\t"       \
+    "smlad r2, r6, r9, r2\n\t"          \
+    "smlad r3, r8, r9, r3\n\t"          \
+    "smlad r4, r5, r9, r4\n\t"          \
+    "smlad r4, r6, r10, r4\n\t"         \
+    SB_DW_NEXT_PLANE_ROW
+#define SB_DW_TWO(OFFSET) SB_DW_FILTER_ROW(OFFSET) SB_DW_NEXT_PLANE_ROW
+/* accumulators from the bias (s8), the group's plane pointer kept in s7 */
+#define SB_DW_START_GROUP  \
+    "vmov r0, s8\n\t"      \
+    "mov r1, r0\n\t"       \
+    "mov r2, r0\n\t"       \
+    "mov r3, r0\n\t"       \
+    "vmov s7, r11\n\t"
+
+/* Every output of one channel of a 3 × 3 stride-1 depthwise convolution on the int16 plane
+ * (filters stored shifted, as four_outputs_stride1_3), written out because in C the loop
+ * state spills around the 13 registers the passes need and each row cost a call: per row,
+ * groups of 4 outputs (3 plane words per filter row), and the row's end as 5 outputs at
+ * once (4 words: a 5-wide row, as MLPerf KWS DS-CNN's, is one pass), 3 (a group of 4 with
+ * the last dropped), 2 or 1. r0..r4 accumulators, r5..r8 filter words, r9, r10 plane
+ * words, r11 the plane, ip the filter, lr the output; the rest in s4..s16. */
+__attribute__((naked, noinline)) static void channel_stride1_3x3_asm(__attribute__((unused)) const sb_stride1_channel *c) {
+    __asm volatile(
+        "push {r4-r11, lr}\n\t"
+        "vpush {s16}\n\t"
+        "vldm r0, {s4-s16}\n\t"
+        "vmov ip, s14\n\t"
+        "vmov lr, s15\n"
+        "1:\n\t"
+        "vmov r11, s6\n\t"
+        "vmov r9, s10\n\t"
+        "cmp r9, #0\n\t"
+        "beq 5f\n\t"
+        "vmov s11, r9\n"
+        "2:\n\t"
+        SB_DW_START_GROUP
+        SB_DW_FOUR(0) SB_DW_FOUR(16) SB_DW_FOUR(32)
+        "vmov r11, s7\n\t"
+        "add r11, r11, #8\n\t"
+        "vmov r4, s9\n\t"
+        SB_ASM_REQUANTIZE_4("r0", "r1", "r2", "r3", "s4", "r4")
+        "str r0, [lr], #4\n\t"
+        "vmov r9, s11\n\t"
+        "subs r9, r9, #1\n\t"
+        "vmov s11, r9\n\t"
+        "bne 2b\n"
+        "5:\n\t"
+        "vmov r9, s12\n\t"
+        "cmp r9, #5\n\t"
+        "beq 50f\n\t"
+        "cmp r9, #3\n\t"
+        "beq 30f\n\t"
+        "cmp r9, #2\n\t"
+        "beq 20f\n\t"
+        "cmp r9, #1\n\t"
+        "beq 10f\n"
+        "6:\n\t"
+        "vmov r9, s6\n\t"
+        "vmov r10, s16\n\t"
+        "add r9, r9, r10\n\t"
+        "vmov s6, r9\n\t"
+        "vmov r9, s13\n\t"
+        "subs r9, r9, #1\n\t"
+        "vmov s13, r9\n\t"
+        "bne 1b\n\t"
+        "vpop {s16}\n\t"
+        "pop {r4-r11, pc}\n"
+        "50:\n\t"
+        SB_DW_START_GROUP
+        "mov r4, r0\n\t"
+        SB_DW_FIVE(0) SB_DW_FIVE(16) SB_DW_FIVE(32)
+        "vmov r9, s9\n\t"
+        SB_ASM_REQUANTIZE_1("r4", "s4", "r9")
+        SB_ASM_REQUANTIZE_4("r0", "r1", "r2", "r3", "s4", "r9")
+        "str r0, [lr], #4\n\t"
+        "strb r4, [lr], #1\n\t"
+        "b 6b\n"
+        "30:\n\t"
+        SB_DW_START_GROUP
+        SB_DW_FOUR(0) SB_DW_FOUR(16) SB_DW_FOUR(32)
+        "vmov r9, s9\n\t"
+        SB_ASM_REQUANTIZE_4("r0", "r1", "r2", "r3", "s4", "r9")
+        "strh r0, [lr], #2\n\t"
+        "lsr r0, r0, #16\n\t"
+        "strb r0, [lr], #1\n\t"
+        "b 6b\n"
+        "20:\n\t"
+        SB_DW_START_GROUP
+        SB_DW_TWO(0) SB_DW_TWO(16) SB_DW_TWO(32)
+        "vmov r9, s9\n\t"
+        SB_ASM_REQUANTIZE_2("r0", "r1", "s4", "r9")
+        "strh r0, [lr], #2\n\t"
+        "b 6b\n"
+        "10:\n\t"
+        SB_DW_START_GROUP
+        SB_DW_TWO(0) SB_DW_TWO(16) SB_DW_TWO(32)
+        "vmov r9, s9\n\t"
+        SB_ASM_REQUANTIZE_1("r0", "s4", "r9")
+        "strb r0, [lr], #1\n\t"
+        "b 6b");
+}
+#else
+#define SB_STRIDE1_ASM 0
+#endif
+
 static int32_t one_output(const sb_depthwise_params *p, const int16_t *top, const int16_t *filter, int32_t acc) {
     const int pairs = p->kernel_w_even >> 1;
     for (int y = 0; y < p->kernel_h; y++, top += p->plane_w, filter += p->filter_row)
@@ -284,6 +435,24 @@ void sb_depthwise_conv_s8(const sb_depthwise_params *p, const int8_t *input, con
         return;
     }
     fill_plane((int32_t *)scratch, (p->plane_h * p->plane_w) >> 1, p->input_zero_point);
+#if SB_STRIDE1_ASM
+    if (p->shifted && p->kernel_h == 3) {
+        const int out_w = p->out_w, whole = out_w >> 2, left = out_w & 3;
+        sb_stride1_channel job = {.filter_row_bytes = 2 * p->plane_w, .plane = scratch,
+                                  .zero_point = p->output_zero_point, .rows = p->out_h,
+                                  .output_row_bytes = 2 * row_step};
+        /* a row ending in 1 more than a group of 4 takes its last 5 outputs in one pass */
+        job.groups = left == 1 && whole ? whole - 1 : whole;
+        job.end = left == 1 && whole ? 5 : left;
+        for (int c = 0; c < p->channels; c++) {
+            widen_interior(p, input + c * p->in_h * p->in_w, scratch);
+            job.scale = scale[c], job.bias = bias[c], job.filter = weights + c * filter_size;
+            job.out = output + c * p->out_h * out_w;
+            channel_stride1_3x3_asm(&job);
+        }
+        return;
+    }
+#endif
     for (int c = 0; c < p->channels; c++) {
         widen_interior(p, input + c * p->in_h * p->in_w, scratch);
         int8_t *out = output + c * p->out_h * p->out_w;

@@ -315,9 +315,10 @@ def test_conv_scratch_is_planned_in_the_arena(tmp_path):
     graph = Graph(int8)
     layers = plan_kernels(graph)
     conv = next(layer for layer in layers if layer.kernel == "sb_conv_s8")
-    # two int16 columns of 28 taps (27 rounded up to 4) + the padded input: 3 channels ×
-    # (9 + 1 + 1) rows × 9 columns (4 outputs of stride 2 reach column (4-1)·2 + 3 = 9)
-    assert conv.scratch_bytes == 2 * 2 * 28 + 3 * 11 * 9
+    # four int16 columns (6 channels pair up, 28 taps: 27 rounded up to 4, whole steps) + the
+    # padded input: 3 channels × (9 + 1 + 1) rows × 9 columns (4 outputs of stride 2 reach
+    # column (4-1)·2 + 3 = 9)
+    assert conv.scratch_bytes == 4 * 2 * 28 + 3 * 11 * 9
     plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers)).plan
     without = ModelFootprint.of(graph, "int8").plan
     assert plan.arena_bytes >= without.arena_bytes

@@ -1,18 +1,23 @@
 /* int8 convolution (groups = 1, any kernel, stride and padding; 1×1 = pointwise) as im2col
- * + a 2×2 register-blocked matrix product: two output pixels' columns against two output
- * channels' weight rows, so every loaded word feeds two SMLADs.
+ * + a register-blocked matrix product: two output channels' weight rows against the columns
+ * of four output pixels (2 × 4, quad_channel_pairs_asm) where rows are whole 4-tap steps
+ * and channels pair up, else of two (2 × 2), so every sign-extended weight pair feeds four
+ * SMLADs (two in the 2 × 2 block).
  *
  * Padding is made real once per call (a padded copy of the input in the scratch), so the
  * im2col of every pixel is a gather through a table of tap offsets made by the code
  * generator. Layouts that let one pointer and one double-word load feed each step:
- *  - the two columns are interleaved by int16 pairs: word 2i holds taps (2i, 2i+1) of
- *    pixel 0, word 2i+1 the same taps of pixel 1;
- *  - the code generator interleaves the weight rows of channel pairs by 4-tap words and
- *    ends them with one 2-tap word when the row length is 2 mod 4 (see sb_nn.h), so a
- *    25-tap filter costs 26 taps of work, not 28; an odd last channel's row follows alone.
+ *  - the columns are interleaved by int16 pairs: with two pixels, word 2i holds taps
+ *    (2i, 2i+1) of pixel 0, word 2i+1 the same taps of pixel 1; with four, the four
+ *    pixels' first pairs of a 4-tap step, then their second pairs;
+ *  - the code generator interleaves the weight rows of channel pairs tap by tap, so one
+ *    word holds both channels' pair (c0 k, c1 k, c0 k+1, c1 k+1) and a row length of 2 mod
+ *    4 ends in one such word (see sb_nn.h): a 25-tap filter costs 26 taps of work, not 28;
+ *    an odd last channel's row follows alone.
  *
- * The inner loop keeps 12 values live (4 accumulators, 2 weight words, 2 column words, a
- * sign-extended pair, 2 pointers, the count) so nothing spills inside it. */
+ * The 2 × 2 inner loop keeps 12 values live (4 accumulators, 2 weight words, 2 column
+ * words, a sign-extended pair, 2 pointers, the count) so nothing spills inside it; the
+ * 2 × 4 one all 14 (its count lives in the FPU). */
 #include <string.h>
 
 #include "sb_nn.h"
@@ -75,37 +80,38 @@ __attribute__((unused)) static void im2col_quad(const int8_t *const at[4], const
     }
 }
 
-/* 2 channels × 2 pixels over 4 taps: 2 weight words + 4 column words → 8 SMLADs */
+/* 2 channels × 2 pixels over 4 taps: 2 weight words + 4 column words → 8 SMLADs. Each
+ * weight word holds both channels' pair: SXTB16 gives channel 0's, ROR 8 channel 1's. */
 #define SB_STEP_2X2(w, c)                                                  \
     do {                                                                   \
-        const int32_t w0 = (w)[0], w1 = (w)[1];                            \
-        int32_t x = (c)[0], y = (c)[1], t = sb_sxtb16(w0);                 \
+        const int32_t lo = (w)[0], hi = (w)[1];                            \
+        int32_t x = (c)[0], y = (c)[1], t = sb_sxtb16(lo);                 \
         s00 = sb_smlad(t, x, s00), s01 = sb_smlad(t, y, s01);              \
-        t = sb_sxtb16(w1);                                                 \
+        t = sb_sxtb16_ror8(lo);                                            \
         s10 = sb_smlad(t, x, s10), s11 = sb_smlad(t, y, s11);              \
-        x = (c)[2], y = (c)[3], t = sb_sxtb16_ror8(w0);                    \
+        x = (c)[2], y = (c)[3], t = sb_sxtb16(hi);                         \
         s00 = sb_smlad(t, x, s00), s01 = sb_smlad(t, y, s01);              \
-        t = sb_sxtb16_ror8(w1);                                            \
+        t = sb_sxtb16_ror8(hi);                                            \
         s10 = sb_smlad(t, x, s10), s11 = sb_smlad(t, y, s11);              \
     } while (0)
 
 #if SB_HAVE_DSP && defined(__thumb2__)
-/* half a step: the next two column words X, Y against the weight words' taps SHIFT
- * (", ror #8" for the second pair, "" for the first) */
-#define SB_ASM_HALF(SHIFT, C, W0, W1, X, Y, T, S00, S01, S10, S11)      \
+/* half a step: the next two column words X, Y against the weight word W (both channels'
+ * pair of taps) */
+#define SB_ASM_HALF(C, W, X, Y, T, S00, S01, S10, S11)                  \
     "ldrd " X ", " Y ", [" C "], #8\n\t"                                 \
-    "sxtb16 " T ", " W0 SHIFT "\n\t"                                    \
+    "sxtb16 " T ", " W "\n\t"                                           \
     "smlad " S00 ", " T ", " X ", " S00 "\n\t"                           \
     "smlad " S01 ", " T ", " Y ", " S01 "\n\t"                           \
-    "sxtb16 " T ", " W1 SHIFT "\n\t"                                    \
+    "sxtb16 " T ", " W ", ror #8\n\t"                                   \
     "smlad " S10 ", " T ", " X ", " S10 "\n\t"                           \
     "smlad " S11 ", " T ", " Y ", " S11 "\n\t"
 /* one SB_STEP_2X2 in assembly: W, C the weight and column pointers (post-incremented),
  * W0, W1, X, Y, T scratch, S00..S11 the accumulators (register names or %[operands]) */
 #define SB_ASM_STEP(W, C, W0, W1, X, Y, T, S00, S01, S10, S11)           \
     "ldrd " W0 ", " W1 ", [" W "], #8\n\t"                               \
-    SB_ASM_HALF("", C, W0, W1, X, Y, T, S00, S01, S10, S11)              \
-    SB_ASM_HALF(", ror #8", C, W0, W1, X, Y, T, S00, S01, S10, S11)
+    SB_ASM_HALF(C, W0, X, Y, T, S00, S01, S10, S11)                      \
+    SB_ASM_HALF(C, W1, X, Y, T, S00, S01, S10, S11)
 #define SB_ASM_STEP_2X2 \
     SB_ASM_STEP("%[w]", "%[c]", "%[w0]", "%[w1]", "%[x]", "%[y]", "%[t]", "%[s00]", "%[s01]", "%[s10]", "%[s11]")
 
@@ -259,16 +265,17 @@ typedef struct {
     "smlad " A3 ", r4, r7, " A3 "\n\t"                  \
     "smlad " B2 ", r5, r6, " B2 "\n\t"                  \
     "smlad " B3 ", r5, r7, " B3 "\n\t"
-/* one step: 4 taps of two channels (one LDRD of their words, loaded again for the second
- * pairs: no register is left to keep them) against four pixels: 38 cycles per 32 MACs */
-#define SB_ASM_QUAD_STEP                                                   \
-    "ldrd r4, r5, [ip]\n\t"                                                \
-    "sxtb16 r4, r4\n\t"                                                    \
-    "sxtb16 r5, r5\n\t"                                                    \
-    SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11")     \
-    "ldrd r4, r5, [ip], #8\n\t"                                            \
-    "sxtb16 r4, r4, ror #8\n\t"                                            \
-    "sxtb16 r5, r5, ror #8\n\t"                                            \
+/* half a step's weights: one word, both channels' pair of taps (channel 1's extracted
+ * first, so the word's register then takes channel 0's) */
+#define SB_ASM_QUAD_WEIGHTS     \
+    "ldr r4, [ip], #4\n\t"      \
+    "sxtb16 r5, r4, ror #8\n\t" \
+    "sxtb16 r4, r4\n\t"
+/* one step: 4 taps of two channels against four pixels, 36 cycles per 32 MACs */
+#define SB_ASM_QUAD_STEP                                               \
+    SB_ASM_QUAD_WEIGHTS                                                \
+    SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11") \
+    SB_ASM_QUAD_WEIGHTS                                                \
     SB_ASM_QUAD_HALF("r0", "r1", "r2", "r3", "r8", "r9", "r10", "r11")
 
 /* Every channel pair of four pixels: a 2 × 4 register block (8 accumulators), so each

@@ -8,7 +8,7 @@
  * The code generator (soundbench.deploy.kernels) prepares the constants at build time:
  *  - weights: one row per output channel, padded with zeros to the column length, and each
  *    group of 4 stored as (k0, k2, k1, k3) so SXTB16 yields (k0, k1) and ROR-8 (k2, k3);
- *    sb_conv_s8 interleaves channel pairs (see conv_s8.c); depthwise filters are stored
+ *    sb_conv_s8 interleaves channel pairs tap by tap instead (see conv_s8.c); depthwise filters are stored
  *    as int16 rows rounded up to an even width;
  *  - bias: bias - input_zero_point × Σ weights, so the kernels multiply raw inputs (padding
  *    holds the input zero point, i.e. real 0, as in onnxruntime);

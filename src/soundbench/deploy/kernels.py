@@ -469,23 +469,20 @@ def _column_length(taps: int) -> int:
 
 
 def _conv_weights(rows: np.ndarray, length: int) -> np.ndarray:
-    """sb_conv_s8's weights: rows of channels 2i and 2i+1 interleaved by 4-tap words
-    (each (k0, k2, k1, k3), see _reordered_rows), then, when ``length`` is 2 mod 4, one
-    word (c0 k, c1 k, c0 k+1, c1 k+1) whose SXTB16 gives channel 0's pair and SXTB16 ROR 8
-    channel 1's. An odd last row follows alone, its 2-tap tail as (k, 0, k+1, 0)."""
+    """sb_conv_s8's weights: the rows of channels 2i and 2i+1 interleaved tap by tap, so
+    each word holds (c0 k, c1 k, c0 k+1, c1 k+1): SXTB16 gives channel 0's pair (k, k+1),
+    SXTB16 ROR 8 channel 1's, one load for both channels (a 2-tap tail is one such word).
+    An odd last row follows alone, each group of four stored (k0, k2, k1, k3) (see
+    _reordered_rows) and its 2-tap tail as (k, 0, k+1, 0)."""
     full = length // 4 * 4
     padded = np.zeros((rows.shape[0], length), np.int8)
     padded[:, : rows.shape[1]] = rows
-    words = _reordered_rows(padded[:, :full], full).reshape(rows.shape[0], full // 4, 4)
-    tails = padded[:, full:]  # (channels, 0 or 2)
     even = rows.shape[0] // 2 * 2
-    parts = []
-    for c in range(0, even, 2):
-        parts.append(words[c : c + 2].transpose(1, 0, 2).reshape(-1))
-        parts.append(tails[c : c + 2].T.reshape(-1))  # (c0 k, c1 k, c0 k+1, c1 k+1)
+    parts = [np.stack([padded[c], padded[c + 1]], axis=1).reshape(-1) for c in range(0, even, 2)]
     if even < rows.shape[0]:
-        parts.append(words[even].reshape(-1))
-        parts.append(np.stack([tails[even], np.zeros_like(tails[even])], axis=1).reshape(-1))
+        parts.append(_reordered_rows(padded[even : even + 1, :full], full).reshape(-1))
+        tail = padded[even, full:]
+        parts.append(np.stack([tail, np.zeros_like(tail)], axis=1).reshape(-1))
     return np.concatenate(parts).astype(np.int8)
 
 

@@ -118,8 +118,9 @@ CONV_SHAPES = [  # in_c, h, w, out_c, kernel, stride, pad
     (3, 9, 7, 6, 3, 2, 1),  # stride 2, odd width, 27 taps
     (5, 6, 5, 7, 1, 1, 0),  # pointwise, channels not a multiple of 4
     (4, 7, 8, 3, 5, 2, 0),  # no padding, stride 2
-    (6, 5, 5, 8, 3, 1, 1),  # odd pixel count (25), 54 taps: 13 steps + a 2-tap tail
-    (2, 4, 6, 4, 1, 1, 0),  # 2 taps: only the 2-tap tail
+    (6, 5, 5, 7, 3, 1, 1),  # odd pixel count (25) and out_c, 54 taps: 13 steps + a 2-tap tail (2 × 2)
+    (2, 4, 6, 5, 1, 1, 0),  # 2 taps: only the 2-tap tail (odd out_c: 2 × 2)
+    (1, 12, 9, 6, 5, 1, 2),  # SB-CNN's first layer: 25 taps padded to 28 for four pixels at a time
     (64, 25, 5, 64, 1, 1, 0),  # MLPerf KWS DS-CNN's pointwise: 31 groups of four pixels, then one
     (12, 6, 7, 10, 1, 1, 0),  # four pixels at a time over 3 steps (the loop does 4 per turn), then a pair left
     (20, 4, 5, 6, 1, 1, 0),  # 5 steps: the first turn does 1
@@ -144,7 +145,8 @@ DEPTHWISE_SHAPES = [  # channels, h, w, kernel, stride, pad
     (2, 12, 15, 6, 2, 2),  # 6×6 stride 2: int16 plane, 3 pairs per filter row, a remainder
     (3, 9, 11, 3, 2, 1),  # 3×3 stride 2 (2 pairs per filter row), odd width
     (6, 7, 9, 3, 1, 1),  # stride 1 3×3: a group of 4, then the row's last 5 in one pass
-    (4, 25, 5, 3, 1, 1),  # MLPerf KWS DS-CNN's 25 × 5 maps: one pass of 5 per row
+    (4, 5, 25, 3, 1, 1),  # MLPerf KWS DS-CNN's 5 × 25 maps: 5 groups of 4, then the last 5 in one pass
+    (3, 7, 5, 3, 1, 1),  # 5-wide rows: one pass of 5 each
     (3, 6, 7, 3, 1, 1),  # 4 + 3 per row (a group of 4, its last dropped)
     (3, 5, 6, 3, 1, 1),  # 4 + 2 per row
     (2, 6, 12, 3, 1, 1),  # three groups of 4 per row, nothing left

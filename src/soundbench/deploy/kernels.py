@@ -181,7 +181,10 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
     """``sb_conv_s8`` (conv_s8.c): im2col of two pixels into int16 columns, two channels at a time."""
     name = f"sb_layer{index}"
     rows = conv.weights.reshape(conv.out_c, -1).astype(np.int64)
-    length = _column_length(rows.shape[1])
+    # conv_s8.c's four_pixels_at_a_time: channels in pairs and ≥ 4 pixels take the 2 × 4 loop,
+    # whose rows are whole 4-tap steps (a 25-tap row padded to 28 runs faster there than 26 in 2 × 2)
+    four_pixels = conv.out_c % 2 == 0 and conv.out_h * conv.out_w >= 4
+    length = _round_up(rows.shape[1], 4) if four_pixels else _column_length(rows.shape[1])
     padded_h, padded_w = conv.padded_extent(conv.kernel[1])
     padded_bytes = 0 if (padded_h, padded_w) == (conv.in_h, conv.in_w) else conv.in_c * padded_h * padded_w
     order, quads = _tap_order(conv.in_c, conv.kernel)
@@ -206,9 +209,7 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
     constants = f"static const uint16_t {name}_offsets[{offsets.size}] = {_array(offsets)};\n" + _constants(
         name, "sb_conv_params", params, weights, conv.folded_bias(), conv.scale
     )
-    # int16 taps of two pixels, or of four where conv_s8.c's four_pixels_at_a_time takes them four at a time
-    four_pixels = length % 4 == 0 and conv.out_c % 2 == 0 and conv.out_h * conv.out_w >= 4
-    columns_bytes = (4 if four_pixels else 2) * 2 * offsets.size
+    columns_bytes = (4 if four_pixels else 2) * 2 * offsets.size  # int16 taps of four pixels, or two
     return KernelLayer(
         index,
         node_label(node),

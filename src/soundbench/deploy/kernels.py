@@ -44,7 +44,7 @@ class KernelLayer:
     call: str = ""  # C statement; {input}, {output} and {scratch} are arena addresses
     weight_bytes: int = 0  # the weight table in flash
     staged_bytes: int = 0  # of the scratch: the weights copied into SRAM for the call (0: read from flash)
-    weight_reads: int = 0  # how often one call reads its whole weight table (sb_conv_s8: once per pixel pair)
+    weight_reads: int = 0  # how often one call reads its whole weight table (sb_conv_s8: once per pixel group)
 
     @property
     def on_kernels(self) -> bool:
@@ -219,7 +219,7 @@ def _conv_layer(conv: _ConvNode, node, index: int) -> KernelLayer:
         constants=constants,
         call=_call("sb_conv_s8", name, scratch=True),
         weight_bytes=weights.size,
-        weight_reads=-(-conv.out_h * conv.out_w // 2),
+        weight_reads=_pixel_groups(conv.out_h * conv.out_w, four_pixels),
     )
 
 
@@ -461,6 +461,14 @@ def _reordered_rows(rows: np.ndarray, length: int) -> np.ndarray:
     padded = np.zeros((rows.shape[0], length), np.int8)
     padded[:, : rows.shape[1]] = rows
     return padded.reshape(rows.shape[0], -1, 4)[:, :, [0, 2, 1, 3]].reshape(rows.shape[0], length)
+
+
+def _pixel_groups(pixels: int, four_at_a_time: bool) -> int:
+    """How many times sb_conv_s8 runs its channel loop (and reads the weight table): once per
+    group of four pixels and per pair (or single pixel) left, or once per pair."""
+    if four_at_a_time:
+        return pixels // 4 + -(-(pixels % 4) // 2)
+    return -(-pixels // 2)
 
 
 def _column_length(taps: int) -> int:

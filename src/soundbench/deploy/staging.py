@@ -1,12 +1,12 @@
 """Which convolutions copy their weight table from flash into SRAM before they run
 (``kernels.stage_weights`` in conf/deploy.yaml).
 
-``sb_conv_s8`` reads its whole weight table once per pixel pair; from flash, each read that
+``sb_conv_s8`` reads its whole weight table once per group of pixels (four, or a pair); from flash, each read that
 the small data cache does not hold stalls the core (the target's flash model). Staged, the
 table is read from flash once per call, into the layer's arena scratch. The scratch lives
 only while its layer runs, so staging costs RAM only where it raises the arena's peak.
 
-- ``auto`` (the default): stage tables, the most re-read first (the most pixel pairs), as
+- ``auto`` (the default): stage tables, the most re-read first (the most pixel groups), as
   long as the whole RAM plan (arena + what lives outside it: front end, decision layer,
   stack) stays within the target's RAM budget; a table that would break it is skipped.
 - a number of bytes: stage every table of at most that size (0: none), whatever the RAM.

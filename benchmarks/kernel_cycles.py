@@ -24,7 +24,7 @@ from soundbench.artifacts.onnx_export import export_onnx, onnx_logits
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import plan_kernels, scratch_by_node
+from soundbench.deploy.kernels import fused_reads, plan_kernels, scratch_by_node
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.targets import load_target
 from soundbench.models import create_model
@@ -45,7 +45,7 @@ def measure(name: str, hparams: dict, work: Path, on_kernels: bool):
     int8 = quantize_int8(float_path, work / "int8.onnx", rng.standard_normal((32, *INPUT)).astype(np.float32))
     graph = Graph(int8)
     layers = plan_kernels(graph) if on_kernels else None
-    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers or []))
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers or []), fused=fused_reads(layers or []))
     build = work / ("kernels" if on_kernels else "portable")
     source = codegen.generate_c(int8, build, footprint.plan, layers)
     target = load_target("stm32l476", ROOT)

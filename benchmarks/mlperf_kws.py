@@ -25,7 +25,7 @@ from soundbench.artifacts.onnx_export import export_onnx, onnx_logits
 from soundbench.deploy import codegen, emulator
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import plan_kernels, scratch_by_node
+from soundbench.deploy.kernels import fused_reads, plan_kernels, scratch_by_node
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.targets import load_target
 from soundbench.models import create_model
@@ -59,7 +59,7 @@ def build(work: Path, stage_weights_up_to: int = 0):
     int8 = quantize_int8(float_path, work / "dscnn_int8.onnx", rng.standard_normal((32, *INPUT)).astype(np.float32))
     graph = Graph(int8)
     layers = plan_kernels(graph, stage_weights_up_to)
-    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers))
     return int8, layers, footprint
 
 

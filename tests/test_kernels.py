@@ -5,6 +5,7 @@ padding, channel counts that are not a multiple of 4, odd widths and kernels 1/3
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 
 import numpy as np
@@ -13,10 +14,10 @@ import pytest
 from onnx import TensorProto, helper
 
 from soundbench.artifacts.onnx_export import onnx_logits
-from soundbench.deploy import codegen, emulator
+from soundbench.deploy import codegen, emulator, kernels
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import PORTABLE, plan_kernels, scratch_by_node
+from soundbench.deploy.kernels import PORTABLE, fused_reads, plan_kernels, scratch_by_node
 from soundbench.deploy.quantize import quantize_int8
 from soundbench.deploy.targets import load_target
 from tests.conftest import ROOT
@@ -84,6 +85,19 @@ def pool_model(path, rng, c, h, w, k, stride, pad=0):
     return _model(path, (c, h, w), nodes, [_tensor("w", weight)], (c, out_h, out_w))
 
 
+def mean_model(path, rng, c, h, w):
+    """A convolution, then the mean over each channel's map (global average pooling as a
+    QDQ model has it: DequantizeLinear, then ReduceMean in float)."""
+    weight = rng.standard_normal((c, c, 1, 1)).astype(np.float32) / np.sqrt(c)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("Relu", ["c"], ["r"], name="act"),
+        helper.make_node("ReduceMean", ["r", "axes"], ["y"], name="mean", keepdims=1),
+    ]
+    axes = helper.make_tensor("axes", TensorProto.INT64, [2], [2, 3])
+    return _model(path, (c, h, w), nodes, [_tensor("w", weight), axes], (c, 1, 1))
+
+
 def generate_on_kernels(float_model, tmp_path, rng, stage_weights_up_to=0):
     """Quantize, plan which kernels run it, generate its C; returns (model.c, int8 model,
     kernel layers, input shape)."""
@@ -92,7 +106,7 @@ def generate_on_kernels(float_model, tmp_path, rng, stage_weights_up_to=0):
     int8 = quantize_int8(float_model, tmp_path / "int8.onnx", calibration, input_name="x")
     graph = Graph(int8)
     layers = plan_kernels(graph, stage_weights_up_to)
-    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
+    footprint = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers))
     return codegen.generate_c(int8, tmp_path / "fw", footprint.plan, layers), int8, layers, shape
 
 
@@ -164,6 +178,57 @@ def test_depthwise_kernel_is_bit_exact(tmp_path, channels, h, w, k, stride, pad)
     got, expected, layers = run_on_kernels(model, tmp_path, rng)
     assert _kernels_used(layers) == {"sb_depthwise_conv_s8"}
     np.testing.assert_array_equal(got, expected)
+
+
+@needs_toolchain
+@pytest.mark.slow
+@pytest.mark.parametrize("c,h,w", [(6, 5, 7), (4, 4, 4)])  # a plane of 35 (three left after groups of 4), of 16
+def test_the_fused_mean_equals_dequantize_then_mean(tmp_path, c, h, w):
+    """sb_mean_s8_f32 gives bit for bit what the DequantizeLinear kernel and the generated
+    ReduceMean loop give with the float map in between (summed in order). onnxruntime sums in
+    its own (vectorised) order, so its float mean may differ in the last bit: within 1e-6."""
+    rng = np.random.default_rng(c * h)
+    model = mean_model(tmp_path / "mean.onnx", rng, c, h, w)
+    shape = (c, h, w)
+    int8 = quantize_int8(
+        model, tmp_path / "int8.onnx", rng.standard_normal((16, *shape)).astype(np.float32), input_name="x"
+    )
+    graph = Graph(int8)
+    fused = plan_kernels(graph)
+    mean = next(layer for layer in fused if layer.kernel == "sb_mean_s8_f32")
+    assert fused[mean.fuses].kernel == "fused"
+    separate = list(fused)  # the same nodes, the DequantizeLinear kernel then the generated ReduceMean
+    separate[mean.fuses] = kernels._BUILDERS["DequantizeLinear"](graph, graph.nodes[mean.fuses], mean.fuses)
+    separate[mean.index] = dataclasses.replace(mean, kernel=PORTABLE, reads="", fuses=-1)
+    x = rng.standard_normal((4, *shape)).astype(np.float32) * 1.5
+    outputs = {}
+    for name, layers in (("fused", fused), ("separate", separate)):
+        plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers)).plan
+        source = codegen.generate_c(int8, tmp_path / name, plan, layers)
+        link = codegen.build_firmware(source, load_target("stm32l476", ROOT), ROOT, tmp_path / name)
+        outputs[name] = emulator.run_firmware(link.elf, x, c, ROOT, tmp_path / name).outputs
+    np.testing.assert_array_equal(outputs["fused"], outputs["separate"])
+    np.testing.assert_allclose(outputs["fused"], onnx_logits(int8, x).reshape(4, c), rtol=1e-6)
+
+
+def test_the_fused_mean_plans_no_float_map(tmp_path):
+    """The DequantizeLinear before a ReduceMean writes nothing, so its float map (4× the int8
+    one) takes no RAM; the int8 map it would have read lives until the mean has run."""
+    rng = np.random.default_rng(2)
+    model = mean_model(tmp_path / "mean.onnx", rng, 16, 10, 12)
+    int8 = quantize_int8(
+        model, tmp_path / "int8.onnx", rng.standard_normal((8, 16, 10, 12)).astype(np.float32), input_name="x"
+    )
+    graph = Graph(int8)
+    layers = plan_kernels(graph)
+    mean = next(layer for layer in layers if layer.kernel == "sb_mean_s8_f32")
+    dequantize = graph.nodes[mean.fuses]
+    plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers)).plan
+    unfused = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers)).plan
+    float_map = next(b for b in plan.buffers if dequantize.output[0] in b.tensors)
+    int8_map = next(b for b in plan.buffers if mean.reads in b.tensors)
+    assert float_map.size == 0 and int8_map.last == mean.index
+    assert plan.arena_bytes < unfused.arena_bytes
 
 
 @needs_toolchain
@@ -321,7 +386,7 @@ def test_conv_scratch_is_planned_in_the_arena(tmp_path):
     # padded input: 3 channels × (9 + 1 + 1) rows × 9 columns (4 outputs of stride 2 reach
     # column (4-1)·2 + 3 = 9)
     assert conv.scratch_bytes == 4 * 2 * 28 + 3 * 11 * 9
-    plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers)).plan
+    plan = ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers)).plan
     without = ModelFootprint.of(graph, "int8").plan
     assert plan.arena_bytes >= without.arena_bytes
     scratch = next(b for b in plan.buffers if b.tensors == [f"scratch:{conv.index}"])

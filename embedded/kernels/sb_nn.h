@@ -71,5 +71,8 @@ void sb_max_pool_s8(const sb_pool_params *p, const int8_t *input, int8_t *output
 void sb_stage_weights(int8_t *sram, const int8_t *flash, uint32_t bytes);
 void sb_quantize_f32_s8(const float *input, uint32_t n, float scale, int8_t zero_point, int8_t *output);
 void sb_dequantize_s8_f32(const int8_t *input, uint32_t n, float scale, int8_t zero_point, float *output);
+/* DequantizeLinear then ReduceMean over each channel's plane, without the float tensor (mean_s8.c) */
+void sb_mean_s8_f32(const int8_t *input, uint32_t channels, uint32_t plane, float scale, int8_t zero_point,
+                    float *output);
 
 #endif

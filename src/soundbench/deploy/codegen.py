@@ -217,8 +217,9 @@ def _kernel_call(layer: KernelLayer, node, plan: MemoryPlan) -> str:
         return f"{ARENA_SYMBOL} + {offset}"
 
     scratch = address(plan.scratch_offset(layer.index)) if layer.scratch_bytes else "0"
+    source = layer.reads or node.input[0]
     return layer.call.format(
-        input=address(plan.offset_of(node.input[0])), output=address(plan.offset_of(node.output[0])), scratch=scratch
+        input=address(plan.offset_of(source)), output=address(plan.offset_of(node.output[0])), scratch=scratch
     )
 
 

@@ -46,14 +46,20 @@ class ModelFootprint:
 
     @classmethod
     def of(
-        cls, graph: Graph, precision: str, alignment: int = 16, scratch: dict[int, int] | None = None
+        cls,
+        graph: Graph,
+        precision: str,
+        alignment: int = 16,
+        scratch: dict[int, int] | None = None,
+        fused: dict[int, str] | None = None,
     ) -> "ModelFootprint":
-        """``scratch``: the kernels' scratch bytes per node index, planned into the arena."""
+        """``scratch``: the kernels' scratch bytes per node index, planned into the arena;
+        ``fused``: what fused kernels read instead of their input (``kernels.fused_reads``)."""
         return cls(
             precision,
             graph.n_parameters(),
             graph.weight_bytes(),
-            plan_memory(graph, alignment, scratch),
+            plan_memory(graph, alignment, scratch, fused),
             layer_costs(graph),
         )
 

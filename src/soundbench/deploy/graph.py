@@ -58,6 +58,14 @@ class Graph:
             )
         return self.values[name]
 
+    def producer(self, tensor: str) -> tuple[int, onnx.NodeProto] | None:
+        """(index, node) of the node whose output ``tensor`` is; None for inputs and weights."""
+        return next(((i, n) for i, n in enumerate(self.nodes) if tensor in n.output), None)
+
+    def consumers(self, tensor: str) -> list[int]:
+        """Indices of the nodes that read ``tensor``."""
+        return [i for i, n in enumerate(self.nodes) if tensor in n.input]
+
     def weight_bytes(self) -> int:
         """Bytes of every constant the model stores (weights, biases, quantization params)."""
         return int(sum(a.nbytes for a in self.initializers.values()))

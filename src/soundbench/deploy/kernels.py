@@ -24,6 +24,8 @@ from soundbench.deploy.graph import Graph, attribute, node_label
 
 PORTABLE = "portable"
 VIEW = "view"
+#: a node whose work a later kernel does (its output tensor is never written; see ``reads``)
+FUSED = "fused"
 #: ops that only relabel their input's bytes
 VIEW_OPS = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"}
 
@@ -45,6 +47,10 @@ class KernelLayer:
     weight_bytes: int = 0  # the weight table in flash
     staged_bytes: int = 0  # of the scratch: the weights copied into SRAM for the call (0: read from flash)
     weight_reads: int = 0  # how often one call reads its whole weight table (sb_conv_s8: once per pixel group)
+    #: the tensor the call reads as {input} instead of the node's own input, when it does the
+    #: work of that input's producer too (node ``fuses``, then FUSED; its output is never written)
+    reads: str = ""
+    fuses: int = -1
 
     @property
     def on_kernels(self) -> bool:
@@ -66,6 +72,10 @@ def plan_kernels(graph: Graph, stage_weights_up_to: int = 0) -> list[KernelLayer
         except NotOnKernels as why:
             layer = KernelLayer(index, node_label(node), node.op_type, PORTABLE, str(why))
         layers.append(staged(layer) if 0 < layer.weight_bytes <= stage_weights_up_to else layer)
+    for layer in [layer for layer in layers if layer.fuses >= 0]:
+        producer = layers[layer.fuses]
+        done_by = f"/* done by {layer.kernel} in the next layer */"
+        layers[layer.fuses] = KernelLayer(producer.index, producer.node, producer.op_type, FUSED, call=done_by)
     return layers
 
 
@@ -91,6 +101,12 @@ def staged(layer: KernelLayer) -> KernelLayer:
 def scratch_by_node(layers: list[KernelLayer]) -> dict[int, int]:
     """Node index → scratch bytes, for the memory planner."""
     return {layer.index: layer.scratch_bytes for layer in layers if layer.scratch_bytes}
+
+
+def fused_reads(layers: list[KernelLayer]) -> dict[int, str]:
+    """Node index → the tensor its kernel reads in place of its input (which is then never
+    written), for the memory planner."""
+    return {layer.index: layer.reads for layer in layers if layer.reads}
 
 
 # --- one builder per op ---------------------------------------------------------------
@@ -377,6 +393,48 @@ def _boundary(kernel: str, source: type, sink: type):
     return build
 
 
+def _mean_of_dequantized(graph: Graph, node, index: int) -> KernelLayer:
+    """``sb_mean_s8_f32`` (mean_s8.c): ReduceMean over the last two axes of a tensor that a
+    DequantizeLinear made float from int8 and nothing else reads. The kernel reads the int8
+    tensor; the DequantizeLinear becomes FUSED and its float output is never written."""
+    x = node.input[0]
+    found = graph.producer(x)
+    if found is None or found[1].op_type != "DequantizeLinear":
+        raise NotOnKernels("ReduceMean of a tensor that no DequantizeLinear made")
+    producer_index, producer = found
+    if graph.consumers(x) != [index] or x in graph.outputs:
+        raise NotOnKernels("the dequantized tensor is read elsewhere too")
+    shape = graph.value(x).shape
+    axes = _reduce_axes(graph, node, len(shape))
+    if len(shape) != 4 or axes != [2, 3]:
+        raise NotOnKernels(f"ReduceMean over axes {axes} of a {len(shape)}-D tensor (the kernel: the last two of 4)")
+    source = producer.input[0]
+    if graph.value(source).dtype != np.int8 or graph.value(node.output[0], node).dtype != np.float32:
+        raise NotOnKernels("ReduceMean other than of dequantized int8 to float32")
+    scale = _scalar(graph, producer.input[1])
+    zero_point = int(_scalar(graph, producer.input[2])) if len(producer.input) > 2 and producer.input[2] else 0
+    channels, plane = shape[0] * shape[1], shape[2] * shape[3]
+    return KernelLayer(
+        index,
+        node_label(node),
+        node.op_type,
+        "sb_mean_s8_f32",
+        call=f"sb_mean_s8_f32((const int8_t *)({{input}}), {channels}u, {plane}u, {_float(scale)}, {zero_point}, "
+        "(float *)({output}));",
+        reads=source,
+        fuses=producer_index,
+    )
+
+
+def _reduce_axes(graph: Graph, node, rank: int) -> list[int]:
+    """A Reduce node's axes, non-negative and sorted (from its input since opset 18, else its attribute)."""
+    if len(node.input) > 1 and node.input[1]:
+        axes = [int(a) for a in _constant(graph, node.input[1]).reshape(-1)]
+    else:
+        axes = list(attribute(node, "axes", []) or [])
+    return sorted(a % rank for a in axes) if axes else list(range(rank))
+
+
 def _view(graph: Graph, node, index: int) -> KernelLayer:
     nbytes = graph.value(node.output[0], node).nbytes
     # a no-op when the memory plan put the output on its input (in place), else one copy
@@ -389,6 +447,7 @@ _BUILDERS = {
     "MaxPool": _max_pool,
     "QuantizeLinear": _boundary("sb_quantize_f32_s8", np.float32, np.int8),
     "DequantizeLinear": _boundary("sb_dequantize_s8_f32", np.int8, np.float32),
+    "ReduceMean": _mean_of_dequantized,
     **{op: _view for op in VIEW_OPS},
 }
 

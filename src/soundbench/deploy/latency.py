@@ -24,6 +24,7 @@ KERNEL_CYCLES_PER_MACC_M4 = {
     "sb_depthwise_conv_s8": 3.6,
     "sb_fully_connected_s8": 2.9,
     "sb_max_pool_s8": 9.0,
+    "sb_mean_s8_f32": 8.6,  # per value averaged (MLPerf KWS DS-CNN's global average pooling)
     "portable": 34.7,
 }
 

@@ -12,7 +12,10 @@ The scheme of TensorFlow Lite Micro's ``GreedyMemoryPlanner``:
    (TFLM aligns to 16).
 
 Kernel scratch buffers (im2col columns, padded planes: ``soundbench.deploy.kernels``) are
-planned like tensors that live during their node only, so the arena includes them.
+planned like tensors that live during their node only, so the arena includes them. A kernel
+that does its input's producer's work too (``sb_mean_s8_f32`` reads the int8 tensor a
+DequantizeLinear would have made float) reads that producer's input instead: the tensor it
+skips takes no bytes, and the one it reads lives until it has run.
 """
 
 from __future__ import annotations
@@ -56,9 +59,12 @@ def scratch_name(node_index: int) -> str:
     return f"scratch:{node_index}"
 
 
-def plan_memory(graph: Graph, alignment: int = 16, scratch: dict[int, int] | None = None) -> MemoryPlan:
-    """``scratch``: node index → bytes that node's kernel needs while it runs."""
-    buffers = _buffers(graph, alignment)
+def plan_memory(
+    graph: Graph, alignment: int = 16, scratch: dict[int, int] | None = None, fused: dict[int, str] | None = None
+) -> MemoryPlan:
+    """``scratch``: node index → bytes that node's kernel needs while it runs; ``fused``: node
+    index → the tensor its kernel reads instead of its input (which is then never written)."""
+    buffers = _buffers(graph, alignment, fused or {})
     for node_index, nbytes in (scratch or {}).items():
         buffers.append(Buffer([scratch_name(node_index)], _aligned(nbytes, alignment), node_index, node_index))
     placed: list[Buffer] = []
@@ -72,7 +78,7 @@ def plan_memory(graph: Graph, alignment: int = 16, scratch: dict[int, int] | Non
     return MemoryPlan(buffers, arena, alignment, peak, offsets)
 
 
-def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
+def _buffers(graph: Graph, alignment: int, fused: dict[int, str]) -> list[Buffer]:
     end = len(graph.nodes) - 1
     first: dict[str, int] = {name: 0 for name in graph.inputs}
     last: dict[str, int] = {name: 0 for name in graph.inputs}
@@ -85,6 +91,10 @@ def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
                 first[name] = last[name] = t
     for name in graph.outputs:
         last[name] = end
+    skipped = set()
+    for t, source in fused.items():
+        last[source] = max(last[source], t)
+        skipped.add(graph.nodes[t].input[0])
 
     buffer_of: dict[str, Buffer] = {}
     buffers: list[Buffer] = []
@@ -108,6 +118,8 @@ def _buffers(graph: Graph, alignment: int) -> list[Buffer]:
                 buffer_of[name] = shared
             else:
                 buffer_of[name] = _new_buffer(graph, name, first, last, alignment, buffers)
+                if name in skipped:
+                    buffer_of[name].size = 0
     return buffers
 
 

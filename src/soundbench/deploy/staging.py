@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from soundbench.deploy.fit import ModelFootprint
 from soundbench.deploy.graph import Graph
-from soundbench.deploy.kernels import KernelLayer, can_stage, plan_kernels, scratch_by_node, staged
+from soundbench.deploy.kernels import KernelLayer, can_stage, fused_reads, plan_kernels, scratch_by_node, staged
 from soundbench.deploy.targets import STACK_BYTES, Target
 
 AUTO = "auto"
@@ -60,7 +60,7 @@ def plan_with_staging(
 
 
 def _footprint(graph: Graph, layers: list[KernelLayer]) -> ModelFootprint:
-    return ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers))
+    return ModelFootprint.of(graph, "int8", scratch=scratch_by_node(layers), fused=fused_reads(layers))
 
 
 def table_limit(stage_weights: str | int) -> int:

@@ -36,6 +36,11 @@ static const int8_t *padded_input(const sb_conv_params *p, const int8_t *input, 
     return padded;
 }
 
+/* where the receptive field of output pixel `pixel` (row-major) starts in the padded input */
+static inline const int8_t *receptive_field(const sb_conv_params *p, const int8_t *source, int pixel) {
+    return source + (pixel / p->out_w) * p->stride_h * p->padded_w + (pixel % p->out_w) * p->stride_w;
+}
+
 /* The columns of two pixels whose receptive fields start at `a` and `b`, interleaved by
  * int16 pairs; offsets[k] is tap k's position relative to the start (taps past the real
  * ones read offset 0: their weights are 0). The first `quads` groups of 4 taps are
@@ -446,9 +451,7 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
                              scale, output, pixels, p->output_zero_point};
         for (; pixel + 4 <= pixels; pixel += 4) {
             const int8_t *at[4];
-            for (int i = 0; i < 4; i++)
-                at[i] = source + ((pixel + i) / p->out_w) * p->stride_h * p->padded_w +
-                        ((pixel + i) % p->out_w) * p->stride_w;
+            for (int i = 0; i < 4; i++) at[i] = receptive_field(p, source, pixel + i);
             im2col_quad(at, p->offsets, p->quads, length, columns);
             four.out = output + pixel;
             quad_channel_pairs_asm(&four);
@@ -457,9 +460,8 @@ void sb_conv_s8(const sb_conv_params *p, const int8_t *input, const int8_t *weig
 #endif
     for (; pixel < pixels; pixel += 2) {
         const int pair = pixel + 1 < pixels, next = pair ? pixel + 1 : pixel;
-        const int8_t *a = source + (pixel / p->out_w) * p->stride_h * p->padded_w + (pixel % p->out_w) * p->stride_w;
-        const int8_t *b = source + (next / p->out_w) * p->stride_h * p->padded_w + (next % p->out_w) * p->stride_w;
-        im2col_pair(a, b, p->offsets, p->quads, length, columns);
+        im2col_pair(receptive_field(p, source, pixel), receptive_field(p, source, next), p->offsets, p->quads, length,
+                    columns);
         if (!pair) {
             of_one(p, columns, (const int32_t *)weights, bias, scale, output + pixel, pixels, 0);
             continue;

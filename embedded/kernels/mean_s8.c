@@ -3,12 +3,11 @@
  * 5 × 25 map is 32 KB as float, 8 KB as int8, and the float copy was the arena's peak.
  *
  * Bit for bit what DequantizeLinear followed by the generated ReduceMean loop computes: each
- * value (q - zero_point) × scale in float32, summed in order from 0.0f, then divided by the
- * count. Nothing is reassociated or fused: the build is ISO C (-std=c99), where GCC does not
+ * value dequantized as sb_dequantize_s8_f32 does it (sb_dequantize), summed in order from
+ * 0.0f, then divided by the count. Nothing is reassociated or fused: the build is ISO C (-std=c99), where GCC does not
  * contract a multiply and an add into one rounding. */
 #include "sb_nn.h"
-
-static inline float dequantize(int8_t q, int32_t zero_point, float scale) { return (float)(q - zero_point) * scale; }
+#include "sb_requantize.h"
 
 void sb_mean_s8_f32(const int8_t *input, uint32_t channels, uint32_t plane, float scale, int8_t zero_point,
                     float *output) {
@@ -17,12 +16,12 @@ void sb_mean_s8_f32(const int8_t *input, uint32_t channels, uint32_t plane, floa
         float sum = 0.0f;
         uint32_t i = 0;
         for (; i + 4 <= plane; i += 4) {  /* four per iteration: the loop's branch is a third of one value's cost */
-            sum += dequantize(input[i], zero_point, scale);
-            sum += dequantize(input[i + 1], zero_point, scale);
-            sum += dequantize(input[i + 2], zero_point, scale);
-            sum += dequantize(input[i + 3], zero_point, scale);
+            sum += sb_dequantize(input[i], zero_point, scale);
+            sum += sb_dequantize(input[i + 1], zero_point, scale);
+            sum += sb_dequantize(input[i + 2], zero_point, scale);
+            sum += sb_dequantize(input[i + 3], zero_point, scale);
         }
-        for (; i < plane; i++) sum += dequantize(input[i], zero_point, scale);
+        for (; i < plane; i++) sum += sb_dequantize(input[i], zero_point, scale);
         output[c] = sum / count;
     }
 }

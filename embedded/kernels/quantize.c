@@ -18,5 +18,5 @@ void sb_quantize_f32_s8(const float *input, uint32_t n, float scale, int8_t zero
 }
 
 void sb_dequantize_s8_f32(const int8_t *input, uint32_t n, float scale, int8_t zero_point, float *output) {
-    for (uint32_t i = 0; i < n; i++) output[i] = (float)(input[i] - zero_point) * scale;
+    for (uint32_t i = 0; i < n; i++) output[i] = sb_dequantize(input[i], zero_point, scale);
 }

@@ -27,6 +27,9 @@ static inline int32_t sb_round_f32(float x) {
 #endif
 }
 
+/* int8 → float32 as onnxruntime's DequantizeLinear: (q - zero_point) × scale */
+static inline float sb_dequantize(int8_t q, int32_t zero_point, float scale) { return (float)(q - zero_point) * scale; }
+
 static inline int8_t sb_saturate_s8(int32_t x) {
 #if SB_HAVE_DSP
     return (int8_t)__ssat(x, 8);
